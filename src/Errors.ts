@@ -1,0 +1,49 @@
+/**
+ * The typed failures of effect-wamp, below the application level.
+ * `WampError` (an ERROR or ABORT from the other side) lives in `WampError.ts`.
+ */
+import { Data } from "effect"
+
+/** A frame could not be turned into a message list (bad JSON / MessagePack / CBOR, wrong frame kind). */
+export class DecodeError extends Data.TaggedError("DecodeError")<{
+  readonly reason: "Syntax" | "FrameKind" | "Utf8" | "TooLarge"
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** An outgoing message could not be serialized (BigInt in JSON, cyclic payload, ...): nothing was sent. */
+export class EncodeError extends Data.TaggedError("EncodeError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** The peer broke the protocol: undecodable frame, malformed message, message in the wrong state, ... */
+export class ProtocolError extends Data.TaggedError("ProtocolError")<{
+  readonly reason: "Decode" | "Malformed" | "UnknownMessage" | "Violation"
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** The transport failed to open, to negotiate, to write, or closed under us. */
+export class TransportError extends Data.TaggedError("TransportError")<{
+  readonly reason: "Open" | "Handshake" | "Write" | "Closed" | "TooLarge" | "Timeout"
+  readonly message: string
+  readonly code?: number
+  readonly cause?: unknown
+}> {}
+
+/** Authentication could not be done on our side (method not offered, signing failed, bad secret). */
+export class AuthenticationError extends Data.TaggedError("AuthenticationError")<{
+  readonly reason: "UnsupportedMethod" | "Challenge" | "Signature"
+  readonly method: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** The session ended (GOODBYE, ABORT, transport lost) while an operation was pending or when one was started. */
+export class SessionClosedError extends Data.TaggedError("SessionClosedError")<{
+  /** A WAMP close/error URI, e.g. `wamp.close.normal`, `wamp.close.transport_lost`. */
+  readonly reason: string
+  readonly message: string
+  readonly wasClean: boolean
+}> {}
