@@ -47,3 +47,18 @@ export class SessionClosedError extends Data.TaggedError("SessionClosedError")<{
   readonly message: string
   readonly wasClean: boolean
 }> {}
+
+/** The router revoked a subscription (`[35, 0, {subscription, reason}]`); its stream fails with this. */
+export class SubscriptionRevokedError extends Data.TaggedError("SubscriptionRevokedError")<{
+  readonly subscription: number
+  readonly topic: string
+  readonly reason: string | undefined
+  readonly message: string
+}> {}
+
+/** A subscriber's buffer overflowed under the "fail" strategy; the events before it were delivered. */
+export class SubscriptionOverflowError extends Data.TaggedError("SubscriptionOverflowError")<{
+  readonly topic: string
+  readonly capacity: number
+  readonly message: string
+}> {}

@@ -1,0 +1,15 @@
+/**
+ * `npm run bench`: prints figures; asserts nothing. Each section is bounded in time.
+ * Sections live next to this file and export `run(): Promise<void>`.
+ */
+const sections = process.argv.slice(2)
+const all: ReadonlyArray<readonly [string, () => Promise<{ run: () => Promise<void> }>]> = [
+  ["message", () => import("./message.js")],
+  ["serializer", () => import("./serializer.js")]
+]
+for (const [name, load] of all) {
+  if (sections.length > 0 && !sections.includes(name)) continue
+  console.log(`\n## ${name}`)
+  const section = await load()
+  await section.run()
+}
