@@ -1,0 +1,136 @@
+/**
+ * Schemas of the element types of WAMP messages (spec "Message Definitions" / "Identifiers").
+ *
+ * Each is a `Schema.declare` with a hand-written check instead of a composed `Schema.Struct`/`Record`:
+ * the check runs on every received message, and a declaration neither copies the value nor walks
+ * nested payloads. A failing check returns the end of the error sentence ("must be a dict, got 3"), which
+ * `Message.decode` prefixes with the message name and element.
+ */
+import { ParseResult, Schema } from "effect"
+import type * as AST from "effect/SchemaAST"
+import * as Uri from "../Uri.js"
+
+type Dict = { readonly [key: string]: unknown }
+type List = ReadonlyArray<unknown>
+
+/** Short rendering of an offending value for error messages; never throws (BigInt, cycles). */
+export const show = (value: unknown): string => {
+  if (value === undefined) return "undefined"
+  if (typeof value === "bigint") return `${value}n`
+  if (typeof value === "function") return "a function"
+  let text: string
+  try {
+    text = JSON.stringify(value) ?? String(value)
+  } catch {
+    text = Object.prototype.toString.call(value)
+  }
+  if (value instanceof Uint8Array) text = `bytes(${value.length})`
+  else if (value instanceof Map) text = "a Map"
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+/** A declared schema whose check returns `undefined` when valid, else the failure text. */
+const element = <A>(identifier: string, check: (input: unknown) => string | undefined) =>
+  Schema.declare<A, A, readonly []>([], {
+    decode: () => (input: unknown, _: unknown, ast: AST.Declaration) => {
+      const failure = check(input)
+      return failure === undefined
+        ? ParseResult.succeed(input as A)
+        : ParseResult.fail(new ParseResult.Type(ast, input, failure))
+    },
+    encode: () => (input: unknown, _: unknown, ast: AST.Declaration) => {
+      const failure = check(input)
+      return failure === undefined
+        ? ParseResult.succeed(input as A)
+        : ParseResult.fail(new ParseResult.Type(ast, input, failure))
+    }
+  }, { identifier })
+
+/** Largest WAMP ID: 2^53 is exactly representable but not a "safe" integer, hence not `isSafeInteger`. */
+export const maxId = 2 ** 53
+
+export const isId = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 1 && u <= maxId
+
+/** A plain object: not an array, not null, not a Map, Uint8Array or other class instance. */
+export const isDict = (u: unknown): u is Dict => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return false
+  const proto = Object.getPrototypeOf(u)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Options/Details keys the spec types as `bool`. "Integers MUST NOT be used instead of boolean", so
+ * `"progress": 1` is a protocol error; every other key is left alone (unknown keys MUST be ignored).
+ */
+export const booleanKeys: ReadonlySet<string> = new Set([
+  "progress",
+  "receive_progress",
+  "acknowledge",
+  "exclude_me",
+  "disclose_me",
+  "disclose_caller",
+  "retain",
+  "get_retained",
+  "retained",
+  "forward_timeout"
+])
+
+/** An ID in [1, 2^53]. */
+export const Id = element<number>(
+  "Id",
+  (u) => isId(u) ? undefined : `must be an ID (integer in [1, 2^53]), got ${show(u)}`
+)
+
+/** 0 or an ID: the request of UNSUBSCRIBED/UNREGISTERED, where 0 marks a revocation. */
+export const IdOrZero = element<number>(
+  "IdOrZero",
+  (u) => u === 0 || isId(u) ? undefined : `must be 0 or an ID (integer in [1, 2^53]), got ${show(u)}`
+)
+
+/** A dict whose keys carry no meaning for the protocol (CHALLENGE/AUTHENTICATE Extra, ArgumentsKw). */
+export const Dict = element<Dict>("Dict", (u) => isDict(u) ? undefined : `must be a dict, got ${show(u)}`)
+
+/** An Options or Details dict: a dict whose known boolean keys, when present, hold booleans. */
+export const Options = element<Dict>("Options", (u) => {
+  if (!isDict(u)) return `must be a dict, got ${show(u)}`
+  for (const key in u) {
+    if (booleanKeys.has(key)) {
+      const value = u[key]
+      if (typeof value !== "boolean") return `must have a boolean "${key}", got ${show(value)}`
+    }
+  }
+  return undefined
+})
+
+/** A list (Arguments). */
+export const List = element<List>("List", (u) => Array.isArray(u) ? undefined : `must be a list, got ${show(u)}`)
+
+/** A loose URI without empty components (Realm, Reason, Error). */
+export const LooseUri = element<string>(
+  "Uri",
+  (u) => typeof u === "string" && Uri.isLoose(u) ? undefined : `must be a URI, got ${show(u)}`
+)
+
+/** A loose URI whose components may be empty (Topic, Procedure: exact, prefix or wildcard patterns). */
+export const PatternUri = element<string>(
+  "PatternUri",
+  (u) => typeof u === "string" && Uri.isLooseWithEmpty(u) ? undefined : `must be a URI, got ${show(u)}`
+)
+
+/** A string (AuthMethod, Signature). */
+export const Text = element<string>(
+  "String",
+  (u) => typeof u === "string" ? undefined : `must be a string, got ${show(u)}`
+)
+
+/** The message codes an ERROR may answer (spec: ERROR with another REQUEST.Type is a protocol error). */
+export const errorRequestTypes: ReadonlySet<number> = new Set([16, 32, 34, 48, 64, 66, 68])
+
+/** ERROR's REQUEST.Type. */
+export const RequestType = element<number>(
+  "RequestType",
+  (u) =>
+    typeof u === "number" && errorRequestTypes.has(u)
+      ? undefined
+      : `must be the type of a request that can fail (16, 32, 34, 48, 64, 66 or 68), got ${show(u)}`
+)
