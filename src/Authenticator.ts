@@ -1,0 +1,428 @@
+/**
+ * Authenticator: what a client announces in HELLO (`authmethods`, `authid`, `authrole`, `authextra`)
+ * and how it answers a CHALLENGE. Anonymous, ticket, WAMP-CRA (salted or not), WAMP-Cryptosign
+ * (with optional tls-unique channel binding), a custom one from a function, and a combinator that
+ * offers several at once.
+ *
+ * Secrets are `Redacted` and unwrapped only at the point of use: they never appear in the service
+ * object, its JSON, its inspection, nor in error messages.
+ *
+ * Each method comes as a plain constructor returning the service (`ticket(...)`, for code without
+ * layers such as the Autobahn facade), a layer (`layerTicket(...)`) and, for the secret-based ones, a
+ * layer reading `Config` (`layerTicketConfig(...)`).
+ */
+import { Config, type ConfigError, Context, Effect, Layer, Redacted } from "effect"
+import { AuthenticationError } from "./Errors.js"
+import * as AuthCrypto from "./internal/authCrypto.js"
+
+export {
+  /** base64(HMAC-SHA256(secret, UTF-8 challenge)). Never throws. */
+  craSign,
+  /** Ed25519 public key (hex) of a 32-byte seed. Throws a plain `Error` on a malformed seed. */
+  cryptosignPublicKey,
+  /** hex(signature) + hex(msg). Throws a plain `Error` on a malformed seed, challenge or channel id. */
+  cryptosignSign,
+  /** Router-side check of a Cryptosign signature; `false` on any malformed input, never throws. */
+  cryptosignVerify,
+  /** Salted WAMP-CRA key (base64 PBKDF2-HMAC-SHA256). Throws a plain `Error` on out-of-range parameters. */
+  deriveKey,
+  /** Upper bounds on CHALLENGE-supplied salted CRA parameters (a hostile router must not stall us). */
+  maxIterations,
+  maxKeylen
+} from "./internal/authCrypto.js"
+
+// ---------------------------------------------------------------------------------------------
+// The service
+// ---------------------------------------------------------------------------------------------
+
+export interface ChallengeContext {
+  /** CHALLENGE.AuthMethod */
+  readonly method: string
+  /** CHALLENGE.Extra */
+  readonly extra: { readonly [key: string]: unknown }
+  /** The link's tls-unique data, when it has one. */
+  readonly channelBinding?: Uint8Array | undefined
+}
+
+export interface ChallengeResponse {
+  /** AUTHENTICATE.Signature */
+  readonly signature: string
+  /** AUTHENTICATE.Extra */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+export interface AuthenticatorService {
+  /** HELLO.Details.authmethods, in preference order. */
+  readonly authmethods: ReadonlyArray<string>
+  readonly authid?: string | undefined
+  readonly authrole?: string | undefined
+  /** HELLO.Details.authextra, e.g. cryptosign `pubkey` and `channel_binding`. */
+  readonly authextra?: { readonly [key: string]: unknown } | undefined
+  /** Answers one CHALLENGE (called once per round: two-factor setups send several). */
+  readonly challenge: (ctx: ChallengeContext) => Effect.Effect<ChallengeResponse, AuthenticationError>
+}
+
+export class Authenticator extends Context.Tag("effect-wamp/Authenticator")<Authenticator, AuthenticatorService>() {}
+
+type Extra = { readonly [key: string]: unknown }
+
+interface Identity {
+  readonly authid?: string | undefined
+  readonly authrole?: string | undefined
+}
+
+const noExtra: Extra = Object.freeze({})
+
+const unsupported = (method: string, offered: ReadonlyArray<string>): AuthenticationError =>
+  new AuthenticationError({
+    reason: "UnsupportedMethod",
+    method,
+    message: `The router challenged with "${method}", which this client did not offer (offered: ${
+      offered.length === 0 ? "none" : offered.join(", ")
+    })`
+  })
+
+const badChallenge = (method: string, message: string): AuthenticationError =>
+  new AuthenticationError({ reason: "Challenge", method, message })
+
+/**
+ * Builds a service answering only the methods it announces; any other CHALLENGE fails with
+ * "UnsupportedMethod". Undefined fields are left out so the object stays tidy when inspected.
+ */
+const service = (
+  fields: Identity & { readonly authmethods: ReadonlyArray<string>; readonly authextra?: Extra | undefined },
+  answer: (ctx: ChallengeContext) => Effect.Effect<ChallengeResponse, AuthenticationError>
+): AuthenticatorService => {
+  const authmethods = Object.freeze([...fields.authmethods])
+  const result: {
+    authmethods: ReadonlyArray<string>
+    authid?: string
+    authrole?: string
+    authextra?: Extra
+    challenge: AuthenticatorService["challenge"]
+  } = {
+    authmethods,
+    challenge: (ctx) =>
+      authmethods.includes(ctx.method) ? answer(ctx) : Effect.fail(unsupported(ctx.method, authmethods))
+  }
+  if (fields.authid !== undefined) result.authid = fields.authid
+  if (fields.authrole !== undefined) result.authrole = fields.authrole
+  if (fields.authextra !== undefined) result.authextra = fields.authextra
+  return result
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anonymous
+// ---------------------------------------------------------------------------------------------
+
+export interface AnonymousOptions extends Identity {}
+
+/** `authmethods: ["anonymous"]`. Anonymous is never challenged, so any CHALLENGE is "UnsupportedMethod". */
+export const anonymous = (options: AnonymousOptions = {}): AuthenticatorService =>
+  service(
+    { ...options, authmethods: ["anonymous"] },
+    (ctx) => Effect.fail(unsupported(ctx.method, []))
+  )
+
+export const layerAnonymous = (options?: AnonymousOptions): Layer.Layer<Authenticator> =>
+  Layer.succeed(Authenticator, anonymous(options))
+
+// ---------------------------------------------------------------------------------------------
+// Ticket
+// ---------------------------------------------------------------------------------------------
+
+export interface TicketOptions {
+  readonly authid: string
+  readonly authrole?: string | undefined
+  readonly ticket: Redacted.Redacted<string>
+}
+
+/** `authmethods: ["ticket"]`; answers `[4, "ticket", {}]` with the ticket itself (send it over TLS only). */
+export const ticket = (options: TicketOptions): AuthenticatorService =>
+  service(
+    { authid: options.authid, authrole: options.authrole, authmethods: ["ticket"] },
+    () => Effect.sync(() => ({ signature: Redacted.value(options.ticket), extra: noExtra }))
+  )
+
+export const layerTicket = (options: TicketOptions): Layer.Layer<Authenticator> =>
+  Layer.succeed(Authenticator, ticket(options))
+
+/** e.g. `layerTicketConfig({ authid: Config.string("WAMP_AUTHID"), ticket: Config.redacted("WAMP_TICKET") })` */
+export const layerTicketConfig = (
+  config: Config.Config.Wrap<TicketOptions>
+): Layer.Layer<Authenticator, ConfigError.ConfigError> =>
+  Layer.effect(Authenticator, Effect.map(Config.unwrap(config), ticket))
+
+// ---------------------------------------------------------------------------------------------
+// WAMP-CRA
+// ---------------------------------------------------------------------------------------------
+
+export interface WampCraOptions {
+  readonly authid: string
+  readonly authrole?: string | undefined
+  /** The shared secret (for salted CRA: the password the router's key was derived from). */
+  readonly secret: Redacted.Redacted<string | Uint8Array>
+}
+
+/** CHALLENGE.Extra numbers for salted CRA: absent or null means the default. */
+const derivationParameter = (extra: Extra, key: "iterations" | "keylen", fallback: number): number | string => {
+  const value = extra[key]
+  if (value === undefined || value === null) return fallback
+  return typeof value === "number" && Number.isSafeInteger(value) ? value : `CHALLENGE.Extra.${key} is not an integer`
+}
+
+/**
+ * `authmethods: ["wampcra"]`. Signs `Extra.challenge` byte-exactly with the secret; when Extra carries
+ * `salt` (and optionally `iterations`, default 1000, and `keylen`, default 32), signs with the derived
+ * key instead. Derivation runs off the event loop and is bounded (see `maxIterations`); the last
+ * derived key is kept so reconnects with the same salt do not pay for it again.
+ */
+export const wampCra = (options: WampCraOptions): AuthenticatorService => {
+  let cached:
+    | { readonly salt: string; readonly iterations: number; readonly keylen: number; readonly key: string }
+    | undefined
+
+  const derive = (salt: string, iterations: number, keylen: number): Effect.Effect<string, AuthenticationError> => {
+    if (cached !== undefined && cached.salt === salt && cached.iterations === iterations && cached.keylen === keylen) {
+      return Effect.succeed(cached.key)
+    }
+    return Effect.async<string, AuthenticationError>((resume) =>
+      AuthCrypto.deriveKeyAsync(Redacted.value(options.secret), salt, iterations, keylen, (error, key) => {
+        if (error !== null) {
+          return resume(Effect.fail(
+            new AuthenticationError({ reason: "Challenge", method: "wampcra", message: error.message, cause: error })
+          ))
+        }
+        cached = { salt, iterations, keylen, key }
+        resume(Effect.succeed(key))
+      })
+    )
+  }
+
+  return service(
+    { authid: options.authid, authrole: options.authrole, authmethods: ["wampcra"] },
+    (ctx) => {
+      const challenge = ctx.extra["challenge"]
+      if (typeof challenge !== "string") {
+        return Effect.fail(badChallenge("wampcra", "CHALLENGE.Extra.challenge is missing or not a string"))
+      }
+      const salt = ctx.extra["salt"]
+      if (salt === undefined || salt === null) {
+        return Effect.sync(() => ({
+          signature: AuthCrypto.craSign(Redacted.value(options.secret), challenge),
+          extra: noExtra
+        }))
+      }
+      if (typeof salt !== "string") return Effect.fail(badChallenge("wampcra", "CHALLENGE.Extra.salt is not a string"))
+      const iterations = derivationParameter(ctx.extra, "iterations", 1000)
+      const keylen = derivationParameter(ctx.extra, "keylen", 32)
+      if (typeof iterations === "string") return Effect.fail(badChallenge("wampcra", iterations))
+      if (typeof keylen === "string") return Effect.fail(badChallenge("wampcra", keylen))
+      return Effect.map(
+        derive(salt, iterations, keylen),
+        (key) => ({ signature: AuthCrypto.craSign(key, challenge), extra: noExtra })
+      )
+    }
+  )
+}
+
+export const layerWampCra = (options: WampCraOptions): Layer.Layer<Authenticator> =>
+  Layer.succeed(Authenticator, wampCra(options))
+
+/** e.g. `layerWampCraConfig({ authid: Config.string("WAMP_AUTHID"), secret: Config.redacted("WAMP_SECRET") })` */
+export const layerWampCraConfig = (
+  config: Config.Config.Wrap<WampCraOptions>
+): Layer.Layer<Authenticator, ConfigError.ConfigError> =>
+  Layer.effect(Authenticator, Effect.map(Config.unwrap(config), wampCra))
+
+// ---------------------------------------------------------------------------------------------
+// WAMP-Cryptosign
+// ---------------------------------------------------------------------------------------------
+
+export interface CryptosignOptions extends Identity {
+  /** The 32-byte Ed25519 seed, as bytes or 64 hex characters. */
+  readonly privateKey: Redacted.Redacted<string | Uint8Array>
+  /** Ask the router to bind the signature to the TLS channel (needs a link with tls-unique data). */
+  readonly channelBinding?: "tls-unique" | undefined
+  /** More HELLO authextra entries (e.g. `trustroot`); `pubkey` and `channel_binding` are ours. */
+  readonly authextra?: Extra | undefined
+}
+
+/**
+ * `authmethods: ["cryptosign"]`, HELLO authextra `{ pubkey, channel_binding? }`. Answers with
+ * hex(Ed25519 signature) + hex(signed message). The CHALLENGE's `channel_binding` must equal the one
+ * requested (absent and null both mean none): a router silently dropping a requested binding is
+ * refused, as the spec asks the client to verify it.
+ *
+ * The key is parsed once, here: a seed that is not 32 bytes / 64 hex characters makes this
+ * constructor THROW an `AuthenticationError` (reason "Signature"); `layerCryptosign` and
+ * `makeCryptosign` turn that into a typed failure instead.
+ */
+export const cryptosign = (options: CryptosignOptions): AuthenticatorService => {
+  let key: AuthCrypto.CryptosignKey
+  try {
+    key = AuthCrypto.cryptosignKey(Redacted.value(options.privateKey))
+  } catch (error) {
+    throw new AuthenticationError({
+      reason: "Signature",
+      method: "cryptosign",
+      message: error instanceof Error ? error.message : "Invalid Cryptosign private key",
+      cause: error
+    })
+  }
+  const requested = options.channelBinding ?? null
+  const authextra: Record<string, unknown> = { ...options.authextra, pubkey: key.publicKey }
+  if (requested !== null) authextra["channel_binding"] = requested
+  else delete authextra["channel_binding"]
+
+  return service(
+    { authid: options.authid, authrole: options.authrole, authmethods: ["cryptosign"], authextra },
+    (ctx) => {
+      const challenge = ctx.extra["challenge"]
+      if (typeof challenge !== "string") {
+        return Effect.fail(badChallenge("cryptosign", "CHALLENGE.Extra.challenge is missing or not a string"))
+      }
+      const binding = ctx.extra["channel_binding"] ?? null
+      if (binding !== requested) {
+        return Effect.fail(badChallenge(
+          "cryptosign",
+          `CHALLENGE.Extra.channel_binding is ${JSON.stringify(binding)}, but ${
+            JSON.stringify(requested)
+          } was requested`
+        ))
+      }
+      if (requested !== null && ctx.channelBinding === undefined) {
+        return Effect.fail(
+          new AuthenticationError({
+            reason: "Signature",
+            method: "cryptosign",
+            message: `Channel binding ${requested} was requested, but the link has no TLS channel id`
+          })
+        )
+      }
+      return Effect.try({
+        try: () => ({
+          signature: AuthCrypto.cryptosignSignWith(key, challenge, requested === null ? undefined : ctx.channelBinding),
+          extra: noExtra
+        }),
+        catch: (error) =>
+          badChallenge("cryptosign", error instanceof Error ? error.message : "Cannot sign the Cryptosign challenge")
+      })
+    }
+  )
+}
+
+/** `cryptosign` with a malformed key as a typed failure instead of a throw. */
+export const makeCryptosign = (options: CryptosignOptions): Effect.Effect<AuthenticatorService, AuthenticationError> =>
+  Effect.try({
+    try: () => cryptosign(options),
+    catch: (error) =>
+      error instanceof AuthenticationError ? error : new AuthenticationError({
+        reason: "Signature",
+        method: "cryptosign",
+        message: "Invalid Cryptosign private key",
+        cause: error
+      })
+  })
+
+export const layerCryptosign = (options: CryptosignOptions): Layer.Layer<Authenticator, AuthenticationError> =>
+  Layer.effect(Authenticator, makeCryptosign(options))
+
+/** e.g. `layerCryptosignConfig({ privateKey: Config.redacted("WAMP_PRIVATE_KEY") })` (hex seed). */
+export const layerCryptosignConfig = (
+  config: Config.Config.Wrap<CryptosignOptions>
+): Layer.Layer<Authenticator, ConfigError.ConfigError | AuthenticationError> =>
+  Layer.effect(Authenticator, Effect.flatMap(Config.unwrap(config), makeCryptosign))
+
+// ---------------------------------------------------------------------------------------------
+// Custom
+// ---------------------------------------------------------------------------------------------
+
+export interface CustomOptions<R = never> extends Identity {
+  readonly authmethods: ReadonlyArray<string>
+  readonly authextra?: Extra | undefined
+  /** Called only for a method in `authmethods`; `extra` defaults to `{}`. */
+  readonly onChallenge: (ctx: ChallengeContext) => Effect.Effect<
+    { readonly signature: string; readonly extra?: Extra | undefined },
+    AuthenticationError,
+    R
+  >
+}
+
+const customAnswer = <R>(
+  onChallenge: CustomOptions<R>["onChallenge"],
+  context: Context.Context<R>
+) =>
+(ctx: ChallengeContext): Effect.Effect<ChallengeResponse, AuthenticationError> =>
+  Effect.suspend(() => onChallenge(ctx)).pipe(
+    Effect.map(({ extra, signature }) => ({ signature, extra: extra ?? noExtra })),
+    // A throwing callback (e.g. a facade user's onchallenge) still ends as ABORT, not a crashed session.
+    Effect.catchAllDefect((defect) =>
+      Effect.fail(
+        new AuthenticationError({
+          reason: "Signature",
+          method: ctx.method,
+          message: `The challenge handler failed: ${defect instanceof Error ? defect.message : String(defect)}`,
+          cause: defect
+        })
+      )
+    ),
+    Effect.provide(context)
+  )
+
+/** Any method (e.g. Crossbar's `cookie`, `scram`), answered by a function returning an Effect. */
+export const custom = (options: CustomOptions): AuthenticatorService =>
+  service(options, customAnswer(options.onChallenge, Context.empty()))
+
+/** Like `custom`; the handler may use services, taken from the context the layer is built in. */
+export const layerCustom = <R = never>(options: CustomOptions<R>): Layer.Layer<Authenticator, never, R> =>
+  Layer.effect(
+    Authenticator,
+    Effect.map(Effect.context<R>(), (context) => service(options, customAnswer(options.onChallenge, context)))
+  )
+
+// ---------------------------------------------------------------------------------------------
+// Several methods at once
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Offers every method of every authenticator, in the order given (a method offered twice keeps its
+ * first place and its first owner). A CHALLENGE goes to the first authenticator offering its method.
+ *
+ * HELLO carries one authid/authrole for all methods, so on conflict the FIRST defined one wins
+ * (give the preferred method first). `authextra` entries are merged, and on a key present in
+ * several the first authenticator's value wins too.
+ */
+export const combine = (...authenticators: ReadonlyArray<AuthenticatorService>): AuthenticatorService => {
+  const authmethods: Array<string> = []
+  const owners = new Map<string, AuthenticatorService>()
+  let authid: string | undefined
+  let authrole: string | undefined
+  let authextra: Record<string, unknown> | undefined
+  for (const authenticator of authenticators) {
+    for (const method of authenticator.authmethods) {
+      if (owners.has(method)) continue
+      owners.set(method, authenticator)
+      authmethods.push(method)
+    }
+    authid ??= authenticator.authid
+    authrole ??= authenticator.authrole
+    if (authenticator.authextra !== undefined) authextra = { ...authenticator.authextra, ...authextra }
+  }
+  // `service` rejects methods nobody offered, so the owner is always found.
+  return service({ authmethods, authid, authrole, authextra }, (ctx) => owners.get(ctx.method)!.challenge(ctx))
+}
+
+/** `combine` over layers: `layerAll(layerCryptosign(...), layerTicket(...))`. */
+export const layerAll = <
+  const Layers extends readonly [Layer.Layer<Authenticator, any, any>, ...Array<Layer.Layer<Authenticator, any, any>>]
+>(
+  ...layers: Layers
+): Layer.Layer<Authenticator, Layer.Layer.Error<Layers[number]>, Layer.Layer.Context<Layers[number]>> =>
+  Layer.scoped(
+    Authenticator,
+    Effect.map(
+      Effect.forEach(layers, (layer) => Effect.map(Layer.build(layer), Context.get(Authenticator))),
+      (authenticators) => combine(...authenticators)
+    )
+  )
