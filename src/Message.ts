@@ -487,7 +487,7 @@ const compile = <M extends Message>(definition: Definition<M>): Decoder => {
     let wire = raw
     // Lenient on purpose: fox-wamp sends `null` where an absent Arguments / ArgumentsKw would be
     // (`[50, 1, {}, [3], null]`); trailing nulls in payload positions are read as "absent".
-    if (payloadAt > 0 && wire.length > payloadAt && wire[wire.length - 1] === null) {
+    if (payloadAt > 0 && wire.length > payloadAt && wire.length <= maxLength && wire[wire.length - 1] === null) {
       let end = wire.length
       while (end > payloadAt && wire[end - 1] === null) end--
       wire = wire.slice(0, end)
