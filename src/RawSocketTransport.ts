@@ -327,6 +327,8 @@ class Connection {
   /** Completes when the socket's write buffer has drained, or the socket has closed. */
   private readonly drained: Effect.Effect<void> = Effect.async<void>((resume) => {
     const socket = this.socket
+    // The fiber may have yielded since the write: the drain or close may already have happened.
+    if (socket.destroyed || !socket.writableNeedDrain) return resume(Effect.void)
     const done = () => {
       socket.off("drain", done)
       socket.off("close", done)

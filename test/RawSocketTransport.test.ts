@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Either, Queue, type Scope, Stream } from "effect"
+import { Chunk, Deferred, Effect, Either, Fiber, Queue, type Scope, Stream } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -212,11 +212,13 @@ describe("RawSocketTransport handshake", () => {
       expect(error.message).toContain("ECONNREFUSED")
     }))
 
-  it.scopedLive("no serializer, or one without a RawSocket id, fails with reason Handshake", () =>
+  it.scopedLive("no serializer or one without a RawSocket id fails Handshake; an invalid port fails Open", () =>
     Effect.gen(function*() {
       const transport = RawSocketTransport.make({ host: "127.0.0.1", port: 1 })
       expect((yield* Effect.flip(transport.open([]))).reason).toBe("Handshake")
       expect((yield* Effect.flip(transport.open([fakeSerializer("json", 0, false)]))).reason).toBe("Handshake")
+      const badPort = RawSocketTransport.make({ host: "127.0.0.1", port: 70_000 })
+      expect((yield* Effect.flip(badPort.open([json]))).reason).toBe("Open")
     }))
 })
 
@@ -278,6 +280,20 @@ describe("RawSocketTransport frames", () => {
       expect(new TextDecoder().decode(first.payload)).toBe("[\"ü€😀\"]")
       expect(Array.from((yield* Queue.take(conn.frames)).payload)).toEqual([1, 2, 3])
       expect((yield* Queue.take(conn.frames)).payload).toEqual(big)
+    }))
+
+  it.scopedLive("sends wait for the socket to drain while the router is not reading, then all arrive", () =>
+    Effect.gen(function*() {
+      const router = yield* startRouter()
+      const [link, conn] = yield* connect(router, [msgpack])
+      conn.socket.pause()
+      const frames = Array.from({ length: 8 }, (_, i) => new Uint8Array(1 << 20).fill(i))
+      const sending = yield* Effect.fork(Effect.forEach(frames, (f) => link.send(f), { discard: true }))
+      conn.socket.resume()
+      yield* Fiber.join(sending)
+      const received = yield* Queue.takeBetween(conn.frames, 8, 8)
+      expect(Chunk.toReadonlyArray(received).map((f) => [f.payload.length, f.payload[0], f.payload[(1 << 20) - 1]]))
+        .toEqual(frames.map((_, i) => [1 << 20, i, i]))
     }))
 
   it.scopedLive("JSON: invalid UTF-8 is delivered as bytes, so the serializer reports a DecodeError", () =>
