@@ -25,7 +25,8 @@ export const make = (
     readonly kwargs?: { readonly [key: string]: unknown } | undefined
     readonly details?: { readonly [key: string]: unknown } | undefined
   }
-): WampError => new WampError({ error, args: options?.args ?? [], kwargs: options?.kwargs ?? {}, details: options?.details ?? {} })
+): WampError =>
+  new WampError({ error, args: options?.args ?? [], kwargs: options?.kwargs ?? {}, details: options?.details ?? {} })
 
 /** Standard URIs of the spec (basic + advanced) and the de-facto ones every router uses. */
 export const Uri = {

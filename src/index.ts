@@ -1,0 +1,14 @@
+/**
+ * effect-wamp: a WAMP v2 client runtime for TypeScript, built on Effect.
+ * Namespace re-exports only; each module documents itself.
+ */
+export * as Authenticator from "./Authenticator.js"
+export * as Errors from "./Errors.js"
+export * as Message from "./Message.js"
+export * as RawSocketTransport from "./RawSocketTransport.js"
+export * as Serializer from "./Serializer.js"
+export * as Session from "./Session.js"
+export * as Transport from "./Transport.js"
+export * as Uri from "./Uri.js"
+export * as WampError from "./WampError.js"
+export * as WebSocketTransport from "./WebSocketTransport.js"

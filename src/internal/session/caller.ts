@@ -1,0 +1,163 @@
+/**
+ * The caller side of RPC: plain calls, progressive results, progressive call invocations.
+ */
+import { Effect, Exit, Mailbox, Stream } from "effect"
+import * as Message from "../../Message.js"
+import type { CallOptions, CallResult, CancelMode, Chunk, Dict, List } from "../../Session.js"
+import * as WampError from "../../WampError.js"
+import type { Core, SessionError } from "./core.js"
+import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+
+type CallError = WampError.WampError | SessionError
+
+const LOCAL_OPTIONS = ["cancelMode"]
+
+const resultOf = (message: Message.Result): CallResult => ({
+  args: argsOf(message),
+  kwargs: kwargsOf(message),
+  details: message.details
+})
+
+const isProgress = (message: Message.Result): boolean => message.details["progress"] === true
+
+export const makeCaller = (core: Core) => {
+  /** CANCEL on abandon, when the dealer can cancel; otherwise the late reply is just ignored. */
+  const cancelWith = (mode: CancelMode) => (id: number): Effect.Effect<void> =>
+    core.info?.supports("dealer", "call_canceling")
+      ? core.sendQuietly({ _tag: "Cancel", request: id, options: { mode } })
+      : Effect.void
+
+  const call = (
+    procedure: string,
+    args?: List,
+    kwargs?: Dict,
+    options?: CallOptions
+  ): Effect.Effect<CallResult, CallError> => {
+    const invalid = checkUri(procedure, "exact")
+    if (invalid) return Effect.fail(invalid)
+    const wire = wireOptions(options, LOCAL_OPTIONS)
+    const fields = payload(args, kwargs)
+    return core.request(
+      Message.Code.Call,
+      (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
+      (message) => {
+        if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
+        // A progressive RESULT we did not ask for is ignored; it never completes the call.
+        if (message._tag !== "Result" || isProgress(message)) return undefined
+        return Exit.succeed(resultOf(message))
+      },
+      cancelWith(options?.cancelMode ?? "killnowait")
+    )
+  }
+
+  /**
+   * The general form: optional progressive input, results as a stream (progress chunks when asked
+   * for, then the final result). Closing the stream before the end cancels the call.
+   */
+  const stream = (
+    procedure: string,
+    first: Chunk,
+    input: Stream.Stream<Chunk> | undefined,
+    options: CallOptions | undefined,
+    receiveProgress: boolean
+  ): Stream.Stream<CallResult, CallError> =>
+    Stream.unwrapScoped(Effect.gen(function*() {
+      const invalid = checkUri(procedure, "exact")
+      if (invalid) return yield* Effect.fail(invalid)
+      if (input !== undefined && !core.info?.supports("dealer", "progressive_call_invocations")) {
+        return yield* Effect.fail(
+          WampError.make(WampError.Uri.FeatureNotSupported, {
+            args: ["the router does not announce progressive_call_invocations"]
+          })
+        )
+      }
+      const results = yield* Mailbox.make<CallResult, CallError>()
+      let done = false
+      const wire = wireOptions(options, LOCAL_OPTIONS)
+      if (receiveProgress) wire["receive_progress"] = true
+      const onReply = (message: Message.Message): boolean => {
+        if (message._tag === "Error") {
+          done = true
+          results.unsafeDone(Exit.fail(errorFromMessage(message)))
+          return true
+        }
+        if (message._tag !== "Result") return false
+        if (isProgress(message)) {
+          if (receiveProgress) results.unsafeOffer(resultOf(message))
+          return false
+        }
+        done = true
+        results.unsafeOffer(resultOf(message))
+        results.unsafeDone(Exit.void)
+        return true
+      }
+      const onClose = (error: SessionError) => {
+        done = true
+        results.unsafeDone(Exit.fail(error))
+      }
+      const cancel = cancelWith(options?.cancelMode ?? "killnowait")
+
+      if (input === undefined) {
+        const id = yield* core.open(
+          Message.Code.Call,
+          (request) => ({ _tag: "Call", request, options: wire, procedure, ...payload(first.args, first.kwargs) }),
+          onReply,
+          onClose
+        )
+        yield* Effect.addFinalizer(() => done ? Effect.void : core.abandon(id, cancel))
+        return Mailbox.toStream(results)
+      }
+
+      // Progressive invocations: every chunk goes out as soon as the next one shows it is not the
+      // last; the last goes out as the final CALL when the input ends. All share one request id.
+      let sentAny = false
+      let previous: Chunk | undefined
+      const callMessage = (request: number, chunk: Chunk, progress: boolean): Message.Call => {
+        const opts: Record<string, unknown> = sentAny ? {} : { ...wire }
+        if (progress) opts["progress"] = true
+        sentAny = true
+        return { _tag: "Call", request, options: opts, procedure, ...payload(chunk.args, chunk.kwargs) }
+      }
+      const id = yield* core.reserve(Message.Code.Call, onReply, onClose)
+      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandon(id, cancel))
+      const pump = Effect.gen(function*() {
+        yield* Stream.runForEach(input, (chunk) =>
+          Effect.suspend(() => {
+            const ready = previous
+            previous = chunk
+            // After the final result, the dealer discards continuations: stop sending.
+            return ready === undefined || done ? Effect.void : core.send(callMessage(id, ready, true))
+          }))
+        if (!done) yield* core.send(callMessage(id, previous ?? {}, false))
+      })
+      yield* pump.pipe(
+        Effect.catchAll((error) =>
+          Effect.zipRight(
+            Effect.sync(() => {
+              done = true
+              results.unsafeDone(Exit.fail(error))
+            }),
+            core.abandon(id, cancel)
+          )
+        ),
+        Effect.forkScoped
+      )
+      return Mailbox.toStream(results)
+    }))
+
+  const lastOf = (results: Stream.Stream<CallResult, CallError>) =>
+    Effect.flatMap(Stream.runLast(results), (last) =>
+      last._tag === "Some"
+        ? Effect.succeed(last.value)
+        : Effect.die(new Error("a call ended without a final result")))
+
+  return {
+    call,
+    callProgressive: (procedure: string, args?: List, kwargs?: Dict, options?: CallOptions) =>
+      stream(procedure, payload(args, kwargs), undefined, options, true),
+    callWithInput: (procedure: string, input: Stream.Stream<Chunk>, options?: CallOptions) =>
+      lastOf(stream(procedure, {}, input, options, false)),
+    callStreaming: (procedure: string, input: Stream.Stream<Chunk>, options?: CallOptions) =>
+      stream(procedure, {}, input, options, options?.["receive_progress"] !== false)
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Builds a session: opens the link, forks the dispatcher, waits for WELCOME, and registers the
+ * leave on the scope.
+ */
+import { Deferred, Effect, ExecutionStrategy, Scope } from "effect"
+import { Authenticator } from "../../Authenticator.js"
+import { Serializers } from "../../Serializer.js"
+import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
+import { Transport } from "../../Transport.js"
+import * as WampError from "../../WampError.js"
+import { makeCallee } from "./callee.js"
+import { makeCaller } from "./caller.js"
+import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
+import * as Dispatcher from "./dispatcher.js"
+import { makePubSub } from "./pubsub.js"
+
+export interface SessionInternals {
+  readonly core: Core
+  readonly counters: () => {
+    readonly pending: number
+    readonly registrations: number
+    readonly activeInvocations: number
+    readonly subscriptions: number
+  }
+}
+
+/** Internals by service, for the test kit and leak checks; not part of the public API. */
+export const internals = new WeakMap<SessionService, SessionInternals>()
+
+export const make = (
+  options: SessionOptions
+): Effect.Effect<SessionService, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
+  Effect.gen(function*() {
+    const transport = yield* Transport
+    const serializers = yield* Serializers
+    const authenticator = yield* Authenticator
+    const scope = yield* Effect.scope
+    const link = yield* transport.open(serializers)
+    const closed = yield* Deferred.make<CloseReason>()
+    const joined = yield* Deferred.make<SessionInfo, JoinError>()
+    const core = new Core(link, options, authenticator, closed, joined)
+    // Handler fibers live in their own scope, closed after the leave below.
+    const handlerScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+    const callee = makeCallee(core, handlerScope)
+    const caller = makeCaller(core)
+    const pubsub = makePubSub(core)
+    core.handlers = {
+      event: pubsub.event,
+      invocation: callee.invocation,
+      interrupt: callee.interrupt,
+      revokeSubscription: pubsub.revoke,
+      revokeRegistration: callee.revoke,
+      terminate: (error, local) => {
+        callee.terminate()
+        pubsub.terminate(error, local)
+      }
+    }
+    yield* Effect.forkIn(Dispatcher.run(core), scope)
+    const goodbyeTimeout = options.goodbyeTimeout ?? DEFAULT_GOODBYE_TIMEOUT
+    yield* Effect.addFinalizer(() => core.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
+    const info = yield* Deferred.await(joined)
+
+    const service: SessionService = {
+      info,
+      closed: Deferred.await(closed),
+      isOpen: Effect.sync(() => core.state === "established"),
+      call: caller.call,
+      callProgressive: caller.callProgressive,
+      callWithInput: caller.callWithInput,
+      callStreaming: caller.callStreaming,
+      register: callee.register,
+      subscribe: pubsub.subscribe,
+      publish: pubsub.publish,
+      leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
+    }
+    internals.set(service, {
+      core,
+      counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
+    })
+    return service
+  })

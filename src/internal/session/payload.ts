@@ -1,0 +1,88 @@
+/**
+ * Small conversions between user-facing values and message fields, shared by RPC and PubSub.
+ */
+import { Cause, Option } from "effect"
+import type { Dict, List } from "../../Message.js"
+import * as Uri from "../../Uri.js"
+import * as WampError from "../../WampError.js"
+
+const EMPTY_LIST: List = []
+const EMPTY_DICT: Dict = {}
+
+/** The `args`/`kwargs` fields of a message, present only when given (exact optional properties). */
+export const payload = (
+  args: List | undefined,
+  kwargs: Dict | undefined
+): { readonly args?: List; readonly kwargs?: Dict } => {
+  if (kwargs !== undefined) return { args: args ?? EMPTY_LIST, kwargs }
+  if (args !== undefined) return { args }
+  return {}
+}
+
+export const argsOf = (message: { readonly args?: List | undefined }): List => message.args ?? EMPTY_LIST
+export const kwargsOf = (message: { readonly kwargs?: Dict | undefined }): Dict => message.kwargs ?? EMPTY_DICT
+
+/** User options as WAMP Options: drops `undefined` values and our local-only keys. */
+export const wireOptions = (
+  options: { readonly [key: string]: unknown } | undefined,
+  localOnly: ReadonlyArray<string>
+): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  if (options === undefined) return out
+  for (const key in options) {
+    const value = options[key]
+    if (value !== undefined && !localOnly.includes(key)) out[key] = value
+  }
+  return out
+}
+
+/** Rejects a bad URI locally with `wamp.error.invalid_uri` before anything is sent. */
+export const checkUri = (
+  uri: string,
+  match: "exact" | "prefix" | "wildcard" | undefined
+): WampError.WampError | undefined =>
+  Uri.isValid(uri, match ?? "exact")
+    ? undefined
+    : WampError.make(WampError.Uri.InvalidUri, {
+      args: [`invalid URI ${JSON.stringify(uri)}${match && match !== "exact" ? ` for match "${match}"` : ""}`]
+    })
+
+export const errorFromMessage = (message: {
+  readonly error: string
+  readonly details: Dict
+  readonly args?: List
+  readonly kwargs?: Dict
+}): WampError.WampError =>
+  new WampError.WampError({
+    error: message.error,
+    details: message.details,
+    args: argsOf(message),
+    kwargs: kwargsOf(message)
+  })
+
+const messageOf = (u: unknown): string => {
+  if (u instanceof Error) return u.message
+  if (typeof u === "object" && u !== null && "message" in u && typeof u.message === "string") return u.message
+  if (typeof u === "string") return u
+  try {
+    return JSON.stringify(u) ?? String(u)
+  } catch {
+    return String(u)
+  }
+}
+
+/**
+ * The ERROR a callee sends for a failed handler: a `WampError` as it is; anything else (a failure
+ * of another type, a defect) as `wamp.error.runtime_error` carrying its message, never `[{}]`.
+ */
+export const errorForCause = (cause: Cause.Cause<unknown>): WampError.WampError => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    if (failure.value instanceof WampError.WampError) return failure.value
+    return WampError.make(WampError.Uri.RuntimeError, { args: [messageOf(failure.value)] })
+  }
+  const defect = Cause.dieOption(cause)
+  return WampError.make(WampError.Uri.RuntimeError, {
+    args: [Option.isSome(defect) ? messageOf(defect.value) : Cause.pretty(cause)]
+  })
+}

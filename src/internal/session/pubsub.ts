@@ -1,0 +1,233 @@
+/**
+ * PubSub: publishing, and subscriptions shared by every local subscriber of the same topic+match,
+ * each subscriber with its own bounded buffer and overflow strategy.
+ */
+import { Effect, Exit, Mailbox, type Scope } from "effect"
+import { SubscriptionOverflowError, SubscriptionRevokedError } from "../../Errors.js"
+import * as Message from "../../Message.js"
+import type {
+  Dict,
+  Event,
+  EventDetails,
+  List,
+  PublishOptions,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionBuffer,
+  SubscriptionStreamError
+} from "../../Session.js"
+import * as WampError from "../../WampError.js"
+import { Tombstones } from "../tombstones.js"
+import type { Core, SessionError } from "./core.js"
+import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+
+export const DEFAULT_BUFFER: SubscriptionBuffer = { capacity: 4096, overflow: "fail" }
+
+interface Subscriber {
+  readonly mailbox: Mailbox.Mailbox<Event, SubscriptionStreamError>
+  readonly buffer: SubscriptionBuffer
+}
+
+/** One router subscription and the local subscribers sharing it. */
+interface Entry {
+  readonly id: number
+  readonly key: string
+  readonly topic: string
+  readonly subscribers: Set<Subscriber>
+}
+
+const optionalString = (u: unknown): string | undefined => typeof u === "string" ? u : undefined
+
+const keyOf = (topic: string, match: string | undefined) => `${match ?? "exact"}\u0000${topic}`
+
+export const makePubSub = (core: Core) => {
+  const entries = new Map<number, Entry>()
+  const byKey = new Map<string, Entry>()
+  /** Subscriptions we left: their late EVENTs are ignored, not violations. */
+  const left = new Tombstones(1024)
+  const defaultBuffer = core.options.subscriptionBuffer ?? DEFAULT_BUFFER
+
+  /**
+   * Ends a subscriber's stream after its buffered events. When the subscriber leaves under
+   * "suspend", the dispatcher may be waiting on its full mailbox: shutting the mailbox down
+   * releases the dispatcher (the buffer is dropped; its reader is gone).
+   */
+  const end = (subscriber: Subscriber, exit: Exit.Exit<void, SubscriptionStreamError>, leaving = false) => {
+    if (leaving && subscriber.buffer.overflow === "suspend") Effect.runSync(subscriber.mailbox.shutdown)
+    else subscriber.mailbox.unsafeDone(exit)
+  }
+
+  const publish = (
+    topic: string,
+    args?: List,
+    kwargs?: Dict,
+    options?: PublishOptions
+  ): Effect.Effect<number | undefined, WampError.WampError | SessionError> => {
+    const invalid = checkUri(topic, "exact")
+    if (invalid) return Effect.fail(invalid)
+    const wire = wireOptions(options, [])
+    const fields = payload(args, kwargs)
+    if (options?.acknowledge === true) {
+      return core.request(
+        Message.Code.Publish,
+        (request) => ({ _tag: "Publish", request, options: wire, topic, ...fields }),
+        (message) => {
+          if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
+          return message._tag === "Published" ? Exit.succeed(message.publication) : undefined
+        }
+      )
+    }
+    // Unacknowledged: the id is consumed, nothing stays pending.
+    return Effect.suspend(() => {
+      const notOpen = core.ensureOpen()
+      if (notOpen) return Effect.fail(notOpen)
+      const request = core.nextRequestId()
+      return Effect.as(core.send({ _tag: "Publish", request, options: wire, topic, ...fields }), undefined)
+    })
+  }
+
+  const subscribe = (
+    topic: string,
+    options?: SubscribeOptions
+  ): Effect.Effect<Subscription, WampError.WampError | SessionError, Scope.Scope> =>
+    Effect.gen(function*() {
+      const invalid = checkUri(topic, options?.match)
+      if (invalid) return yield* Effect.fail(invalid)
+      const buffer = options?.buffer ?? defaultBuffer
+      const mailbox = yield* Mailbox.make<Event, SubscriptionStreamError>({
+        capacity: buffer.capacity,
+        strategy: buffer.overflow === "dropOldest" ? "sliding" : "suspend"
+      })
+      const subscriber: Subscriber = { mailbox, buffer }
+      const key = keyOf(topic, options?.match)
+      const acquire = Effect.suspend(() => {
+        const shared = byKey.get(key)
+        // A second local subscriber shares the router subscription, unless it asks for the
+        // retained event, which only a SUBSCRIBE brings.
+        if (shared !== undefined && options?.get_retained !== true) {
+          shared.subscribers.add(subscriber)
+          return Effect.succeed(shared)
+        }
+        const wire = wireOptions(options, ["buffer"])
+        return core.request(
+          Message.Code.Subscribe,
+          (request) => ({ _tag: "Subscribe", request, options: wire, topic }),
+          (message) => {
+            if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
+            if (message._tag !== "Subscribed") return undefined
+            // Recorded here, in the dispatcher, so that an EVENT right behind it is delivered.
+            let entry = entries.get(message.subscription)
+            if (entry === undefined) {
+              entry = { id: message.subscription, key, topic, subscribers: new Set() }
+              entries.set(entry.id, entry)
+              left.delete(entry.id)
+            }
+            entry.subscribers.add(subscriber)
+            byKey.set(key, entry)
+            return Exit.succeed(entry)
+          }
+        )
+      })
+      const entry = yield* Effect.acquireRelease(acquire, (entry) => core.bounded(leave(entry, subscriber)))
+      return {
+        id: entry.id,
+        topic,
+        options: options ?? {},
+        events: Mailbox.toStream(mailbox),
+        unsubscribe: leave(entry, subscriber)
+      } satisfies Subscription
+    })
+
+  /** Removes one subscriber; the last one to leave unsubscribes on the router. */
+  const leave = (entry: Entry, subscriber: Subscriber): Effect.Effect<void, WampError.WampError | SessionError> =>
+    Effect.suspend(() => {
+      if (!entry.subscribers.delete(subscriber)) return Effect.void
+      end(subscriber, Exit.void, true)
+      if (entry.subscribers.size > 0 || entries.get(entry.id) !== entry) return Effect.void
+      entries.delete(entry.id)
+      if (byKey.get(entry.key) === entry) byKey.delete(entry.key)
+      left.add(entry.id)
+      if (core.state !== "established") return Effect.void
+      return core.request(
+        Message.Code.Unsubscribe,
+        (request) => ({ _tag: "Unsubscribe", request, subscription: entry.id }),
+        (message) => {
+          if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
+          return message._tag === "Unsubscribed" ? Exit.void : undefined
+        }
+      )
+    })
+
+  const event = (message: Message.Event): Effect.Effect<void> | undefined => {
+    const entry = entries.get(message.subscription)
+    if (entry === undefined) {
+      if (left.has(message.subscription)) return undefined
+      return core.violation(`EVENT for subscription ${message.subscription}, which this session never held`)
+    }
+    const details: EventDetails = {
+      publication: message.publication,
+      publisher: typeof message.details["publisher"] === "number" ? message.details["publisher"] : undefined,
+      publisher_authid: optionalString(message.details["publisher_authid"]),
+      publisher_authrole: optionalString(message.details["publisher_authrole"]),
+      topic: optionalString(message.details["topic"]) ?? entry.topic,
+      retained: message.details["retained"] === true,
+      raw: message.details
+    }
+    const ev: Event = { args: argsOf(message), kwargs: kwargsOf(message), details }
+    let waits: Array<Effect.Effect<boolean>> | undefined
+    for (const subscriber of entry.subscribers) {
+      if (subscriber.mailbox.unsafeOffer(ev)) continue
+      if (subscriber.buffer.overflow === "suspend") {
+        // The dispatcher waits for this subscriber; leaving shuts the mailbox and releases it.
+        ;(waits ??= []).push(subscriber.mailbox.offer(ev))
+      } else {
+        subscriber.mailbox.unsafeDone(Exit.fail(
+          new SubscriptionOverflowError({
+            topic: details.topic,
+            capacity: subscriber.buffer.capacity,
+            message: `subscriber buffer of ${subscriber.buffer.capacity} events overflowed on ${details.topic}`
+          })
+        ))
+      }
+    }
+    return waits === undefined ? undefined : Effect.asVoid(Effect.all(waits, { discard: true }))
+  }
+
+  const revoke = (details: Message.Dict) => {
+    const id = details["subscription"]
+    const entry = typeof id === "number" ? entries.get(id) : undefined
+    if (entry === undefined) return // raced with our own UNSUBSCRIBE
+    entries.delete(entry.id)
+    if (byKey.get(entry.key) === entry) byKey.delete(entry.key)
+    left.add(entry.id)
+    const reason = optionalString(details["reason"])
+    const error = new SubscriptionRevokedError({
+      subscription: entry.id,
+      topic: entry.topic,
+      reason,
+      message: `the router revoked the subscription to ${entry.topic}${reason ? `: ${reason}` : ""}`
+    })
+    for (const subscriber of entry.subscribers) end(subscriber, Exit.fail(error))
+    entry.subscribers.clear()
+  }
+
+  const terminate = (error: SessionError, local: boolean) => {
+    for (const entry of entries.values()) {
+      for (const subscriber of entry.subscribers) end(subscriber, local ? Exit.void : Exit.fail(error))
+      entry.subscribers.clear()
+    }
+    entries.clear()
+    byKey.clear()
+  }
+
+  return {
+    publish,
+    subscribe,
+    event,
+    revoke,
+    terminate,
+    counters: () => ({ subscriptions: entries.size })
+  }
+}
+
+export type PubSub = ReturnType<typeof makePubSub>
