@@ -2,8 +2,11 @@
  * Serializer: turns a WAMP message list into a frame and back (JSON, MessagePack, CBOR).
  * Hot paths are plain synchronous functions; the service is looked up once per session.
  */
-import { Context, type Either } from "effect"
+import { Context, type Either, Layer, Option } from "effect"
 import type { DecodeError, EncodeError } from "./Errors.js"
+import * as CborCodec from "./internal/serializer/cbor.js"
+import * as JsonCodec from "./internal/serializer/json.js"
+import * as MsgpackCodec from "./internal/serializer/msgpack.js"
 
 export type Frame = string | Uint8Array
 
@@ -28,3 +31,32 @@ export class Serializers extends Context.Tag("effect-wamp/Serializers")<
   Serializers,
   readonly [SerializerService, ...Array<SerializerService>]
 >() {}
+
+/** JSON (`wamp.2.json`), text frames; bytes travel as "\u0000" + base64 (WAMP binary convention). */
+export const json: SerializerService = JsonCodec.json
+
+/** MessagePack (`wamp.2.msgpack`), binary frames; decoded byte strings are plain `Uint8Array`s. */
+export const msgpack: SerializerService = MsgpackCodec.msgpack
+
+/** CBOR (`wamp.2.cbor`), binary frames; decoded byte strings are plain `Uint8Array`s. */
+export const cbor: SerializerService = CborCodec.cbor
+
+/** The three, JSON first. */
+export const all: readonly [SerializerService, ...Array<SerializerService>] = [json, msgpack, cbor]
+
+export const bySubprotocol = (subprotocol: string): Option.Option<SerializerService> =>
+  Option.fromNullable(all.find((serializer) => serializer.subprotocol === subprotocol))
+
+export const byRawSocketId = (id: number): Option.Option<SerializerService> =>
+  Option.fromNullable(all.find((serializer) => serializer.rawSocketId === id))
+
+/** Provides `Serializers` (in this preference order) and `Serializer` (the first). */
+export const layerList = (
+  first: SerializerService,
+  ...rest: Array<SerializerService>
+): Layer.Layer<Serializer | Serializers> =>
+  Layer.succeedContext(Context.make(Serializer, first).pipe(Context.add(Serializers, [first, ...rest])))
+
+export const layerJson: Layer.Layer<Serializer | Serializers> = layerList(json)
+export const layerMsgpack: Layer.Layer<Serializer | Serializers> = layerList(msgpack)
+export const layerCbor: Layer.Layer<Serializer | Serializers> = layerList(cbor)

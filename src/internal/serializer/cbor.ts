@@ -1,0 +1,89 @@
+/**
+ * CBOR over cbor-x, set up for interop: byte strings untagged (no tag 64), no records, no
+ * structured clone, 64-bit integers decoded as numbers, maps as plain objects.
+ */
+import { Decoder, Encoder } from "cbor-x"
+import { Either } from "effect"
+import { DecodeError, EncodeError } from "../../Errors.js"
+import type { Frame, SerializerService } from "../../Serializer.js"
+import * as CborScan from "./cborScan.js"
+import * as Inbound from "./inbound.js"
+import { makeNormalizer, Unserializable } from "./outbound.js"
+
+const options = {
+  useRecords: false,
+  structuredClone: false,
+  pack: false,
+  bundleStrings: false,
+  useFloat32: 0,
+  encodeUndefinedAsNil: true,
+  int64AsNumber: true,
+  tagUint8Array: false,
+  copyBuffers: true,
+  mapsAsObjects: true
+} as const
+
+const encoder = new Encoder(options)
+const exactDecoder = new Decoder({ ...options, mapsAsObjects: false })
+
+// cbor-x writes integers beyond 32 bits as float64 but BigInt as a major type 0/1 integer.
+const normalize = makeNormalizer({
+  bytes: (bytes) => bytes,
+  wideInteger: (value) => BigInt(value),
+  finiteOnly: false,
+  rewriteUndefined: true
+})
+
+const encode = (message: ReadonlyArray<unknown>): Either.Either<Frame, EncodeError> => {
+  try {
+    return Either.right(encoder.encode(normalize(message)))
+  } catch (cause) {
+    return Either.left(
+      new EncodeError({
+        message: `cannot serialize to CBOR: ${
+          cause instanceof Unserializable ? cause.message : Inbound.errorText(cause)
+        }`,
+        cause
+      })
+    )
+  }
+}
+
+const exactTopLevel = (frame: Uint8Array): ReadonlyArray<unknown> => {
+  const prepared = CborScan.prepare(frame)
+  if (typeof prepared === "string") throw new Error(prepared)
+  return exactDecoder.decode(prepared) as ReadonlyArray<unknown>
+}
+
+const decode = (frame: Frame): Either.Either<ReadonlyArray<unknown>, DecodeError> => {
+  if (typeof frame === "string") {
+    return Either.left(new DecodeError({ reason: "FrameKind", message: "a text frame on a CBOR session" }))
+  }
+  const bytes = Inbound.plainBytes(frame)
+  const prepared = CborScan.prepare(bytes)
+  if (typeof prepared === "string") {
+    return Either.left(new DecodeError({ reason: "Syntax", message: `invalid CBOR: ${prepared}` }))
+  }
+  let value: unknown
+  try {
+    value = encoder.decode(prepared)
+  } catch (cause) {
+    return Either.left(
+      new DecodeError({ reason: "Syntax", message: `invalid CBOR: ${Inbound.errorText(cause)}`, cause })
+    )
+  }
+  if (!Array.isArray(value)) {
+    return Either.left(new DecodeError({ reason: "Syntax", message: "the top-level value is not a list" }))
+  }
+  const problem = Inbound.check(value, bytes, exactTopLevel)
+  return problem === undefined ? Either.right(value) : Either.left(problem)
+}
+
+export const cbor: SerializerService = {
+  name: "cbor",
+  subprotocol: "wamp.2.cbor",
+  rawSocketId: 3,
+  binary: true,
+  encode,
+  decode
+}
