@@ -1,0 +1,186 @@
+/**
+ * Topic: a typed PubSub contract, declared once with Schema and shared by publishers and subscribers.
+ *
+ * ```ts
+ * const Tick = Topic.make("com.example.tick", {
+ *   kwargs: Schema.Struct({ seq: Schema.Number, at: Schema.Date })
+ * })
+ * yield* Topic.publish(Tick, { seq: 1, at: new Date() })
+ * const ticks = Topic.stream(Tick) // Stream<{ seq: number; at: Date }, ...>
+ * ```
+ *
+ * Wire mapping: `args` is the schema of the positional list (EVENT Arguments), `kwargs` of the
+ * keyword dict (ArgumentsKw). The payload is the args' type alone, the kwargs' type alone, or
+ * `{ args, kwargs }` when the contract has both; with neither, events carry nothing.
+ *
+ * A payload that does not encode fails `publish` with `PayloadError` "EncodeEvent" (nothing is sent).
+ * An event that does not decode is handled per `onInvalid` (contract default, overridable per
+ * subscription):
+ * - `"skip"` (the default): the event is dropped and logged at Warning level with the parse failure.
+ *   PubSub is open to any publisher allowed on the topic, so one stray publisher should not end
+ *   every subscriber's stream.
+ * - `"fail"`: the stream fails with `PayloadError` "DecodeEvent" carrying the parse failure.
+ *
+ * Schemas must need no services (`R = never`). Contract options (`publish`, `subscribe`) are
+ * defaults; options given per use are merged over them.
+ */
+import { Effect, identity, Option, type Scope, Stream } from "effect"
+import * as Contract from "./internal/contract.js"
+import {
+  type EventDetails,
+  type PublishOptions,
+  Session,
+  type SessionError,
+  type SessionService,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionStreamError
+} from "./Session.js"
+import type * as WampError from "./WampError.js"
+
+export { PayloadError } from "./internal/contract.js"
+
+/** What a subscriber does with an event whose payload does not match the contract. */
+export type InvalidEventPolicy = "skip" | "fail"
+
+export interface TopicSpec extends Contract.PayloadSpec {
+  /** Default PUBLISH options of every publication of this contract. */
+  readonly publish?: PublishOptions | undefined
+  /** Default SUBSCRIBE options of every subscription of this contract. */
+  readonly subscribe?: SubscribeOptions | undefined
+  /** Default handling of events that do not decode: `"skip"` unless given. */
+  readonly onInvalid?: InvalidEventPolicy | undefined
+}
+
+export interface Topic<S extends TopicSpec = TopicSpec> {
+  readonly _tag: "Topic"
+  readonly uri: string
+  readonly spec: S
+  /** Compiled once per contract. */
+  readonly codec: Contract.Codec
+}
+
+/** The decoded payload of a topic contract (see the module doc for its shape). */
+export type Payload<T> = T extends Topic<infer S> ? Contract.Payload<S> : never
+
+export interface TopicEvent<T> {
+  readonly payload: Payload<T>
+  readonly details: EventDetails
+}
+
+export interface TopicSubscribeOptions extends SubscribeOptions {
+  /** Overrides the contract's `onInvalid`. Not sent as an option. */
+  readonly onInvalid?: InvalidEventPolicy | undefined
+}
+
+export type EventStreamError = SubscriptionStreamError | Contract.PayloadError
+
+export interface TopicSubscription<T> {
+  readonly id: number
+  readonly topic: string
+  readonly options: SubscribeOptions
+  /** The decoded events; single consumer, ends and fails as `Subscription.events` does (plus "fail" policy). */
+  readonly events: Stream.Stream<TopicEvent<T>, EventStreamError>
+  readonly unsubscribe: Effect.Effect<void, WampError.WampError | SessionError>
+  /** The untyped subscription. */
+  readonly raw: Subscription
+}
+
+/** Declares a topic contract. */
+export const make = <const S extends TopicSpec>(uri: string, spec: S): Topic<S> => ({
+  _tag: "Topic",
+  uri,
+  spec,
+  codec: Contract.payloadCodec(spec)
+})
+
+const merge = <O extends object>(defaults: O | undefined, given: O | undefined): O | undefined =>
+  defaults === undefined ? given : given === undefined ? defaults : { ...defaults, ...given }
+
+const publishOn = <T extends Topic>(
+  session: SessionService,
+  topic: T,
+  payload: Payload<T>,
+  options?: PublishOptions
+): Effect.Effect<number | undefined, WampError.WampError | SessionError | Contract.PayloadError> =>
+  topic.codec.encode(payload).pipe(
+    Effect.mapError((cause) =>
+      new Contract.PayloadError({
+        reason: "EncodeEvent",
+        uri: topic.uri,
+        message: `the payload of ${topic.uri}: ${Contract.describe(cause)}`,
+        cause
+      })
+    ),
+    Effect.flatMap((wire) => session.publish(topic.uri, wire.args, wire.kwargs, merge(topic.spec.publish, options)))
+  )
+
+const subscribeOn = <T extends Topic>(
+  session: SessionService,
+  topic: T,
+  options?: TopicSubscribeOptions
+): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError, Scope.Scope> => {
+  const { onInvalid, ...rest } = merge<TopicSubscribeOptions>(topic.spec.subscribe, options) ?? {}
+  const policy = onInvalid ?? topic.spec.onInvalid ?? "skip"
+  return Effect.map(session.subscribe(topic.uri, rest), (subscription) => ({
+    id: subscription.id,
+    topic: subscription.topic,
+    options: subscription.options,
+    unsubscribe: subscription.unsubscribe,
+    raw: subscription,
+    events: Stream.mapEffect(subscription.events, (event) =>
+      topic.codec.decode(event.args, event.kwargs).pipe(
+        Effect.map((payload) => Option.some<TopicEvent<T>>({ payload: payload as Payload<T>, details: event.details })),
+        Effect.catchAll((cause) => {
+          const message = `an event of ${event.details.topic} (publication ${event.details.publication}): ${
+            Contract.describe(cause)
+          }`
+          return policy === "fail"
+            ? Effect.fail(new Contract.PayloadError({ reason: "DecodeEvent", uri: topic.uri, message, cause }))
+            : Effect.as(Effect.logWarning(`skipped ${message}`), Option.none())
+        })
+      )).pipe(Stream.filterMap(identity))
+  }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------------------------
+
+/** Publishes an encoded payload with the current `Session` (see `Session.publish` for the result). */
+export const publish = <T extends Topic>(
+  topic: T,
+  payload: Payload<T>,
+  options?: PublishOptions
+): Effect.Effect<number | undefined, WampError.WampError | SessionError | Contract.PayloadError, Session> =>
+  Effect.flatMap(Session, (session) => publishOn(session, topic, payload, options))
+
+/** Subscribes for the lifetime of the scope; `events` is a stream of decoded events. */
+export const subscribe = <T extends Topic>(
+  topic: T,
+  options?: TopicSubscribeOptions
+): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError, Session | Scope.Scope> =>
+  Effect.flatMap(Session, (session) => subscribeOn(session, topic, options))
+
+/**
+ * The decoded payloads as a stream that subscribes when run and unsubscribes when it ends
+ * (details dropped: use `subscribe` for publisher identity and the like).
+ */
+export const stream = <T extends Topic>(
+  topic: T,
+  options?: TopicSubscribeOptions
+): Stream.Stream<Payload<T>, WampError.WampError | EventStreamError, Session> =>
+  Stream.unwrapScoped(
+    Effect.map(subscribe(topic, options), (subscription) => Stream.map(subscription.events, (event) => event.payload))
+  )
+
+/** The same operations on a given session (no `Session` in context needed). */
+export const forSession = (session: SessionService) => ({
+  publish: <T extends Topic>(topic: T, payload: Payload<T>, options?: PublishOptions) =>
+    publishOn(session, topic, payload, options),
+  subscribe: <T extends Topic>(topic: T, options?: TopicSubscribeOptions) => subscribeOn(session, topic, options),
+  stream: <T extends Topic>(topic: T, options?: TopicSubscribeOptions) =>
+    Stream.unwrapScoped(
+      Effect.map(subscribeOn(session, topic, options), (s) => Stream.map(s.events, (event) => event.payload))
+    )
+})
