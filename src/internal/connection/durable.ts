@@ -1,0 +1,296 @@
+/**
+ * Durable registrations and subscriptions: the user's intent (procedure/topic, handler, options)
+ * lives in the connection and is applied to every new session, each time in a scope of its own
+ * under that session's scope.
+ */
+import { Deferred, Effect, ExecutionStrategy, Exit, Mailbox, Scope, Stream } from "effect"
+import type { DurableRegistration, DurableSubscription, Gap, ReapplyFailure } from "../../Connection.js"
+import { SessionClosedError } from "../../Errors.js"
+import type {
+  CloseReason,
+  Event,
+  HandlerResult,
+  Invocation,
+  RegisterOptions,
+  Registration,
+  RegistrationEnd,
+  SessionError,
+  SessionService,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionStreamError
+} from "../../Session.js"
+import type { WampError } from "../../WampError.js"
+
+/** A joined session as the durables see it. */
+export interface Live {
+  readonly session: SessionService
+  /** The session's scope: every application lives in a child of it. */
+  readonly scope: Scope.Scope
+  /** Increases with each session; an intent is applied once per generation. */
+  readonly generation: number
+  /** How the session before this one ended, if there was one. */
+  readonly previous: CloseReason | undefined
+}
+
+export interface Host {
+  /** The open session, or waits for one per the connection's policy. */
+  readonly acquire: Effect.Effect<Live, SessionError>
+  readonly reapplyFailed: (failure: ReapplyFailure) => Effect.Effect<void>
+}
+
+interface Applied<A> {
+  readonly value: A
+  readonly scope: Scope.CloseableScope
+}
+
+interface RegistrationIntent {
+  readonly procedure: string
+  readonly options: RegisterOptions | undefined
+  readonly run: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown>
+  readonly ended: Deferred.Deferred<RegistrationEnd>
+  active: boolean
+  generation: number
+  current: Applied<Registration> | undefined
+}
+
+interface SubscriptionIntent {
+  readonly topic: string
+  readonly options: SubscribeOptions | undefined
+  /** The session-level subscriptions in order, with a `Gap` before each one after the first. */
+  readonly sources: Mailbox.Mailbox<Subscription | Gap, SessionClosedError>
+  active: boolean
+  generation: number
+  current: Applied<Subscription> | undefined
+}
+
+/**
+ * Runs `acquire` in a new child scope of the session's scope; the child is closed at once when it
+ * fails or is interrupted, so nothing half-made stays in a long-lived session.
+ */
+const inChildScope = <A, E>(
+  live: Live,
+  acquire: Effect.Effect<A, E, Scope.Scope>
+): Effect.Effect<Applied<A>, E> =>
+  Effect.flatMap(Scope.fork(live.scope, ExecutionStrategy.sequential), (scope) =>
+    acquire.pipe(
+      Scope.extend(scope),
+      Effect.map((value) => ({ value, scope })),
+      Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))
+    ))
+
+const isGap = (item: Subscription | Gap): item is Gap => "_tag" in item
+
+export const makeDurables = (host: Host) => {
+  const registrations = new Set<RegistrationIntent>()
+  const subscriptions = new Set<SubscriptionIntent>()
+  /** Fibers watching for the router revoking a registration: one per registration per session. */
+  let watchers = 0
+
+  const endRegistration = (intent: RegistrationIntent, end: RegistrationEnd) => {
+    intent.active = false
+    registrations.delete(intent)
+    Deferred.unsafeDone(intent.ended, Exit.succeed(end))
+  }
+
+  const applyRegistration = (intent: RegistrationIntent, live: Live): Effect.Effect<void, WampError | SessionError> =>
+    Effect.suspend(() => {
+      if (!intent.active || intent.generation === live.generation) return Effect.void
+      intent.generation = live.generation
+      return inChildScope(live, live.session.register(intent.procedure, intent.run, intent.options)).pipe(
+        Effect.flatMap((applied) => {
+          // Unregistered by the user while REGISTER was on its way.
+          if (!intent.active) return Scope.close(applied.scope, Exit.void)
+          intent.current = applied
+          // A revocation ends the intent: the router does not want this registration back.
+          const watch = Effect.flatMap(
+            applied.value.ended,
+            (end) => end.reason === "revoked" ? Effect.sync(() => endRegistration(intent, end)) : Effect.void
+          ).pipe(
+            Effect.ensuring(Effect.sync(() => watchers--))
+          )
+          watchers++
+          return Effect.asVoid(Effect.forkIn(watch, applied.scope))
+        })
+      )
+    })
+
+  const applySubscription = (intent: SubscriptionIntent, live: Live): Effect.Effect<void, WampError | SessionError> =>
+    Effect.suspend(() => {
+      if (!intent.active || intent.generation === live.generation) return Effect.void
+      intent.generation = live.generation
+      return inChildScope(live, live.session.subscribe(intent.topic, intent.options)).pipe(
+        Effect.flatMap((applied) => {
+          if (!intent.active) return Scope.close(applied.scope, Exit.void)
+          if (intent.current !== undefined) {
+            intent.sources.unsafeOffer({
+              _tag: "Gap",
+              reason: live.previous ?? { reason: "", message: "", by: "transport", wasClean: false },
+              session: live.session.info.id
+            })
+          }
+          intent.current = applied
+          intent.sources.unsafeOffer(applied.value)
+          return Effect.void
+        }),
+        Effect.asVoid
+      )
+    })
+
+  /** Applies every intent to a new session, all at once; refusals are reported, not fatal. */
+  const reapply = (live: Live): Effect.Effect<void> => {
+    const report = (kind: ReapplyFailure["kind"], uri: string) => (error: unknown) =>
+      host.reapplyFailed({ kind, uri, session: live.session.info.id, error })
+    return Effect.all(
+      [
+        Effect.forEach(
+          [...registrations],
+          (intent) => Effect.catchAll(applyRegistration(intent, live), report("register", intent.procedure)),
+          { concurrency: "unbounded", discard: true }
+        ),
+        Effect.forEach(
+          [...subscriptions],
+          (intent) => Effect.catchAll(applySubscription(intent, live), report("subscribe", intent.topic)),
+          { concurrency: "unbounded", discard: true }
+        )
+      ],
+      { concurrency: "unbounded", discard: true }
+    )
+  }
+
+  const releaseRegistration = (intent: RegistrationIntent): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (!intent.active) return Effect.void
+      endRegistration(intent, { reason: "unregistered", message: undefined })
+      const current = intent.current
+      intent.current = undefined
+      return current === undefined ? Effect.void : Scope.close(current.scope, Exit.void)
+    })
+
+  const register = <E, R>(
+    procedure: string,
+    handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
+    options?: RegisterOptions
+  ): Effect.Effect<DurableRegistration, WampError | SessionError, Scope.Scope | R> =>
+    Effect.gen(function*() {
+      const context = yield* Effect.context<R>()
+      const intent: RegistrationIntent = {
+        procedure,
+        options,
+        run: (invocation) => Effect.provide(handler(invocation), context),
+        ended: yield* Deferred.make<RegistrationEnd>(),
+        active: true,
+        generation: 0,
+        current: undefined
+      }
+      yield* Effect.addFinalizer(() => releaseRegistration(intent))
+      const live = yield* host.acquire
+      // Known to the connection before REGISTER goes out, so a session change meanwhile re-applies it.
+      registrations.add(intent)
+      yield* Effect.tapError(applyRegistration(intent, live), () => releaseRegistration(intent))
+      const unregister = Effect.suspend(() => {
+        const current = intent.current
+        return Effect.zipRight(
+          current === undefined ? Effect.void : current.value.unregister,
+          releaseRegistration(intent)
+        )
+      })
+      return {
+        get id() {
+          return intent.current?.value.id ?? 0
+        },
+        procedure,
+        options: options ?? {},
+        unregister,
+        ended: Deferred.await(intent.ended)
+      } satisfies DurableRegistration
+    })
+
+  const releaseSubscription = (intent: SubscriptionIntent): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (!intent.active) return Effect.void
+      intent.active = false
+      subscriptions.delete(intent)
+      intent.sources.unsafeDone(Exit.void)
+      const current = intent.current
+      intent.current = undefined
+      return current === undefined ? Effect.void : Scope.close(current.scope, Exit.void)
+    })
+
+  const subscribe = (
+    topic: string,
+    options?: SubscribeOptions
+  ): Effect.Effect<DurableSubscription, WampError | SessionError, Scope.Scope> =>
+    Effect.gen(function*() {
+      const intent: SubscriptionIntent = {
+        topic,
+        options,
+        sources: yield* Mailbox.make<Subscription | Gap, SessionClosedError>(),
+        active: true,
+        generation: 0,
+        current: undefined
+      }
+      yield* Effect.addFinalizer(() => releaseSubscription(intent))
+      const live = yield* host.acquire
+      subscriptions.add(intent)
+      yield* Effect.tapError(applySubscription(intent, live), () => releaseSubscription(intent))
+      const eventsWithGaps = Mailbox.toStream(intent.sources).pipe(
+        Stream.flatMap((item): Stream.Stream<Event | Gap, SubscriptionStreamError> =>
+          isGap(item)
+            ? Stream.succeed(item)
+            // A lost session ends its part of the stream; the next session's part follows.
+            : item.events.pipe(
+              Stream.catchTags({ SessionClosedError: () => Stream.empty, ProtocolError: () => Stream.empty })
+            )
+        ),
+        // Revoked or overflowed: the subscription is over, on every session.
+        Stream.tapError(() => releaseSubscription(intent))
+      )
+      const unsubscribe = Effect.suspend(() => {
+        const current = intent.current
+        return Effect.zipRight(
+          current === undefined ? Effect.void : current.value.unsubscribe,
+          releaseSubscription(intent)
+        )
+      })
+      return {
+        get id() {
+          return intent.current?.value.id ?? 0
+        },
+        topic,
+        options: options ?? {},
+        events: Stream.filter(eventsWithGaps, (item): item is Event => !("_tag" in item)),
+        eventsWithGaps,
+        unsubscribe
+      } satisfies DurableSubscription
+    })
+
+  /**
+   * The connection closed for good: registrations end, subscription streams end after what they
+   * hold (or fail with `error` when the connection gave up rather than being closed by the user).
+   */
+  const finish = (error: SessionClosedError | undefined) => {
+    for (const intent of registrations) {
+      endRegistration(intent, { reason: "session-closed", message: error?.message })
+    }
+    for (const intent of subscriptions) {
+      intent.active = false
+      intent.sources.unsafeDone(error === undefined ? Exit.void : Exit.fail(error))
+    }
+    subscriptions.clear()
+  }
+
+  return {
+    register,
+    subscribe,
+    reapply,
+    finish,
+    counters: () => ({
+      durableRegistrations: registrations.size,
+      durableSubscriptions: subscriptions.size,
+      watchers
+    })
+  }
+}
+
+export type Durables = ReturnType<typeof makeDurables>

@@ -1,0 +1,356 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Scope, Stream } from "effect"
+import * as Authenticator from "../src/Authenticator.js"
+import * as Connection from "../src/Connection.js"
+import { SessionClosedError, TransportError } from "../src/Errors.js"
+import { internals } from "../src/internal/connection/make.js"
+import type * as Message from "../src/Message.js"
+import * as Session from "../src/Session.js"
+import * as FakePeer from "../src/testing/FakePeer.js"
+import * as Transport from "../src/Transport.js"
+import * as WampError from "../src/WampError.js"
+
+const fastRetry = Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
+
+/** A connection on a FakePeer router; each open of its transport is a new peer to `accept`. */
+const connect = (
+  options?: Partial<Connection.ConnectionOptions>,
+  transport?: (fake: FakePeer.FakeRouter) => Transport.TransportService
+) =>
+  Effect.gen(function*() {
+    const fake = yield* FakePeer.make({ timeout: "1 second" })
+    const layer = Layer.mergeAll(
+      fake.layer,
+      transport === undefined ? Layer.empty : Layer.succeed(Transport.Transport, transport(fake)),
+      Layer.succeed(Authenticator.Authenticator, Authenticator.anonymous())
+    )
+    const connection = yield* Connection.make({
+      realm: "realm1",
+      goodbyeTimeout: "200 millis",
+      retry: fastRetry,
+      ...options
+    }).pipe(Effect.provide(layer))
+    return { fake, connection }
+  })
+
+/** Accepts the next link and answers WELCOME with this session id. */
+const open = (fake: FakePeer.FakeRouter, connection: Connection.ConnectionService, session: number) =>
+  Effect.gen(function*() {
+    const peer = yield* fake.accept
+    yield* peer.welcome({ session })
+    return peer
+  })
+
+const waitFor = (connection: Connection.ConnectionService, tag: Connection.ConnectionState["_tag"]) =>
+  connection.changes.pipe(
+    Stream.filter((state) => state._tag === tag),
+    Stream.runHead,
+    Effect.map(Option.getOrThrow),
+    Effect.timeout("2 seconds")
+  )
+
+/** True when the client opens no further connection for a while. */
+const noConnection = (fake: FakePeer.FakeRouter) =>
+  fake.accept.pipe(Effect.timeout("200 millis"), Effect.either, Effect.map(Either.isLeft))
+
+/** Reads `count` messages, in whatever order concurrent re-applications sent them. */
+const receiveAll = (peer: FakePeer.FakePeer, count: number) =>
+  Effect.forEach(Array.from({ length: count }), () => peer.receive)
+
+const byTag = <T extends Message.Message["_tag"]>(messages: ReadonlyArray<Message.Message>, tag: T) =>
+  messages.find((m): m is Extract<Message.Message, { readonly _tag: T }> => m._tag === tag)!
+
+describe("Connection reconnect", () => {
+  it.scopedLive("re-registers and re-subscribes with the original options; streams continue with a Gap", () =>
+    Effect.gen(function*() {
+      const { connection, fake } = yield* connect()
+      const peer1 = yield* open(fake, connection, 1)
+      yield* connection.awaitOpen
+
+      const registering = yield* Effect.fork(connection.register(
+        "com.example.",
+        (invocation) => Effect.succeed({ args: [`hello ${invocation.args[0]}`] }),
+        { match: "prefix", invoke: "roundrobin" }
+      ))
+      const register1 = yield* peer1.expect("Register")
+      yield* peer1.send({ _tag: "Registered", request: register1.request, registration: 11 })
+      const registration = yield* Fiber.join(registering)
+      expect(registration.id).toBe(11)
+
+      const subscribing = yield* Effect.fork(connection.subscribe("com..topic", { match: "wildcard" }))
+      const subscribe1 = yield* peer1.expect("Subscribe")
+      yield* peer1.send({ _tag: "Subscribed", request: subscribe1.request, subscription: 21 })
+      const subscription = yield* Fiber.join(subscribing)
+      const received = yield* Effect.fork(Stream.runCollect(Stream.take(subscription.eventsWithGaps, 3)))
+      yield* peer1.send({ _tag: "Event", subscription: 21, publication: 1, details: {}, args: ["before"] })
+
+      yield* peer1.drop
+      const retrying = yield* waitFor(connection, "Retrying")
+      expect(retrying._tag === "Retrying" && retrying.details.kind).toBe("lost")
+      expect(retrying._tag === "Retrying" && retrying.details.willRetry).toBe(true)
+
+      const peer2 = yield* open(fake, connection, 2)
+      const again = yield* receiveAll(peer2, 2)
+      const register2 = byTag(again, "Register")
+      const subscribe2 = byTag(again, "Subscribe")
+      expect(register2.procedure).toBe("com.example.")
+      expect(register2.options).toEqual(register1.options)
+      expect(register2.options).toEqual({ match: "prefix", invoke: "roundrobin" })
+      expect(subscribe2.topic).toBe("com..topic")
+      expect(subscribe2.options).toEqual({ match: "wildcard" })
+      yield* peer2.send(
+        { _tag: "Registered", request: register2.request, registration: 12 },
+        { _tag: "Subscribed", request: subscribe2.request, subscription: 22 }
+      )
+      yield* waitFor(connection, "Open")
+      expect(registration.id).toBe(12)
+      expect(subscription.id).toBe(22)
+      expect(connection.session.info.id).toBe(2)
+
+      yield* peer2.send({ _tag: "Event", subscription: 22, publication: 2, details: {}, args: ["after"] })
+      const items = Chunk.toReadonlyArray(yield* Fiber.join(received))
+      expect(items.map((item) => "_tag" in item ? `gap:${item.session}` : item.args[0])).toEqual([
+        "before",
+        "gap:2",
+        "after"
+      ])
+      const gap = items[1] as Connection.Gap
+      expect(gap.reason.reason).toBe(WampError.Uri.TransportLost)
+
+      // The handler answers on the new session.
+      yield* peer2.send({ _tag: "Invocation", request: 5, registration: 12, details: {}, args: ["you"] })
+      const answer = yield* peer2.expect("Yield")
+      expect(answer.args).toEqual(["hello you"])
+    }))
+
+  it.scopedLive("operations in flight fail at once with SessionClosedError and are never re-sent", () =>
+    Effect.gen(function*() {
+      const { connection, fake } = yield* connect()
+      const peer1 = yield* open(fake, connection, 1)
+      yield* connection.awaitOpen
+      const calls = yield* Effect.forEach([1, 2, 3], (n) =>
+        Effect.fork(
+          Session.call("com.p", [n]).pipe(
+            Effect.provideService(Session.Session, connection.session)
+          )
+        ))
+      yield* receiveAll(peer1, 3)
+      yield* peer1.drop
+      for (const call of calls) {
+        const exit = yield* Fiber.await(call)
+        expect(Exit.isFailure(exit) && Exit.causeOption(exit)).toBeTruthy()
+        const error = yield* Effect.flip(Fiber.join(call))
+        expect(error).toBeInstanceOf(SessionClosedError)
+      }
+      const peer2 = yield* open(fake, connection, 2)
+      yield* waitFor(connection, "Open")
+      // Nothing of the old session is sent again.
+      yield* peer2.expectNothing("100 millis")
+    }))
+
+  it.scopedLive("an operation started while disconnected waits for the next session (default policy)", () =>
+    Effect.gen(function*() {
+      const { connection, fake } = yield* connect({ retry: Schedule.spaced("50 millis") })
+      const peer1 = yield* open(fake, connection, 1)
+      yield* connection.awaitOpen
+      yield* peer1.drop
+      yield* waitFor(connection, "Retrying")
+      const call = yield* Effect.fork(connection.session.call("com.p", [1]))
+      const peer2 = yield* open(fake, connection, 2)
+      const sent = yield* peer2.expect("Call")
+      yield* peer2.send({ _tag: "Result", request: sent.request, details: {}, args: ["ok"] })
+      const result = yield* Fiber.join(call)
+      expect(result.args).toEqual(["ok"])
+    }))
+
+  it.scopedLive("failFast: an operation while disconnected fails at once; a bounded wait fails when it runs out", () =>
+    Effect.gen(function*() {
+      const fast = yield* connect({ whenDisconnected: "failFast", retry: Schedule.spaced("1 hour") })
+      const peer = yield* open(fast.fake, fast.connection, 1)
+      yield* fast.connection.awaitOpen
+      yield* peer.drop
+      yield* waitFor(fast.connection, "Retrying")
+      const error = yield* Effect.flip(fast.connection.session.call("com.p"))
+      expect(error).toBeInstanceOf(SessionClosedError)
+
+      const bounded = yield* connect({ whenDisconnected: { wait: "50 millis" }, retry: Schedule.spaced("1 hour") })
+      const peer2 = yield* open(bounded.fake, bounded.connection, 1)
+      yield* bounded.connection.awaitOpen
+      yield* peer2.drop
+      yield* waitFor(bounded.connection, "Retrying")
+      const waited = yield* Effect.flip(bounded.connection.session.publish("com.t", [1]))
+      expect(waited).toBeInstanceOf(SessionClosedError)
+      expect(waited._tag === "SessionClosedError" && waited.message).toMatch(/no session opened within/)
+    }))
+
+  it.scopedLive("ABORT wamp.error.no_such_realm stops retrying: Closed, will_retry false, the layer fails", () =>
+    Effect.gen(function*() {
+      const { connection, fake } = yield* connect()
+      const peer = yield* fake.accept
+      yield* peer.expect("Hello")
+      yield* peer.send({ _tag: "Abort", details: { message: "no realm" }, reason: WampError.Uri.NoSuchRealm })
+      const details = yield* connection.closed
+      expect(details.kind).toBe("closed")
+      expect(details.reason).toBe(WampError.Uri.NoSuchRealm)
+      expect(details.willRetry).toBe(false)
+      expect(Connection.toAutobahnDetails(details)).toEqual({
+        reason: WampError.Uri.NoSuchRealm,
+        message: "wamp.error.no_such_realm",
+        will_retry: false,
+        retry_delay: null,
+        retry_count: null
+      })
+      const error = yield* Effect.flip(connection.awaitOpen)
+      expect(WampError.isNoSuchRealm(error)).toBe(true)
+      // No second connection.
+      expect(yield* noConnection(fake)).toBe(true)
+    }))
+
+  it.scopedLive("router GOODBYE wamp.close.system_shutdown retries; wamp.close.killed does not", () =>
+    Effect.gen(function*() {
+      const { connection, fake } = yield* connect()
+      const peer1 = yield* open(fake, connection, 1)
+      yield* connection.awaitOpen
+      yield* peer1.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.CloseSystemShutdown })
+      const retrying = yield* waitFor(connection, "Retrying")
+      expect(retrying._tag === "Retrying" && retrying.details).toMatchObject({
+        kind: "closed",
+        reason: WampError.Uri.CloseSystemShutdown,
+        willRetry: true,
+        retryCount: 1
+      })
+      expect(yield* connection.isRetrying).toBe(true)
+      const peer2 = yield* open(fake, connection, 2)
+      yield* waitFor(connection, "Open")
+      expect(yield* connection.isRetrying).toBe(false)
+      yield* peer2.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.Killed })
+      const details = yield* connection.closed
+      expect(details).toMatchObject({ kind: "closed", reason: WampError.Uri.Killed, willRetry: false })
+      expect(yield* connection.isOpen).toBe(false)
+    }))
+
+  it.scopedLive("close() during a retry wait does not reconnect", () =>
+    Effect.gen(function*() {
+      const { connection, fake } = yield* connect({ retry: Schedule.spaced("1 hour") })
+      const peer = yield* open(fake, connection, 1)
+      yield* connection.awaitOpen
+      yield* peer.drop
+      const retrying = yield* waitFor(connection, "Retrying")
+      expect(retrying._tag === "Retrying" && retrying.delay).toBeDefined()
+      yield* connection.close()
+      const state = yield* connection.state
+      expect(state._tag).toBe("Closed")
+      expect(state._tag === "Closed" && state.details.kind).toBe("closed")
+      expect(yield* noConnection(fake)).toBe(true)
+      const error = yield* Effect.flip(connection.session.call("com.p"))
+      expect(error).toBeInstanceOf(SessionClosedError)
+    }))
+
+  it.scopedLive("close() is graceful: GOODBYE, durable streams end, registrations end as session-closed", () =>
+    Effect.gen(function*() {
+      const { connection, fake } = yield* connect()
+      const peer = yield* open(fake, connection, 1)
+      yield* connection.awaitOpen
+      const subscribing = yield* Effect.fork(connection.subscribe("com.t"))
+      const subscribe = yield* peer.expect("Subscribe")
+      yield* peer.send({ _tag: "Subscribed", request: subscribe.request, subscription: 1 })
+      const subscription = yield* Fiber.join(subscribing)
+      const registering = yield* Effect.fork(connection.register("com.p", () => Effect.void))
+      const register = yield* peer.expect("Register")
+      yield* peer.send({ _tag: "Registered", request: register.request, registration: 2 })
+      const registration = yield* Fiber.join(registering)
+      const drained = yield* Effect.fork(Stream.runCollect(subscription.events))
+      const closing = yield* Effect.fork(connection.close())
+      const goodbye = yield* peer.expect("Goodbye")
+      expect(goodbye.reason).toBe(WampError.Uri.CloseNormal)
+      yield* peer.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.GoodbyeAndOut })
+      yield* Fiber.join(closing)
+      expect(Chunk.size(yield* Fiber.join(drained))).toBe(0)
+      expect((yield* registration.ended).reason).toBe("session-closed")
+      expect((yield* connection.closed).kind).toBe("closed")
+    }))
+
+  it.scopedLive("the first connect is retried (unreachable), unless retryFirstConnect is false", () =>
+    Effect.gen(function*() {
+      let refusals = 2
+      // The first attempt waits until the test watches the states.
+      const watching = yield* Deferred.make<void>()
+      const flaky = (fake: FakePeer.FakeRouter) =>
+        Transport.make((serializers) =>
+          Effect.zipRight(
+            Deferred.await(watching),
+            refusals-- > 0
+              ? Effect.fail(new TransportError({ reason: "Open", message: "connection refused" }))
+              : fake.transport.open(serializers)
+          )
+        )
+      const { connection, fake } = yield* connect(undefined, flaky)
+      const states = yield* Effect.fork(
+        Stream.runCollect(connection.changes.pipe(Stream.takeUntil((state) => state._tag === "Open")))
+      )
+      yield* Effect.sleep("20 millis")
+      yield* Deferred.succeed(watching, undefined)
+      yield* open(fake, connection, 1)
+      const seen = Chunk.toReadonlyArray(yield* Fiber.join(states))
+      expect(seen.map((state) => state._tag === "Retrying" ? `${state._tag}:${state.details.kind}` : state._tag))
+        .toEqual(["Connecting", "Retrying:unreachable", "Connecting", "Retrying:unreachable", "Connecting", "Open"])
+
+      refusals = 1
+      const once = yield* connect({ retryFirstConnect: false }, flaky)
+      const details = yield* once.connection.closed
+      expect(details).toMatchObject({ kind: "unreachable", willRetry: false })
+      const error = yield* Effect.flip(once.connection.awaitOpen)
+      expect(error).toBeInstanceOf(TransportError)
+    }))
+
+  it.scopedLive("Connection.layer provides Session: user code is unchanged; the layer fails when the first join fails", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakePeer.make({ timeout: "1 second" })
+      const layer = Connection.layer({ realm: "realm1", goodbyeTimeout: "200 millis", retry: fastRetry }).pipe(
+        Layer.provide(Layer.merge(fake.layer, Layer.succeed(Authenticator.Authenticator, Authenticator.anonymous())))
+      )
+      const scope = yield* Scope.make()
+      const building = yield* Effect.fork(Layer.buildWithScope(layer, scope))
+      const peer = yield* fake.accept
+      yield* peer.welcome({ session: 7 })
+      const context = yield* Fiber.join(building)
+      const calling = yield* Effect.fork(Session.call("com.p", [1]).pipe(Effect.provide(context)))
+      const call = yield* peer.expect("Call")
+      yield* peer.send({ _tag: "Result", request: call.request, details: {}, args: [2] })
+      expect((yield* Fiber.join(calling)).args).toEqual([2])
+      yield* Scope.close(scope, Exit.void)
+
+      const failing = yield* Effect.fork(Effect.scoped(Layer.build(layer)))
+      const refused = yield* fake.accept
+      yield* refused.expect("Hello")
+      yield* refused.send({ _tag: "Abort", details: {}, reason: WampError.Uri.NotAuthorized })
+      const error = yield* Effect.flip(Fiber.join(failing))
+      expect(WampError.isNotAuthorized(error)).toBe(true)
+    }))
+
+  it.scopedLive("a revoked durable registration is not re-registered; unregister and scope close are final", () =>
+    Effect.gen(function*() {
+      const { connection, fake } = yield* connect()
+      const peer1 = yield* open(fake, connection, 1)
+      yield* connection.awaitOpen
+      const scope = yield* Scope.make()
+      const registering = yield* Effect.fork(Scope.extend(connection.register("com.revoked", () => Effect.void), scope))
+      const register = yield* peer1.expect("Register")
+      yield* peer1.send({ _tag: "Registered", request: register.request, registration: 1 })
+      const revoked = yield* Fiber.join(registering)
+      yield* peer1.send({ _tag: "Unregistered", request: 0, details: { registration: 1, reason: "gone" } })
+      expect((yield* revoked.ended).reason).toBe("revoked")
+      const subscribing = yield* Effect.fork(Scope.extend(connection.subscribe("com.left"), scope))
+      const subscribe = yield* peer1.expect("Subscribe")
+      yield* peer1.send({ _tag: "Subscribed", request: subscribe.request, subscription: 3 })
+      const left = yield* Fiber.join(subscribing)
+      const unsubscribing = yield* Effect.fork(left.unsubscribe)
+      const unsubscribe = yield* peer1.expect("Unsubscribe")
+      yield* peer1.send({ _tag: "Unsubscribed", request: unsubscribe.request })
+      yield* Fiber.join(unsubscribing)
+      yield* Scope.close(scope, Exit.void)
+      expect(internals.get(connection)!.counters()).toMatchObject({ durableRegistrations: 0, durableSubscriptions: 0 })
+      yield* peer1.drop
+      yield* open(fake, connection, 2).pipe(Effect.flatMap((peer) => peer.expectNothing("100 millis")))
+    }))
+})
