@@ -212,6 +212,23 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
         .toBe(true)
     }))
 
+  it.scopedLive("callee: a contract error that does not encode is a logged defect answered with runtime_error", () =>
+    Effect.gen(function*() {
+      const logs = yield* captureLogs
+      const { asCallee, asCaller } = yield* twoSessions(serializer).pipe(Effect.provide(logs.layer))
+      class Negative
+        extends Schema.TaggedError<Negative>()("Negative", { value: Schema.Number.pipe(Schema.negative()) })
+      {
+        static readonly uri = "com.example.error.negative"
+      }
+      const Check = Procedure.make("com.example.check", { args: Schema.Tuple(Schema.Number), error: [Negative] })
+      // Constructors validate too: `disableValidation` lets the handler build the bad value.
+      yield* asCallee(Procedure.register(Check, ([x]) => Effect.fail(new Negative({ value: x }, true))))
+      const error = yield* Effect.flip(asCaller(Procedure.call(Check, [5])))
+      expect(WampError.isRuntimeError(error)).toBe(true)
+      expect((yield* logs.lines).some((line) => line.startsWith("ERROR an error of com.example.check"))).toBe(true)
+    }))
+
   it.scopedLive("caller: an input that does not encode fails with PayloadError EncodeInput; nothing is sent", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller } = yield* twoSessions(serializer)

@@ -32,6 +32,10 @@ const Both = Procedure.make("com.example.both", {
 })
 const Ping = Procedure.make("com.example.ping", {})
 
+interface NoUri {
+  readonly _tag: "NoUri"
+}
+
 class Clock extends Context.Tag("test/Clock")<Clock, { readonly now: number }>() {}
 
 describe("Procedure types", () => {
@@ -48,6 +52,12 @@ describe("Procedure types", () => {
     >()
     expectTypeOf<Procedure.Input<typeof Ping>>().toEqualTypeOf<void>()
     expect(Divide.resultIn).toBe("args[0]")
+    // @ts-expect-error: args must encode to a list
+    Procedure.make("com.example.bad", { args: Schema.Number })
+    // @ts-expect-error: kwargs must encode to a dict
+    Procedure.make("com.example.bad", { kwargs: Schema.Array(Schema.String) })
+    // @ts-expect-error: an error class needs its URI
+    Procedure.make("com.example.bad", { error: [Schema.TaggedError<NoUri>()("NoUri", {})] })
     expect(Both.resultIn).toBe("args[0]")
     expect(Procedure.make("com.example.x", { result: Schema.Struct({ a: Schema.Number }) }).resultIn).toBe("kwargs")
   })
