@@ -314,7 +314,16 @@ export class Core {
   leave(reason: string, message: string | undefined, timeout: Duration.DurationInput): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.state === "closed") return Effect.void
-      if (this.state === "closing" || this.state === "establishing") return Effect.asVoid(Deferred.await(this.closed))
+      if (this.state === "closing") return Effect.asVoid(Deferred.await(this.closed))
+      // Leaving before WELCOME (the join was interrupted): nothing to say GOODBYE to, and waiting
+      // for the router would hang on one that never answers HELLO. End here and close the link.
+      if (this.state === "establishing") {
+        const text = message ?? "the join was abandoned by this client"
+        return this.terminate(
+          { reason, message: text, by: "local", wasClean: false },
+          new SessionClosedError({ reason, message: text, wasClean: false })
+        )
+      }
       this.state = "closing"
       const closeReason: CloseReason = { reason, message: message ?? "", by: "local", wasClean: true }
       this.failAll(
