@@ -34,7 +34,7 @@ const connect = (
   })
 
 /** Accepts the next link and answers WELCOME with this session id. */
-const open = (fake: FakePeer.FakeRouter, connection: Connection.ConnectionService, session: number) =>
+const open = (fake: FakePeer.FakeRouter, session: number) =>
   Effect.gen(function*() {
     const peer = yield* fake.accept
     yield* peer.welcome({ session })
@@ -64,7 +64,7 @@ describe("Connection reconnect", () => {
   it.scopedLive("re-registers and re-subscribes with the original options; streams continue with a Gap", () =>
     Effect.gen(function*() {
       const { connection, fake } = yield* connect()
-      const peer1 = yield* open(fake, connection, 1)
+      const peer1 = yield* open(fake, 1)
       yield* connection.awaitOpen
 
       const registering = yield* Effect.fork(connection.register(
@@ -89,7 +89,7 @@ describe("Connection reconnect", () => {
       expect(retrying._tag === "Retrying" && retrying.details.kind).toBe("lost")
       expect(retrying._tag === "Retrying" && retrying.details.willRetry).toBe(true)
 
-      const peer2 = yield* open(fake, connection, 2)
+      const peer2 = yield* open(fake, 2)
       const again = yield* receiveAll(peer2, 2)
       const register2 = byTag(again, "Register")
       const subscribe2 = byTag(again, "Subscribe")
@@ -126,7 +126,7 @@ describe("Connection reconnect", () => {
   it.scopedLive("operations in flight fail at once with SessionClosedError and are never re-sent", () =>
     Effect.gen(function*() {
       const { connection, fake } = yield* connect()
-      const peer1 = yield* open(fake, connection, 1)
+      const peer1 = yield* open(fake, 1)
       yield* connection.awaitOpen
       const calls = yield* Effect.forEach([1, 2, 3], (n) =>
         Effect.fork(
@@ -142,7 +142,7 @@ describe("Connection reconnect", () => {
         const error = yield* Effect.flip(Fiber.join(call))
         expect(error).toBeInstanceOf(SessionClosedError)
       }
-      const peer2 = yield* open(fake, connection, 2)
+      const peer2 = yield* open(fake, 2)
       yield* waitFor(connection, "Open")
       // Nothing of the old session is sent again.
       yield* peer2.expectNothing("100 millis")
@@ -151,12 +151,12 @@ describe("Connection reconnect", () => {
   it.scopedLive("an operation started while disconnected waits for the next session (default policy)", () =>
     Effect.gen(function*() {
       const { connection, fake } = yield* connect({ retry: Schedule.spaced("50 millis") })
-      const peer1 = yield* open(fake, connection, 1)
+      const peer1 = yield* open(fake, 1)
       yield* connection.awaitOpen
       yield* peer1.drop
       yield* waitFor(connection, "Retrying")
       const call = yield* Effect.fork(connection.session.call("com.p", [1]))
-      const peer2 = yield* open(fake, connection, 2)
+      const peer2 = yield* open(fake, 2)
       const sent = yield* peer2.expect("Call")
       yield* peer2.send({ _tag: "Result", request: sent.request, details: {}, args: ["ok"] })
       const result = yield* Fiber.join(call)
@@ -166,7 +166,7 @@ describe("Connection reconnect", () => {
   it.scopedLive("failFast: an operation while disconnected fails at once; a bounded wait fails when it runs out", () =>
     Effect.gen(function*() {
       const fast = yield* connect({ whenDisconnected: "failFast", retry: Schedule.spaced("1 hour") })
-      const peer = yield* open(fast.fake, fast.connection, 1)
+      const peer = yield* open(fast.fake, 1)
       yield* fast.connection.awaitOpen
       yield* peer.drop
       yield* waitFor(fast.connection, "Retrying")
@@ -174,7 +174,7 @@ describe("Connection reconnect", () => {
       expect(error).toBeInstanceOf(SessionClosedError)
 
       const bounded = yield* connect({ whenDisconnected: { wait: "50 millis" }, retry: Schedule.spaced("1 hour") })
-      const peer2 = yield* open(bounded.fake, bounded.connection, 1)
+      const peer2 = yield* open(bounded.fake, 1)
       yield* bounded.connection.awaitOpen
       yield* peer2.drop
       yield* waitFor(bounded.connection, "Retrying")
@@ -209,7 +209,7 @@ describe("Connection reconnect", () => {
   it.scopedLive("router GOODBYE wamp.close.system_shutdown retries; wamp.close.killed does not", () =>
     Effect.gen(function*() {
       const { connection, fake } = yield* connect()
-      const peer1 = yield* open(fake, connection, 1)
+      const peer1 = yield* open(fake, 1)
       yield* connection.awaitOpen
       yield* peer1.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.CloseSystemShutdown })
       const retrying = yield* waitFor(connection, "Retrying")
@@ -220,7 +220,7 @@ describe("Connection reconnect", () => {
         retryCount: 1
       })
       expect(yield* connection.isRetrying).toBe(true)
-      const peer2 = yield* open(fake, connection, 2)
+      const peer2 = yield* open(fake, 2)
       yield* waitFor(connection, "Open")
       expect(yield* connection.isRetrying).toBe(false)
       yield* peer2.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.Killed })
@@ -232,7 +232,7 @@ describe("Connection reconnect", () => {
   it.scopedLive("close() during a retry wait does not reconnect", () =>
     Effect.gen(function*() {
       const { connection, fake } = yield* connect({ retry: Schedule.spaced("1 hour") })
-      const peer = yield* open(fake, connection, 1)
+      const peer = yield* open(fake, 1)
       yield* connection.awaitOpen
       yield* peer.drop
       const retrying = yield* waitFor(connection, "Retrying")
@@ -249,7 +249,7 @@ describe("Connection reconnect", () => {
   it.scopedLive("close() is graceful: GOODBYE, durable streams end, registrations end as session-closed", () =>
     Effect.gen(function*() {
       const { connection, fake } = yield* connect()
-      const peer = yield* open(fake, connection, 1)
+      const peer = yield* open(fake, 1)
       yield* connection.awaitOpen
       const subscribing = yield* Effect.fork(connection.subscribe("com.t"))
       const subscribe = yield* peer.expect("Subscribe")
@@ -290,7 +290,7 @@ describe("Connection reconnect", () => {
       )
       yield* Effect.sleep("20 millis")
       yield* Deferred.succeed(watching, undefined)
-      yield* open(fake, connection, 1)
+      yield* open(fake, 1)
       const seen = Chunk.toReadonlyArray(yield* Fiber.join(states))
       expect(seen.map((state) => state._tag === "Retrying" ? `${state._tag}:${state.details.kind}` : state._tag))
         .toEqual(["Connecting", "Retrying:unreachable", "Connecting", "Retrying:unreachable", "Connecting", "Open"])
@@ -331,7 +331,7 @@ describe("Connection reconnect", () => {
   it.scopedLive("a revoked durable registration is not re-registered; unregister and scope close are final", () =>
     Effect.gen(function*() {
       const { connection, fake } = yield* connect()
-      const peer1 = yield* open(fake, connection, 1)
+      const peer1 = yield* open(fake, 1)
       yield* connection.awaitOpen
       const scope = yield* Scope.make()
       const registering = yield* Effect.fork(Scope.extend(connection.register("com.revoked", () => Effect.void), scope))
@@ -351,6 +351,6 @@ describe("Connection reconnect", () => {
       yield* Scope.close(scope, Exit.void)
       expect(internals.get(connection)!.counters()).toMatchObject({ durableRegistrations: 0, durableSubscriptions: 0 })
       yield* peer1.drop
-      yield* open(fake, connection, 2).pipe(Effect.flatMap((peer) => peer.expectNothing("100 millis")))
+      yield* open(fake, 2).pipe(Effect.flatMap((peer) => peer.expectNothing("100 millis")))
     }))
 })

@@ -42,7 +42,8 @@ import * as policy from "./policy.js"
 
 export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.millis(1500), 1.5).pipe(
   Schedule.jitteredWith({ min: 0.9, max: 1.1 }),
-  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(300))),
+  // modifyDelay passes (output, delay): the output is the un-jittered exponential value.
+  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(300))),
   Schedule.intersect(Schedule.recurs(15))
 )
 
