@@ -11,7 +11,7 @@
  * is a drop (code 1006, not clean). This transport answers every PING with one PONG and never sends
  * PING itself.
  */
-import { Deferred, Duration, Effect, Layer, type Scope, Stream } from "effect"
+import { Deferred, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
 import * as net from "node:net"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/inbox.js"
@@ -120,6 +120,7 @@ const openLink = (
       serializer,
       send: connection.send,
       inbound: Stream.mapError(inbox.stream, (error) => connection.failure ?? error),
+      receive: Effect.mapError(inbox.pull, Option.map((error) => connection.failure ?? error)),
       closed: inbox.closed,
       close: connection.close
     }

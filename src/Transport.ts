@@ -1,7 +1,7 @@
 /**
  * Transport: opens a Link (a duplex of frames) to a router over WebSocket, RawSocket or memory.
  */
-import { Context, Effect, type Scope, type Stream } from "effect"
+import { Context, Effect, type Option, type Scope, type Stream } from "effect"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/inbox.js"
 import type { Frame, SerializerService } from "./Serializer.js"
@@ -23,6 +23,13 @@ export interface Link {
    * `TransportError` ("Closed") when it drops. Single consumer.
    */
   readonly inbound: Stream.Stream<Frame, TransportError>
+  /**
+   * The same frames as `inbound`, pulled in batches without the Stream machinery (the session's hot
+   * path): everything buffered, waiting when there is nothing; fails with `None` at a clean end and
+   * `Some(TransportError)` on a drop. Optional for custom links: the session falls back to `inbound`.
+   * Use either `inbound` or `receive`, not both.
+   */
+  readonly receive?: Effect.Effect<ReadonlyArray<Frame>, Option.Option<TransportError>> | undefined
   /** Completes when the link has ended, whichever side closed it. */
   readonly closed: Effect.Effect<CloseInfo>
   /** Closes the link (idempotent) and waits until it has ended. */
@@ -63,6 +70,7 @@ export const memoryPair = (
           ? Effect.fail(new TransportError({ reason: "Closed", message: "link is closed" }))
           : Effect.sync(() => other.offer(frame)),
       inbound: own.stream,
+      receive: own.pull,
       closed: own.closed,
       close: (code = 1000, reason = "") => Effect.zipRight(Effect.sync(() => endBoth(code, reason)), own.closed)
     })

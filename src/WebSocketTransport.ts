@@ -238,6 +238,7 @@ const openLink = (
           return Effect.void
         }),
       inbound: Stream.mapError(inbox.stream, (error) => state.tooLarge ? tooLargeError : error),
+      receive: Effect.mapError(inbox.pull, Option.map((error) => state.tooLarge ? tooLargeError : error)),
       closed: inbox.closed,
       close,
       channelBinding: tlsUnique(ws)

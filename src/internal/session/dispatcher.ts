@@ -3,8 +3,8 @@
  * message by session state. Handlers run synchronously; only the few that must wait (auth,
  * a suspended subscriber, writes) return an Effect, which runs before the next frame.
  */
-import { Cause, Chunk, Deferred, Effect, Either, Stream } from "effect"
-import { type AuthenticationError, SessionClosedError } from "../../Errors.js"
+import { Cause, Chunk, Deferred, Effect, Either, type Exit, type Option, Stream } from "effect"
+import { type AuthenticationError, SessionClosedError, type TransportError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { Frame } from "../../Serializer.js"
 import * as WampError from "../../WampError.js"
@@ -19,29 +19,35 @@ export const run = (core: Core): Effect.Effect<void> =>
       realm: core.options.realm,
       details: helloDetails(core.options, core.authenticator)
     }),
-    core.link.inbound.pipe(
-      Stream.runForEachChunk((chunk) => processChunk(core, chunk)),
-      Effect.exit,
-      Effect.flatMap((exit) =>
-        core.terminate(
-          {
-            reason: WampError.Uri.TransportLost,
-            message: exit._tag === "Failure" ? Cause.pretty(exit.cause) : "the connection was closed",
-            by: "transport",
-            wasClean: false
-          },
-          new SessionClosedError({
-            reason: WampError.Uri.TransportLost,
-            message: "the connection to the router was lost",
-            wasClean: false
-          })
+    Effect.flatMap(pullOf(core), (pull) => Effect.forever(Effect.flatMap(pull, (frames) => process(core, frames))))
+      .pipe(
+        Effect.scoped,
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          core.terminate(
+            {
+              reason: WampError.Uri.TransportLost,
+              message: closeMessage(exit),
+              by: "transport",
+              wasClean: false
+            },
+            new SessionClosedError({
+              reason: WampError.Uri.TransportLost,
+              message: "the connection to the router was lost",
+              wasClean: false
+            })
+          )
         )
       )
-    )
   )
 
-const processChunk = (core: Core, chunk: Chunk.Chunk<Frame>): Effect.Effect<void> => {
-  const frames = Chunk.toReadonlyArray(chunk)
+/** The link's batch pull, or one built from its `inbound` stream. */
+const pullOf = (core: Core) =>
+  core.link.receive !== undefined
+    ? Effect.succeed(core.link.receive)
+    : Effect.map(Stream.toPull(core.link.inbound), (pull) => Effect.map(pull, Chunk.toReadonlyArray))
+
+const process = (core: Core, frames: ReadonlyArray<Frame>): Effect.Effect<void> => {
   let index = 0
   const loop = (): Effect.Effect<void> => {
     while (index < frames.length) {
@@ -199,6 +205,17 @@ const closing = (core: Core, message: Message.Message): Effect.Effect<void> | un
     closeReason ?? { reason: WampError.Uri.CloseNormal, message: "", by: "local", wasClean: true },
     core.sessionError()
   )
+}
+
+const closeMessage = (exit: Exit.Exit<never, Option.Option<TransportError>>): string => {
+  if (exit._tag === "Success") return "the connection was closed"
+  const failure = Cause.failureOption(exit.cause)
+  if (failure._tag === "Some") {
+    return failure.value._tag === "Some"
+      ? failure.value.value.message
+      : "the connection was closed"
+  }
+  return Cause.pretty(exit.cause)
 }
 
 const detailsMessage = (details: Message.Dict): string => {

@@ -60,17 +60,23 @@ export const make = (
     yield* Effect.addFinalizer(() => core.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
     const info = yield* Deferred.await(joined)
 
+    const traced = options.tracing === true
+    const span = <A, E, R>(name: string, uri: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      traced ? Effect.withSpan(effect, name, { attributes: { "wamp.uri": uri, "wamp.realm": info.realm } }) : effect
     const service: SessionService = {
       info,
       closed: Deferred.await(closed),
       isOpen: Effect.sync(() => core.state === "established"),
-      call: caller.call,
+      call: (procedure, args, kwargs, callOptions) =>
+        span("wamp.call", procedure, caller.call(procedure, args, kwargs, callOptions)),
       callProgressive: caller.callProgressive,
       callWithInput: caller.callWithInput,
       callStreaming: caller.callStreaming,
-      register: callee.register,
-      subscribe: pubsub.subscribe,
-      publish: pubsub.publish,
+      register: (procedure, handler, registerOptions) =>
+        span("wamp.register", procedure, callee.register(procedure, handler, registerOptions)),
+      subscribe: (topic, subscribeOptions) => span("wamp.subscribe", topic, pubsub.subscribe(topic, subscribeOptions)),
+      publish: (topic, args, kwargs, publishOptions) =>
+        span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
       leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
     internals.set(service, {
