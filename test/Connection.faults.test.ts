@@ -28,7 +28,11 @@ const waitOpen = (connection: Connection.ConnectionService) =>
     Effect.timeout("2 seconds")
   )
 
-const heapMiB = () => (process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1)
+/** Heap in use, after a full GC when the process runs with --expose-gc (NODE_OPTIONS=--expose-gc). */
+const heapMiB = () => {
+  ;(globalThis as { gc?: () => void }).gc?.()
+  return (process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1)
+}
 
 describe("Connection under faults", () => {
   it.scopedLive("1,000 calls in flight when the link drops: every one fails with SessionClosedError, none hangs", () =>
