@@ -3,6 +3,7 @@
  * Namespace re-exports only; each module documents itself.
  */
 export * as Authenticator from "./Authenticator.js"
+export * as Connection from "./Connection.js"
 export * as Errors from "./Errors.js"
 export * as Message from "./Message.js"
 export * as Procedure from "./Procedure.js"
