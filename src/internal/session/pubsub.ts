@@ -2,7 +2,7 @@
  * PubSub: publishing, and subscriptions shared by every local subscriber of the same topic+match,
  * each subscriber with its own bounded buffer and overflow strategy.
  */
-import { Effect, Exit, Mailbox, type Scope } from "effect"
+import { Effect, Exit, Option, type Scope } from "effect"
 import { SubscriptionOverflowError, SubscriptionRevokedError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type {
@@ -17,6 +17,7 @@ import type {
   SubscriptionStreamError
 } from "../../Session.js"
 import * as WampError from "../../WampError.js"
+import { EventBuffer } from "../eventBuffer.js"
 import { Tombstones } from "../tombstones.js"
 import type { Core, SessionError } from "./core.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
@@ -24,8 +25,7 @@ import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } fr
 export const DEFAULT_BUFFER: SubscriptionBuffer = { capacity: 4096, overflow: "fail" }
 
 interface Subscriber {
-  readonly mailbox: Mailbox.Mailbox<Event, SubscriptionStreamError>
-  readonly buffer: SubscriptionBuffer
+  readonly events: EventBuffer<Event, SubscriptionStreamError>
 }
 
 /** One router subscription and the local subscribers sharing it. */
@@ -48,13 +48,12 @@ export const makePubSub = (core: Core) => {
   const defaultBuffer = core.options.subscriptionBuffer ?? DEFAULT_BUFFER
 
   /**
-   * Ends a subscriber's stream after its buffered events. When the subscriber leaves under
-   * "suspend", the dispatcher may be waiting on its full mailbox: shutting the mailbox down
-   * releases the dispatcher (the buffer is dropped; its reader is gone).
+   * Ends a subscriber's stream after its buffered events. A subscriber leaving is shut down instead:
+   * under "suspend" the dispatcher may be waiting for room in its buffer, and its reader is gone.
    */
-  const end = (subscriber: Subscriber, exit: Exit.Exit<void, SubscriptionStreamError>, leaving = false) => {
-    if (leaving && subscriber.buffer.overflow === "suspend") Effect.runSync(subscriber.mailbox.shutdown)
-    else subscriber.mailbox.unsafeDone(exit)
+  const end = (subscriber: Subscriber, error: Option.Option<SubscriptionStreamError>, leaving = false) => {
+    if (leaving) subscriber.events.shutdown()
+    else subscriber.events.end(error)
   }
 
   const publish = (
@@ -94,11 +93,13 @@ export const makePubSub = (core: Core) => {
       const invalid = checkUri(topic, options?.match)
       if (invalid) return yield* Effect.fail(invalid)
       const buffer = options?.buffer ?? defaultBuffer
-      const mailbox = yield* Mailbox.make<Event, SubscriptionStreamError>({
-        capacity: buffer.capacity,
-        strategy: buffer.overflow === "dropOldest" ? "sliding" : "suspend"
-      })
-      const subscriber: Subscriber = { mailbox, buffer }
+      const events = new EventBuffer<Event, SubscriptionStreamError>(buffer.capacity, buffer.overflow, () =>
+        new SubscriptionOverflowError({
+          topic,
+          capacity: buffer.capacity,
+          message: `subscriber buffer of ${buffer.capacity} events overflowed on ${topic}`
+        }))
+      const subscriber: Subscriber = { events }
       const key = keyOf(topic, options?.match)
       const acquire = Effect.suspend(() => {
         const shared = byKey.get(key)
@@ -113,8 +114,12 @@ export const makePubSub = (core: Core) => {
           Message.Code.Subscribe,
           (request) => ({ _tag: "Subscribe", request, options: wire, topic }),
           (message) => {
-            if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
-            if (message._tag !== "Subscribed") return undefined
+            if (message._tag === "Error") {
+              return Exit.fail(errorFromMessage(message))
+            }
+            if (message._tag !== "Subscribed") {
+              return undefined
+            }
             // Recorded here, in the dispatcher, so that an EVENT right behind it is delivered.
             let entry = entries.get(message.subscription)
             if (entry === undefined) {
@@ -128,12 +133,13 @@ export const makePubSub = (core: Core) => {
           }
         )
       })
-      const entry = yield* Effect.acquireRelease(acquire, (entry) => core.bounded(leave(entry, subscriber)))
+      const entry = yield* Effect.acquireRelease(acquire, (entry) =>
+        core.bounded(leave(entry, subscriber)))
       return {
         id: entry.id,
         topic,
         options: options ?? {},
-        events: Mailbox.toStream(mailbox),
+        events: events.stream,
         unsubscribe: leave(entry, subscriber)
       } satisfies Subscription
     })
@@ -142,7 +148,7 @@ export const makePubSub = (core: Core) => {
   const leave = (entry: Entry, subscriber: Subscriber): Effect.Effect<void, WampError.WampError | SessionError> =>
     Effect.suspend(() => {
       if (!entry.subscribers.delete(subscriber)) return Effect.void
-      end(subscriber, Exit.void, true)
+      end(subscriber, Option.none(), true)
       if (entry.subscribers.size > 0 || entries.get(entry.id) !== entry) return Effect.void
       entries.delete(entry.id)
       if (byKey.get(entry.key) === entry) byKey.delete(entry.key)
@@ -174,23 +180,13 @@ export const makePubSub = (core: Core) => {
       raw: message.details
     }
     const ev: Event = { args: argsOf(message), kwargs: kwargsOf(message), details }
-    let waits: Array<Effect.Effect<boolean>> | undefined
+    let waits: Array<Effect.Effect<void>> | undefined
     for (const subscriber of entry.subscribers) {
-      if (subscriber.mailbox.unsafeOffer(ev)) continue
-      if (subscriber.buffer.overflow === "suspend") {
-        // The dispatcher waits for this subscriber; leaving shuts the mailbox and releases it.
-        ;(waits ??= []).push(subscriber.mailbox.offer(ev))
-      } else {
-        subscriber.mailbox.unsafeDone(Exit.fail(
-          new SubscriptionOverflowError({
-            topic: details.topic,
-            capacity: subscriber.buffer.capacity,
-            message: `subscriber buffer of ${subscriber.buffer.capacity} events overflowed on ${details.topic}`
-          })
-        ))
-      }
+      // Only a full buffer under "suspend" makes the dispatcher wait.
+      const wait = subscriber.events.offer(ev)
+      if (wait !== undefined) (waits ??= []).push(wait)
     }
-    return waits === undefined ? undefined : Effect.asVoid(Effect.all(waits, { discard: true }))
+    return waits === undefined ? undefined : Effect.all(waits, { discard: true })
   }
 
   const revoke = (details: Message.Dict) => {
@@ -207,13 +203,13 @@ export const makePubSub = (core: Core) => {
       reason,
       message: `the router revoked the subscription to ${entry.topic}${reason ? `: ${reason}` : ""}`
     })
-    for (const subscriber of entry.subscribers) end(subscriber, Exit.fail(error))
+    for (const subscriber of entry.subscribers) end(subscriber, Option.some(error))
     entry.subscribers.clear()
   }
 
   const terminate = (error: SessionError, local: boolean) => {
     for (const entry of entries.values()) {
-      for (const subscriber of entry.subscribers) end(subscriber, local ? Exit.void : Exit.fail(error))
+      for (const subscriber of entry.subscribers) end(subscriber, local ? Option.none() : Option.some(error))
       entry.subscribers.clear()
     }
     entries.clear()
