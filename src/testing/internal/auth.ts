@@ -1,0 +1,164 @@
+/**
+ * Router-side authentication: picks a method from HELLO (client preference order), builds the
+ * CHALLENGE and checks the AUTHENTICATE. Anonymous, ticket, WAMP-CRA (salted or not) and
+ * WAMP-Cryptosign, with the signing primitives the client side uses.
+ */
+import { Redacted } from "effect"
+import { craSign, cryptosignVerify, deriveKey } from "../../Authenticator.js"
+import type * as Message from "../../Message.js"
+import { Uri as Errors } from "../../WampError.js"
+import type { RealmConfig, Secret, User } from "./config.js"
+import type { AuthInfo } from "./session.js"
+
+export type AuthStep =
+  | { readonly _tag: "Welcome"; readonly auth: AuthInfo }
+  | {
+    readonly _tag: "Challenge"
+    readonly method: string
+    readonly extra: Message.Dict
+    readonly verify: (signature: string) => AuthStep
+  }
+  | { readonly _tag: "Abort"; readonly reason: string; readonly message: string }
+
+const PROVIDER = "static"
+
+const reveal = (secret: Secret): string => typeof secret === "string" ? secret : Redacted.value(secret)
+
+const abort = (reason: string, message: string): AuthStep => ({ _tag: "Abort", reason, message })
+
+const failed = abort(Errors.AuthenticationFailed, "authentication failed")
+
+const welcome = (authid: string, user: User, authmethod: string): AuthStep => ({
+  _tag: "Welcome",
+  auth: { authid, authrole: user.authrole ?? "user", authmethod, authprovider: PROVIDER }
+})
+
+const randomHex = (bytes: number): string =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0")).join("")
+
+/** Anonymous sessions are admitted by default only when the realm has no principals. */
+export const anonymousRole = (realm: RealmConfig): string | undefined => {
+  const setting = realm.anonymous ?? (realm.users === undefined || Object.keys(realm.users).length === 0)
+  if (setting === false) return undefined
+  return setting === true ? "anonymous" : setting.authrole ?? "anonymous"
+}
+
+const ownUser = (realm: RealmConfig, authid: string | undefined): User | undefined =>
+  authid !== undefined && realm.users !== undefined && Object.hasOwn(realm.users, authid)
+    ? realm.users[authid]
+    : undefined
+
+export const begin = (realm: RealmConfig, hello: Message.Hello, session: number): AuthStep => {
+  const details = hello.details
+  const offered = Array.isArray(details["authmethods"]) ? details["authmethods"] : ["anonymous"]
+  const authid = typeof details["authid"] === "string" ? details["authid"] : undefined
+  const user = ownUser(realm, authid)
+  let unknownPrincipal = false
+
+  for (const method of offered) {
+    switch (method) {
+      case "anonymous": {
+        const authrole = anonymousRole(realm)
+        if (authrole !== undefined) {
+          return {
+            _tag: "Welcome",
+            auth: {
+              authid: authid ?? `anonymous-${session}`,
+              authrole,
+              authmethod: "anonymous",
+              authprovider: PROVIDER
+            }
+          }
+        }
+        break
+      }
+      case "ticket": {
+        if (user?.ticket === undefined || authid === undefined) {
+          unknownPrincipal = true
+          break
+        }
+        const ticket = reveal(user.ticket)
+        const known = user
+        return {
+          _tag: "Challenge",
+          method: "ticket",
+          extra: {},
+          verify: (signature) => signature === ticket ? welcome(authid, known, "ticket") : failed
+        }
+      }
+      case "wampcra": {
+        if (user?.secret === undefined || authid === undefined) {
+          unknownPrincipal = true
+          break
+        }
+        return craChallenge(authid, user, user.secret, session)
+      }
+      case "cryptosign": {
+        const pubkey = (details["authextra"] as Message.Dict | undefined)?.["pubkey"]
+        const found = typeof pubkey === "string" ? findByKey(realm, authid, pubkey.toLowerCase()) : undefined
+        if (found === undefined) {
+          unknownPrincipal = true
+          break
+        }
+        const challenge = randomHex(32)
+        return {
+          _tag: "Challenge",
+          method: "cryptosign",
+          extra: { challenge, channel_binding: null },
+          verify: (signature) =>
+            cryptosignVerify(found.pubkey, challenge, signature)
+              ? welcome(found.authid, found.user, "cryptosign")
+              : failed
+        }
+      }
+    }
+  }
+  return unknownPrincipal
+    ? abort(Errors.NoSuchPrincipal, `no principal for the offered methods (authid ${authid ?? "absent"})`)
+    : abort(Errors.NoMatchingAuthMethod, `none of the offered methods is accepted: ${offered.join(", ")}`)
+}
+
+const craChallenge = (authid: string, user: User, secret: Secret, session: number): AuthStep => {
+  const authrole = user.authrole ?? "user"
+  // The challenge is a JSON string the client signs byte for byte.
+  const challenge = JSON.stringify({
+    authid,
+    authrole,
+    authmethod: "wampcra",
+    authprovider: PROVIDER,
+    nonce: randomHex(16),
+    timestamp: new Date().toISOString(),
+    session
+  })
+  const extra: Record<string, unknown> = { challenge }
+  let key = reveal(secret)
+  if (user.salt !== undefined) {
+    const iterations = user.salt.iterations ?? 1000
+    const keylen = user.salt.keylen ?? 32
+    extra["salt"] = user.salt.salt
+    extra["iterations"] = iterations
+    extra["keylen"] = keylen
+    key = deriveKey(key, user.salt.salt, iterations, keylen)
+  }
+  const expected = craSign(key, challenge)
+  return {
+    _tag: "Challenge",
+    method: "wampcra",
+    extra,
+    verify: (signature) => signature === expected ? welcome(authid, user, "wampcra") : failed
+  }
+}
+
+const findByKey = (
+  realm: RealmConfig,
+  authid: string | undefined,
+  pubkey: string
+): { authid: string; user: User; pubkey: string } | undefined => {
+  const holds = (user: User | undefined) => user?.cryptosign?.some((key) => key.toLowerCase() === pubkey) === true
+  if (authid !== undefined) {
+    const user = ownUser(realm, authid)
+    return user !== undefined && holds(user) ? { authid, user, pubkey } : undefined
+  }
+  for (const [id, user] of Object.entries(realm.users ?? {})) if (holds(user)) return { authid: id, user, pubkey }
+  return undefined
+}

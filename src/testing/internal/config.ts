@@ -1,0 +1,56 @@
+/**
+ * The router's configuration types (re-exported by `Router.ts`).
+ */
+import type { Redacted } from "effect"
+
+/** A secret given in clear or as `Redacted` (tests usually write literals). */
+export type Secret = string | Redacted.Redacted<string>
+
+/** A principal of a realm; the methods it can use are the credentials it has. */
+export interface User {
+  /** The role the session gets (default `"user"`). */
+  readonly authrole?: string
+  /** `ticket` authentication. */
+  readonly ticket?: Secret
+  /** `wampcra` authentication: the shared secret. */
+  readonly secret?: Secret
+  /** Salted `wampcra`: the stored key is derived from `secret` with these parameters. */
+  readonly salt?: { readonly salt: string; readonly iterations?: number; readonly keylen?: number }
+  /** `cryptosign` authentication: the accepted Ed25519 public keys (64 hex characters each). */
+  readonly cryptosign?: ReadonlyArray<string>
+}
+
+/** `true` allows everything, `false` nothing, a function decides per URI. */
+export type Rule = boolean | ((uri: string) => boolean)
+
+/** What a role may do; an absent action is allowed. */
+export interface Permissions {
+  readonly call?: Rule
+  readonly register?: Rule
+  readonly publish?: Rule
+  readonly subscribe?: Rule
+}
+
+export interface RealmConfig {
+  readonly name: string
+  /**
+   * Whether `anonymous` sessions are admitted (default: only when the realm has no `users`).
+   * An object admits them with that role (default role `"anonymous"`).
+   */
+  readonly anonymous?: boolean | { readonly authrole?: string }
+  /** Principals by authid. */
+  readonly users?: { readonly [authid: string]: User }
+  /** Permissions by authrole; roles not listed may do everything. */
+  readonly roles?: { readonly [authrole: string]: Permissions }
+}
+
+export interface Config {
+  /** Realms; a bare name is an open (anonymous, allow-all) realm. */
+  readonly realms: ReadonlyArray<RealmConfig | string>
+  /** WELCOME.Details.agent (default `"effect-wamp-testing-router"`). */
+  readonly agent?: string
+  /** How long a killed or shut-down session has to answer our GOODBYE before its link is closed (ms, default 2000). */
+  readonly goodbyeTimeout?: number
+}
+
+export type Action = keyof Permissions

@@ -1,0 +1,285 @@
+/**
+ * The router core: realms, the registry of live sessions, and the per-link session protocol
+ * (HELLO, authentication, dispatch, GOODBYE, protocol violations).
+ *
+ * One fiber reads a link's frames in order and handles each synchronously; one writer fiber per
+ * link drains that session's outbox. Routing code only ever queues messages, so a slow or dead
+ * client never blocks another session.
+ */
+import { Effect, Either, Queue, Stream } from "effect"
+import * as Message from "../../Message.js"
+import type { Frame } from "../../Serializer.js"
+import type { Link } from "../../Transport.js"
+import { Uri as Errors } from "../../WampError.js"
+import * as Auth from "./auth.js"
+import type { Config, RealmConfig } from "./config.js"
+import { randomId } from "./context.js"
+import { Realm } from "./realm.js"
+import { RouterSession } from "./session.js"
+
+/** What WELCOME announces: only features this router really implements. */
+const ROLES: Message.Dict = {
+  broker: {
+    features: {
+      publisher_identification: true,
+      pattern_based_subscription: true,
+      subscriber_blackwhite_listing: true,
+      publisher_exclusion: true,
+      event_retention: true,
+      subscription_revocation: true,
+      session_meta_api: true,
+      subscription_meta_api: true
+    }
+  },
+  dealer: {
+    features: {
+      caller_identification: true,
+      pattern_based_registration: true,
+      shared_registration: true,
+      progressive_call_results: true,
+      progressive_call_invocations: true,
+      call_timeout: true,
+      call_canceling: true,
+      registration_revocation: true,
+      session_meta_api: true,
+      registration_meta_api: true
+    }
+  }
+}
+
+const CLIENT_ROLES = ["caller", "callee", "publisher", "subscriber"]
+
+const CLOSE: unique symbol = Symbol("effect-wamp/testing/close")
+
+export class RouterCore {
+  readonly realms = new Map<string, Realm>()
+  /** Established sessions of every realm. */
+  readonly sessions = new Map<number, { readonly session: RouterSession; readonly realm: Realm }>()
+  /** Every live session, established or not (for shutdown). */
+  readonly live = new Set<RouterSession>()
+  private lastId = 0
+  readonly agent: string
+  readonly goodbyeTimeout: number
+
+  constructor(config: Config) {
+    this.agent = config.agent ?? "effect-wamp-testing-router"
+    this.goodbyeTimeout = config.goodbyeTimeout ?? 2000
+    for (const entry of config.realms) {
+      const realmConfig: RealmConfig = typeof entry === "string" ? { name: entry } : entry
+      this.realms.set(
+        realmConfig.name,
+        new Realm(realmConfig, () => ++this.lastId, (session, reason, message) => this.kill(session, reason, message))
+      )
+    }
+  }
+
+  /**
+   * Ends an established session from the router side: GOODBYE (reason, `Details.message`), detach
+   * now, close the link when the client answers or after `goodbyeTimeout`.
+   */
+  kill(session: RouterSession, reason: string, message: string | undefined): boolean {
+    if (session.state !== "established") return false
+    session.send({ _tag: "Goodbye", details: message === undefined ? {} : { message }, reason })
+    this.detach(session)
+    session.state = "closing"
+    const timer = setTimeout(() => session.close(), this.goodbyeTimeout)
+    timer.unref?.()
+    return true
+  }
+
+  detach(session: RouterSession): void {
+    const entry = this.sessions.get(session.id)
+    if (entry === undefined) return
+    this.sessions.delete(session.id)
+    entry.realm.leave(session)
+  }
+
+  /** Serves one link until it ends. Never fails: a bad peer only ever loses its own session. */
+  serve(link: Link, transport: Message.Dict): Effect.Effect<void> {
+    return Effect.flatMap(Queue.unbounded<Message.Message | typeof CLOSE>(), (outbox) => {
+      let open = true
+      const session = new RouterSession(
+        randomId(),
+        (message) => {
+          if (open) outbox.unsafeOffer(message)
+        },
+        () => {
+          if (!open) return
+          open = false
+          session.state = "closed"
+          outbox.unsafeOffer(CLOSE)
+        },
+        transport
+      )
+      this.live.add(session)
+      const onFrame = frameHandler(this, session, link)
+      return Effect.gen(function*() {
+        const writer = yield* Effect.fork(writeLoop(link, outbox))
+        yield* link.inbound.pipe(
+          Stream.runForEachChunk((chunk) =>
+            Effect.sync(() => {
+              for (const frame of chunk) onFrame(frame)
+            })
+          ),
+          Effect.ignore
+        )
+        // The link ended (closed by either side or dropped): the session leaves.
+        session.close()
+        yield* writer.await
+      }).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          this.detach(session)
+          session.close()
+          this.live.delete(session)
+        }))
+      )
+    }).pipe(Effect.ensuring(link.close(1001, "")))
+  }
+
+  /** Router shutdown: GOODBYE `wamp.close.system_shutdown` to established sessions, close the others. */
+  shutdown(): void {
+    for (const session of [...this.live]) {
+      if (!this.kill(session, Errors.CloseSystemShutdown, undefined) && session.state !== "closing") session.close()
+    }
+  }
+}
+
+const writeLoop = (link: Link, outbox: Queue.Queue<Message.Message | typeof CLOSE>): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    while (true) {
+      const batch = yield* Queue.takeBetween(outbox, 1, 1024)
+      for (const item of batch) {
+        if (item === CLOSE) return yield* link.close(1000, "")
+        const frame = encodeFrame(link, item)
+        if (frame === undefined) continue
+        const sent = yield* Effect.either(link.send(frame))
+        if (Either.isLeft(sent)) return
+      }
+    }
+  })
+
+/** An unencodable message (payload the serializer cannot carry) is dropped, not a crash. */
+const encodeFrame = (link: Link, message: Message.Message): Frame | undefined => {
+  const encoded = link.serializer.encode(Message.encode(message))
+  return Either.isRight(encoded) ? encoded.right : undefined
+}
+
+/** The session state machine for one link; each frame is handled synchronously. */
+const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
+  let verify: ((signature: string) => Auth.AuthStep) | undefined
+  let realm: Realm | undefined
+
+  const abort = (reason: string, message: string) => {
+    session.send({ _tag: "Abort", details: { message }, reason })
+    core.detach(session)
+    session.close()
+  }
+  const violation = (message: string) => abort(Errors.ProtocolViolation, message)
+
+  const step = (next: Auth.AuthStep) => {
+    switch (next._tag) {
+      case "Abort":
+        return abort(next.reason, next.message)
+      case "Challenge":
+        verify = next.verify
+        session.state = "challenging"
+        return session.send({ _tag: "Challenge", authMethod: next.method, extra: next.extra })
+      case "Welcome": {
+        if (realm === undefined) return
+        verify = undefined
+        session.auth = next.auth
+        session.realm = realm.name
+        session.state = "established"
+        session.send({
+          _tag: "Welcome",
+          session: session.id,
+          details: { realm: realm.name, ...next.auth, roles: ROLES, agent: core.agent }
+        })
+        core.sessions.set(session.id, { session, realm })
+        realm.join(session)
+      }
+    }
+  }
+
+  const hello = (message: Message.Hello) => {
+    realm = core.realms.get(message.realm)
+    if (realm === undefined) return abort(Errors.NoSuchRealm, `no realm ${message.realm}`)
+    const roles = message.details["roles"]
+    if (
+      typeof roles !== "object" || roles === null ||
+      !Object.keys(roles).some((role) => CLIENT_ROLES.includes(role))
+    ) {
+      return violation("HELLO.Details.roles must announce at least one client role")
+    }
+    session.roles = roles as Message.Dict
+    step(Auth.begin(realm.config, message, session.id))
+  }
+
+  const established = (message: Message.Message, current: Realm) => {
+    switch (message._tag) {
+      case "Call":
+        return current.dealer.call(session, message)
+      case "Yield":
+        return current.dealer.yield_(session, message)
+      case "Publish":
+        return current.broker.publish(session, message)
+      case "Cancel":
+        return current.dealer.cancel(session, message)
+      case "Error":
+        return message.requestType === Message.Code.Invocation
+          ? current.dealer.invocationError(session, message)
+          : violation(`ERROR for request type ${message.requestType}`)
+      case "Register":
+        return current.dealer.register(session, message)
+      case "Unregister":
+        return current.dealer.unregister(session, message)
+      case "Subscribe":
+        return current.broker.subscribe(session, message)
+      case "Unsubscribe":
+        return current.broker.unsubscribe(session, message)
+      case "Goodbye":
+        session.send({ _tag: "Goodbye", details: {}, reason: Errors.GoodbyeAndOut })
+        core.detach(session)
+        return session.close()
+      case "Abort":
+        core.detach(session)
+        return session.close()
+      default:
+        return violation(`${message._tag} is not a message a client sends to an established session`)
+    }
+  }
+
+  const handle = (frame: Frame) => {
+    const raw = link.serializer.decode(frame)
+    if (Either.isLeft(raw)) return violation(raw.left.message)
+    const decoded = Message.decode(raw.right)
+    if (Either.isLeft(decoded)) return violation(decoded.left.message)
+    const message = decoded.right
+    switch (session.state) {
+      case "hello":
+        return message._tag === "Hello" ? hello(message) : violation(`${message._tag} before HELLO`)
+      case "challenging":
+        if (message._tag === "Authenticate" && verify !== undefined) return step(verify(message.signature))
+        if (message._tag === "Abort") return session.close()
+        return violation(`${message._tag} while authenticating`)
+      case "established":
+        return realm === undefined ? undefined : established(message, realm)
+      case "closing":
+        // We sent GOODBYE: everything but the reply (or an ABORT) is ignored.
+        if (message._tag === "Goodbye" || message._tag === "Abort") session.close()
+        return
+      case "closed":
+        return
+    }
+  }
+
+  return (frame: Frame): void => {
+    if (session.state === "closed") return
+    try {
+      handle(frame)
+    } catch (error) {
+      // A bug or a bad configuration must cost this session only, never the router.
+      abort(Errors.RuntimeError, `router error: ${String(error)}`)
+    }
+  }
+}

@@ -1,0 +1,379 @@
+/**
+ * The dealer: registrations (exact / prefix / wildcard, shared with an invocation policy), routing
+ * CALL to INVOCATION and YIELD / ERROR back to RESULT / ERROR, with progressive results and
+ * invocations, cancelation, timeouts, caller disclosure and revocation.
+ *
+ * Everything here is synchronous: one Map lookup per CALL on the exact path; timers are plain
+ * `setTimeout`s (unref'd) only for calls that asked for a timeout.
+ */
+import type * as Message from "../../Message.js"
+import type { Match } from "../../Uri.js"
+import * as Uri from "../../Uri.js"
+import { Uri as Errors } from "../../WampError.js"
+import { isoNow, payload, type RealmContext, sendError } from "./context.js"
+import { parseMatch, PatternIndex } from "./patterns.js"
+import type { PendingCall, RouterSession } from "./session.js"
+
+export type InvokePolicy = "single" | "roundrobin" | "random" | "first" | "last"
+
+const CALL = 48
+const REGISTER = 64
+const UNREGISTER = 66
+
+export interface Registration {
+  readonly id: number
+  readonly uri: string
+  readonly match: Match
+  readonly invoke: InvokePolicy
+  readonly created: string
+  /** Attached callees in registration order, with the options they registered with. */
+  readonly callees: Array<{ readonly session: RouterSession; readonly options: Message.Dict }>
+  roundRobin: number
+}
+
+/** A procedure the router implements itself (the meta API). */
+export type Procedure = (
+  caller: RouterSession,
+  args: Message.List,
+  kwargs: Message.Dict
+) => { readonly args?: Message.List; readonly kwargs?: Message.Dict } | {
+  readonly error: string
+  readonly args?: Message.List
+}
+
+const parseInvoke = (value: unknown): InvokePolicy | undefined =>
+  value === undefined
+    ? "single"
+    : value === "single" || value === "roundrobin" || value === "random" || value === "first" || value === "last"
+    ? value
+    : undefined
+
+export class Dealer {
+  readonly registrations = new PatternIndex<Registration>()
+  readonly procedures = new Map<string, Procedure>()
+
+  constructor(private readonly realm: RealmContext) {}
+
+  // -------------------------------------------------------------------------------------------
+  // Registrations
+  // -------------------------------------------------------------------------------------------
+
+  register(session: RouterSession, message: Message.Register): void {
+    const match = parseMatch(message.options["match"])
+    const invoke = parseInvoke(message.options["invoke"])
+    if (match === undefined || invoke === undefined) {
+      return sendError(session, REGISTER, message.request, Errors.InvalidArgument, "unknown match or invoke policy")
+    }
+    if (!Uri.isValid(message.procedure, match) || Uri.isReserved(message.procedure)) {
+      return sendError(session, REGISTER, message.request, Errors.InvalidUri, `invalid procedure URI`)
+    }
+    if (!this.realm.authorize(session, "register", message.procedure)) {
+      return sendError(session, REGISTER, message.request, Errors.NotAuthorized)
+    }
+    let registration = this.registrations.get(message.procedure, match)
+    const created = registration === undefined
+    if (registration === undefined) {
+      registration = {
+        id: this.realm.nextId(),
+        uri: message.procedure,
+        match,
+        invoke,
+        created: isoNow(),
+        callees: [],
+        roundRobin: 0
+      }
+    } else if (registration.callees.some((callee) => callee.session === session)) {
+      return sendError(session, REGISTER, message.request, Errors.ProcedureAlreadyExists)
+    } else if (registration.invoke !== invoke) {
+      return sendError(session, REGISTER, message.request, Errors.ProcedureExistsWithDifferentInvocationPolicy)
+    } else if (invoke === "single") {
+      return sendError(session, REGISTER, message.request, Errors.ProcedureAlreadyExists)
+    }
+    if (created) this.registrations.add(registration)
+    registration.callees.push({ session, options: message.options })
+    session.registrations.add(registration.id)
+    session.send({ _tag: "Registered", request: message.request, registration: registration.id })
+    if (created) this.realm.publishMeta("wamp.registration.on_create", [session.id, registrationDetails(registration)])
+    this.realm.publishMeta("wamp.registration.on_register", [session.id, registration.id])
+  }
+
+  unregister(session: RouterSession, message: Message.Unregister): void {
+    const registration = this.registrations.byId.get(message.registration)
+    if (registration === undefined || !session.registrations.has(registration.id)) {
+      return sendError(session, UNREGISTER, message.request, Errors.NoSuchRegistration)
+    }
+    session.send({ _tag: "Unregistered", request: message.request })
+    this.detach(registration, session)
+  }
+
+  /** Removes one callee from a registration (meta events; the registration goes with its last callee). */
+  private detach(registration: Registration, session: RouterSession): void {
+    const index = registration.callees.findIndex((callee) => callee.session === session)
+    if (index === -1) return
+    registration.callees.splice(index, 1)
+    session.registrations.delete(registration.id)
+    this.realm.publishMeta("wamp.registration.on_unregister", [session.id, registration.id])
+    if (registration.callees.length === 0) {
+      this.registrations.remove(registration)
+      this.realm.publishMeta("wamp.registration.on_delete", [session.id, registration.id])
+    }
+  }
+
+  /** Revokes a registration for all its callees; false when there is no such registration. */
+  revoke(id: number, reason: string | undefined): boolean {
+    const registration = this.registrations.byId.get(id)
+    if (registration === undefined) return false
+    for (const { session } of [...registration.callees]) {
+      if (session.has("callee", "registration_revocation")) {
+        session.send({
+          _tag: "Unregistered",
+          request: 0,
+          details: reason === undefined ? { registration: id } : { registration: id, reason }
+        })
+      }
+      this.detach(registration, session)
+    }
+    return true
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Calls
+  // -------------------------------------------------------------------------------------------
+
+  call(caller: RouterSession, message: Message.Call): void {
+    const ongoing = caller.calls.get(message.request)
+    if (ongoing !== undefined) return this.continueCall(ongoing, message)
+    if (caller.endedStreams.has(message.request)) {
+      // A late chunk of a progressive call that already ended: dropped silently (spec).
+      if (message.options["progress"] !== true) caller.endedStreams.delete(message.request)
+      return
+    }
+
+    const procedure = this.procedures.get(message.procedure)
+    if (procedure !== undefined) return this.callRouterProcedure(caller, message, procedure)
+
+    if (!this.realm.authorize(caller, "call", message.procedure)) {
+      return sendError(caller, CALL, message.request, Errors.NotAuthorized)
+    }
+    const registration = this.registrations.best(message.procedure)
+    if (registration === undefined) {
+      return sendError(caller, CALL, message.request, Errors.NoSuchProcedure, `no callee for ${message.procedure}`)
+    }
+    const target = pickCallee(registration)
+    if (target === undefined) return sendError(caller, CALL, message.request, Errors.NoAvailableCallee)
+    const callee = target.session
+    const progress = message.options["progress"] === true
+    if (progress && !callee.has("callee", "progressive_call_invocations")) {
+      return sendError(
+        caller,
+        CALL,
+        message.request,
+        Errors.FeatureNotSupported,
+        "callee lacks progressive_call_invocations"
+      )
+    }
+
+    const receiveProgress = message.options["receive_progress"] === true
+    const timeout = typeof message.options["timeout"] === "number" && message.options["timeout"] > 0
+      ? message.options["timeout"]
+      : 0
+    const pending: PendingCall = {
+      caller,
+      callRequest: message.request,
+      callee,
+      invocation: callee.invocationId(),
+      registration: registration.id,
+      receiveProgress,
+      callerStreaming: progress,
+      killing: false,
+      timeout,
+      timer: undefined
+    }
+    caller.calls.set(message.request, pending)
+    callee.invocations.set(pending.invocation, pending)
+    if (timeout > 0) this.armTimer(pending)
+
+    const details: Record<string, unknown> = {}
+    if (registration.match !== "exact") details["procedure"] = message.procedure
+    if (receiveProgress) details["receive_progress"] = true
+    if (progress) details["progress"] = true
+    if (timeout > 0 && target.options["forward_timeout"] === true) details["timeout"] = timeout
+    if (message.options["disclose_me"] === true || target.options["disclose_caller"] === true) {
+      details["caller"] = caller.id
+      details["caller_authid"] = caller.auth.authid
+      details["caller_authrole"] = caller.auth.authrole
+    }
+    callee.send({
+      _tag: "Invocation",
+      request: pending.invocation,
+      registration: registration.id,
+      details,
+      ...payload(message.args, message.kwargs)
+    })
+  }
+
+  /** A progressive CALL chunk (same request id) for a call still streaming. */
+  private continueCall(pending: PendingCall, message: Message.Call): void {
+    if (!pending.callerStreaming) return
+    const progress = message.options["progress"] === true
+    pending.callerStreaming = progress
+    pending.callee.send({
+      _tag: "Invocation",
+      request: pending.invocation,
+      registration: pending.registration,
+      details: progress ? { progress: true } : {},
+      ...payload(message.args, message.kwargs)
+    })
+  }
+
+  private callRouterProcedure(caller: RouterSession, message: Message.Call, procedure: Procedure): void {
+    if (!this.realm.authorize(caller, "call", message.procedure)) {
+      return sendError(caller, CALL, message.request, Errors.NotAuthorized)
+    }
+    const outcome = procedure(caller, message.args ?? [], message.kwargs ?? {})
+    if ("error" in outcome) {
+      caller.send({
+        _tag: "Error",
+        requestType: CALL,
+        request: message.request,
+        details: {},
+        error: outcome.error,
+        ...payload(outcome.args, undefined)
+      })
+    } else {
+      caller.send({ _tag: "Result", request: message.request, details: {}, ...payload(outcome.args, outcome.kwargs) })
+    }
+  }
+
+  yield_(callee: RouterSession, message: Message.Yield): void {
+    const pending = callee.invocations.get(message.request)
+    if (pending === undefined) return // answered after a cancel, a timeout or the caller leaving
+    if (message.options["progress"] === true) {
+      if (!pending.receiveProgress) return
+      if (pending.timeout > 0) this.armTimer(pending)
+      pending.caller.send({
+        _tag: "Result",
+        request: pending.callRequest,
+        details: { progress: true },
+        ...payload(message.args, message.kwargs)
+      })
+      return
+    }
+    this.finish(pending)
+    pending.caller.send({
+      _tag: "Result",
+      request: pending.callRequest,
+      details: {},
+      ...payload(message.args, message.kwargs)
+    })
+  }
+
+  /** ERROR from a callee for an INVOCATION: forwarded to the caller with its payload. */
+  invocationError(callee: RouterSession, message: Message.Error): void {
+    const pending = callee.invocations.get(message.request)
+    if (pending === undefined) return
+    this.finish(pending)
+    pending.caller.send({
+      _tag: "Error",
+      requestType: CALL,
+      request: pending.callRequest,
+      details: message.details,
+      error: message.error,
+      ...payload(message.args, message.kwargs)
+    })
+  }
+
+  cancel(caller: RouterSession, message: Message.Cancel): void {
+    const pending = caller.calls.get(message.request)
+    if (pending === undefined || pending.killing) return
+    const requested = message.options["mode"]
+    const mode = !pending.callee.has("callee", "call_canceling")
+      ? "skip"
+      : requested === "skip" || requested === "kill"
+      ? requested
+      : "killnowait" // absent or unknown mode: what Crossbar does
+    if (mode === "kill") {
+      pending.killing = true
+      pending.callee.send({ _tag: "Interrupt", request: pending.invocation, options: { mode: "kill" } })
+      return
+    }
+    this.finish(pending)
+    sendError(caller, CALL, pending.callRequest, Errors.Canceled)
+    if (mode === "killnowait") {
+      pending.callee.send({ _tag: "Interrupt", request: pending.invocation, options: { mode: "killnowait" } })
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lifecycle
+  // -------------------------------------------------------------------------------------------
+
+  /** A session leaves: its callers get `canceled`, its callees an INTERRUPT, its registrations go. */
+  leave(session: RouterSession): void {
+    for (const pending of [...session.invocations.values()]) {
+      this.finish(pending)
+      sendError(pending.caller, CALL, pending.callRequest, Errors.Canceled, "callee left")
+    }
+    for (const pending of [...session.calls.values()]) {
+      this.finish(pending)
+      if (pending.callee.has("callee", "call_canceling")) {
+        pending.callee.send({ _tag: "Interrupt", request: pending.invocation, options: { mode: "killnowait" } })
+      }
+    }
+    for (const id of [...session.registrations]) {
+      const registration = this.registrations.byId.get(id)
+      if (registration !== undefined) this.detach(registration, session)
+    }
+  }
+
+  private finish(pending: PendingCall): void {
+    pending.caller.calls.delete(pending.callRequest)
+    pending.callee.invocations.delete(pending.invocation)
+    if (pending.timer !== undefined) clearTimeout(pending.timer)
+    if (pending.callerStreaming) pending.caller.rememberEndedStream(pending.callRequest)
+  }
+
+  private armTimer(pending: PendingCall): void {
+    if (pending.timer !== undefined) clearTimeout(pending.timer)
+    pending.timer = setTimeout(() => {
+      pending.timer = undefined
+      if (pending.caller.calls.get(pending.callRequest) !== pending) return
+      this.finish(pending)
+      sendError(pending.caller, CALL, pending.callRequest, Errors.Timeout, `no result within ${pending.timeout} ms`)
+      if (pending.callee.has("callee", "call_canceling")) {
+        pending.callee.send({
+          _tag: "Interrupt",
+          request: pending.invocation,
+          options: { mode: "killnowait", reason: Errors.Timeout }
+        })
+      }
+    }, pending.timeout)
+    pending.timer.unref?.()
+  }
+}
+
+const pickCallee = (registration: Registration): Registration["callees"][number] | undefined => {
+  const callees = registration.callees
+  switch (registration.invoke) {
+    case "single":
+    case "first":
+      return callees[0]
+    case "last":
+      return callees[callees.length - 1]
+    case "random":
+      return callees[Math.floor(Math.random() * callees.length)]
+    case "roundrobin": {
+      const index = registration.roundRobin % callees.length
+      registration.roundRobin = index + 1
+      return callees[index]
+    }
+  }
+}
+
+export const registrationDetails = (registration: Registration): Message.Dict => ({
+  id: registration.id,
+  created: registration.created,
+  uri: registration.uri,
+  match: registration.match,
+  invoke: registration.invoke
+})

@@ -1,0 +1,151 @@
+/**
+ * The meta API procedures (`wamp.session.*`, `wamp.registration.*`, `wamp.subscription.*`),
+ * installed into a realm's dealer. The meta events are published by the realm, dealer and broker
+ * where the change happens.
+ */
+import type * as Message from "../../Message.js"
+import * as Uri from "../../Uri.js"
+import { Uri as Errors } from "../../WampError.js"
+import type { Broker } from "./broker.js"
+import { subscriptionDetails } from "./broker.js"
+import type { Dealer, Procedure } from "./dealer.js"
+import { registrationDetails } from "./dealer.js"
+import { parseMatch } from "./patterns.js"
+import type { RouterSession } from "./session.js"
+
+export interface MetaHost {
+  readonly sessions: ReadonlyMap<number, RouterSession>
+  readonly dealer: Dealer
+  readonly broker: Broker
+  /** Sends GOODBYE to a session and detaches it; false when it is not in the realm. */
+  readonly kill: (session: number, reason: string, message: string | undefined) => boolean
+}
+
+const ok = (...args: Message.List) => ({ args })
+const fail = (error: string, message?: string) => message === undefined ? { error } : { error, args: [message] }
+
+const roleFilter = (args: Message.List): (session: RouterSession) => boolean => {
+  const roles = args[0]
+  return Array.isArray(roles) ? (session) => roles.includes(session.auth.authrole) : () => true
+}
+
+const killOptions = (kwargs: Message.Dict): { reason: string; message: string | undefined } | undefined => {
+  const reason = kwargs["reason"] ?? Errors.Killed
+  const message = kwargs["message"]
+  if (typeof reason !== "string" || !Uri.isLoose(reason)) return undefined
+  return { reason, message: typeof message === "string" ? message : undefined }
+}
+
+export const install = (host: MetaHost): void => {
+  const procedures = host.dealer.procedures
+  const define = (uri: string, procedure: Procedure) => procedures.set(uri, procedure)
+
+  // Sessions
+  define("wamp.session.count", (_caller, args) => {
+    const keep = roleFilter(args)
+    let count = 0
+    for (const session of host.sessions.values()) if (keep(session)) count++
+    return ok(count)
+  })
+  define("wamp.session.list", (_caller, args) => {
+    const keep = roleFilter(args)
+    return ok([...host.sessions.values()].filter(keep).map((session) => session.id))
+  })
+  define("wamp.session.get", (_caller, args) => {
+    const session = typeof args[0] === "number" ? host.sessions.get(args[0]) : undefined
+    return session === undefined ? fail(Errors.NoSuchSession) : ok(session.details())
+  })
+  define("wamp.session.kill", (caller, args, kwargs) => {
+    const target = args[0]
+    const options = killOptions(kwargs)
+    if (options === undefined) return fail(Errors.InvalidUri, "reason must be a URI")
+    if (typeof target !== "number" || target === caller.id) return fail(Errors.NoSuchSession)
+    return host.kill(target, options.reason, options.message) ? ok() : fail(Errors.NoSuchSession)
+  })
+  const killWhere = (caller: RouterSession, kwargs: Message.Dict, keep: (session: RouterSession) => boolean) => {
+    const options = killOptions(kwargs)
+    if (options === undefined) return undefined
+    const killed: Array<number> = []
+    for (const session of [...host.sessions.values()]) {
+      if (session !== caller && keep(session) && host.kill(session.id, options.reason, options.message)) {
+        killed.push(session.id)
+      }
+    }
+    return killed
+  }
+  define("wamp.session.kill_by_authid", (caller, args, kwargs) => {
+    const killed = killWhere(caller, kwargs, (session) => session.auth.authid === args[0])
+    return killed === undefined ? fail(Errors.InvalidUri, "reason must be a URI") : ok(killed)
+  })
+  define("wamp.session.kill_by_authrole", (caller, args, kwargs) => {
+    const killed = killWhere(caller, kwargs, (session) => session.auth.authrole === args[0])
+    return killed === undefined ? fail(Errors.InvalidUri, "reason must be a URI") : ok(killed.length)
+  })
+  define("wamp.session.kill_all", (caller, _args, kwargs) => {
+    const killed = killWhere(caller, kwargs, () => true)
+    return killed === undefined ? fail(Errors.InvalidUri, "reason must be a URI") : ok(killed.length)
+  })
+
+  // Registrations
+  const registrations = host.dealer.registrations
+  const registration = (args: Message.List) => typeof args[0] === "number" ? registrations.byId.get(args[0]) : undefined
+  define("wamp.registration.list", () => ok(registrations.list()))
+  define("wamp.registration.lookup", (_caller, args) => {
+    const options = args[1]
+    const match = parseMatch(
+      typeof options === "object" && options !== null ? (options as Message.Dict)["match"] : undefined
+    )
+    if (typeof args[0] !== "string" || match === undefined) return fail(Errors.InvalidArgument)
+    return ok(registrations.get(args[0], match)?.id ?? null)
+  })
+  define(
+    "wamp.registration.match",
+    (_caller, args) =>
+      typeof args[0] === "string" ? ok(registrations.best(args[0])?.id ?? null) : fail(Errors.InvalidArgument)
+  )
+  define("wamp.registration.get", (_caller, args) => {
+    const found = registration(args)
+    return found === undefined ? fail(Errors.NoSuchRegistration) : ok(registrationDetails(found))
+  })
+  define("wamp.registration.list_callees", (_caller, args) => {
+    const found = registration(args)
+    return found === undefined
+      ? fail(Errors.NoSuchRegistration)
+      : ok(found.callees.map((callee) => callee.session.id))
+  })
+  define("wamp.registration.count_callees", (_caller, args) => {
+    const found = registration(args)
+    return found === undefined ? fail(Errors.NoSuchRegistration) : ok(found.callees.length)
+  })
+
+  // Subscriptions
+  const subscriptions = host.broker.subscriptions
+  const subscription = (args: Message.List) => typeof args[0] === "number" ? subscriptions.byId.get(args[0]) : undefined
+  define("wamp.subscription.list", () => ok(subscriptions.list()))
+  define("wamp.subscription.lookup", (_caller, args) => {
+    const options = args[1]
+    const match = parseMatch(
+      typeof options === "object" && options !== null ? (options as Message.Dict)["match"] : undefined
+    )
+    if (typeof args[0] !== "string" || match === undefined) return fail(Errors.InvalidArgument)
+    return ok(subscriptions.get(args[0], match)?.id ?? null)
+  })
+  define("wamp.subscription.match", (_caller, args) => {
+    if (typeof args[0] !== "string") return fail(Errors.InvalidArgument)
+    const ids: Array<number> = []
+    subscriptions.forEachMatch(args[0], (found) => ids.push(found.id))
+    return ok(ids.length === 0 ? null : ids)
+  })
+  define("wamp.subscription.get", (_caller, args) => {
+    const found = subscription(args)
+    return found === undefined ? fail(Errors.NoSuchSubscription) : ok(subscriptionDetails(found))
+  })
+  define("wamp.subscription.list_subscribers", (_caller, args) => {
+    const found = subscription(args)
+    return found === undefined ? fail(Errors.NoSuchSubscription) : ok([...found.subscribers.keys()])
+  })
+  define("wamp.subscription.count_subscribers", (_caller, args) => {
+    const found = subscription(args)
+    return found === undefined ? fail(Errors.NoSuchSubscription) : ok(found.subscribers.size)
+  })
+}
