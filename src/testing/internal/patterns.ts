@@ -49,6 +49,14 @@ const compareRank = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number
   return 0
 }
 
+/**
+ * Prefix matching by whole components, as the spec's priority table requires (`a1.b2.c3` does not
+ * cover `a1.b2.c33`); a prefix written with a trailing dot (`com.app.`) covers what follows it.
+ */
+const prefixMatches = (prefix: string, uri: string): boolean =>
+  uri.startsWith(prefix) &&
+  (uri.length === prefix.length || prefix.endsWith(".") || uri.charCodeAt(prefix.length) === 46 /* "." */)
+
 const wildcardMatches = (parts: ReadonlyArray<string>, uriParts: ReadonlyArray<string>): boolean => {
   if (parts.length !== uriParts.length) return false
   for (let i = 0; i < parts.length; i++) {
@@ -114,7 +122,7 @@ export class PatternIndex<T extends Entry> {
     let found: T | undefined
     if (this.prefix.size > 0) {
       for (const [prefix, entry] of this.prefix) {
-        if (uri.startsWith(prefix) && (found === undefined || prefix.length > found.uri.length)) found = entry
+        if (prefixMatches(prefix, uri) && (found === undefined || prefix.length > found.uri.length)) found = entry
       }
       if (found !== undefined) return found
     }
@@ -139,7 +147,7 @@ export class PatternIndex<T extends Entry> {
     const exact = this.exact.get(uri)
     if (exact !== undefined) f(exact)
     if (this.prefix.size > 0) {
-      for (const [prefix, entry] of this.prefix) if (uri.startsWith(prefix)) f(entry)
+      for (const [prefix, entry] of this.prefix) if (prefixMatches(prefix, uri)) f(entry)
     }
     if (this.wildcard.size > 0) {
       const uriParts = uri.split(".")
