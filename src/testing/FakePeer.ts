@@ -12,6 +12,7 @@
  * ```
  */
 import { Chunk, Data, Duration, Effect, Either, Layer, Option, Queue, Scope, Stream } from "effect"
+import type { TransportError } from "../Errors.js"
 import * as Message from "../Message.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
@@ -218,6 +219,59 @@ export const make = (options?: {
         Layer.succeed(Serializer.Serializers, [serializer]),
         Layer.succeed(Serializer.Serializer, serializer)
       ),
+      accept: Queue.take(peers).pipe(
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new FakePeerError({ message: "the client opened no connection in time" })
+        })
+      )
+    }
+  })
+
+export interface ServedFakeRouter {
+  /** `ws://host:port/ws` */
+  readonly url: string
+  readonly port: number
+  readonly rawSocketPort: number | undefined
+  /** The FakePeer of the next connection a client opens. */
+  readonly accept: Effect.Effect<FakePeer, FakePeerError>
+}
+
+/**
+ * A fake router on real sockets: a WebSocket server (json, msgpack, cbor subprotocols) and
+ * optionally a RawSocket listener on loopback; each connection becomes a FakePeer. Use it to test
+ * a client over the real socket path.
+ */
+export const serve = (options?: {
+  readonly host?: string
+  readonly port?: number
+  readonly rawSocketPort?: number
+  readonly timeout?: Duration.DurationInput
+}): Effect.Effect<ServedFakeRouter, TransportError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { listen } = yield* Effect.promise(() => import("./internal/serve.js"))
+    const scope = yield* Effect.scope
+    const peers = yield* Queue.unbounded<FakePeer>()
+    const host = options?.host ?? "127.0.0.1"
+    const bound = yield* listen(
+      {
+        host,
+        port: options?.port ?? 0,
+        ...(options?.rawSocketPort === undefined ? {} : { rawSocketPort: options.rawSocketPort })
+      },
+      [Serializer.json, Serializer.msgpack, Serializer.cbor],
+      (link) =>
+        fromLink(link, options?.timeout === undefined ? undefined : { timeout: options.timeout }).pipe(
+          Scope.extend(scope),
+          Effect.flatMap((peer) => Queue.offer(peers, peer)),
+          Effect.asVoid
+        )
+    )
+    const timeout = options?.timeout ?? Duration.seconds(2)
+    return {
+      url: `ws://${host}:${bound.port}/ws`,
+      port: bound.port,
+      rawSocketPort: bound.rawSocketPort,
       accept: Queue.take(peers).pipe(
         Effect.timeoutFail({
           duration: timeout,

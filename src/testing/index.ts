@@ -1,2 +1,3 @@
-/** The test kit: an in-memory router (also served on loopback sockets). */
+/** The test kit: a scripted fake router (FakePeer) and an in-memory router (also served on loopback sockets). */
+export * as FakePeer from "./FakePeer.js"
 export * as Router from "./Router.js"

@@ -122,9 +122,10 @@ const webSocketLink = (socket: WebSocket, serializer: SerializerService): Link =
     close: (code = 1000, reason = "") =>
       Effect.zipRight(
         Effect.sync(() => {
-          if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
-            socket.close(code, reason)
-          }
+          if (socket.readyState !== WebSocket.OPEN && socket.readyState !== WebSocket.CONNECTING) return
+          // 1006 cannot be sent in a close frame: it means "dropped", so drop the connection.
+          if (code === 1006) socket.terminate()
+          else socket.close(code, reason)
         }),
         inbox.closed.pipe(
           Effect.timeoutTo({
