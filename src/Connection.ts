@@ -88,7 +88,15 @@ export type ConnectionState = Data.TaggedEnum<{
   /** Opening a link and joining. `attempt` is 0 for the first try after an open session or at start. */
   Connecting: { readonly attempt: number }
   /** A session is open; durable registrations and subscriptions have been re-applied. */
-  Open: { readonly info: SessionInfo }
+  Open: {
+    readonly info: SessionInfo
+    /**
+     * This one session, unrouted: its operations go to it alone and fail once it has ended, and its
+     * registrations and subscriptions are not re-applied on later sessions (per-session semantics,
+     * as the Autobahn|JS facade needs). The routed, durable service is `ConnectionService.session`.
+     */
+    readonly session: SessionService
+  }
   /** Waiting `delay` before attempt number `attempt`. */
   Retrying: {
     readonly attempt: number

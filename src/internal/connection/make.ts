@@ -218,7 +218,7 @@ export const make = (
               live = current
               lastInfo = session.info
               Deferred.unsafeDone(nextOpen, Exit.succeed(current))
-              yield* setState(ConnectionState.Open({ info: session.info }))
+              yield* setState(ConnectionState.Open({ info: session.info, session }))
             }
             const reason = yield* session.closed
             if (live === current) live = undefined
