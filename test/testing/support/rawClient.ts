@@ -60,6 +60,8 @@ export interface RawClient {
     matches: (message: Message.Message) => message is M,
     what: string
   ) => Effect.Effect<M, RawClientError>
+  /** Takes every message received and not yet taken. */
+  readonly drain: Effect.Effect<ReadonlyArray<Message.Message>>
   /** Messages received and not yet taken by `expect`. */
   readonly pending: Effect.Effect<ReadonlyArray<Message.Message>>
   readonly closed: Effect.Effect<CloseInfo>
@@ -136,6 +138,10 @@ export const fromLink = (link: Link): Effect.Effect<RawClient, never, Scope.Scop
       expect,
       take,
       pending,
+      drain: Effect.map(pending, (all) => {
+        stash.length = 0
+        return all
+      }),
       closed: link.closed,
       session: 0,
       nextId: () => ++requestId,
