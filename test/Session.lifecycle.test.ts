@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit, Fiber, Layer, Redacted, Scope } from "effect"
+import { Effect, Either, Exit, Fiber, Layer, Logger, Redacted, Scope } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
@@ -188,6 +188,27 @@ describe("Session lifecycle", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error._tag).toBe("AuthenticationError")
     }))
+
+  it.scopedLive("a defect inside the dispatcher (a buggy authenticator) ends the session instead of hanging", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakePeer.make()
+      const buggy: Authenticator.AuthenticatorService = {
+        authmethods: ["ticket"],
+        authid: "joe",
+        challenge: () => Effect.die(new Error("bug"))
+      }
+      const fiber = yield* Effect.fork(
+        Session.make({ realm: "realm1" }).pipe(
+          Effect.provide(Layer.merge(fake.layer, Layer.succeed(Authenticator.Authenticator, buggy)))
+        )
+      )
+      const peer = yield* fake.accept
+      yield* peer.expect("Hello")
+      yield* peer.send({ _tag: "Challenge", authMethod: "ticket", extra: {} })
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error._tag).toBe("SessionClosedError")
+      yield* peer.closed
+    }).pipe(Effect.withLogSpan("quiet"), Effect.provide(Logger.remove(Logger.defaultLogger))))
 
   it.scopedLive("request ids: one counter over all request kinds, unacknowledged PUBLISH included", () =>
     Effect.gen(function*() {
