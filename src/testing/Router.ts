@@ -114,7 +114,7 @@ export const make = (config: Config): Effect.Effect<RouterService, never, Scope.
       serve: (options) =>
         Effect.flatMap(
           Effect.promise(() => import("./internal/serve.js")),
-          (Serve) => Serve.listen(options, options.serializers ?? Serializer.all, attach)
+          (Serve) => Serve.listen(options, options.serializers ?? Serializer.all, attach, (links) => core.drain(links))
         ),
       sessions: {
         count: Effect.sync(() => core.sessions.size),

@@ -55,8 +55,8 @@ export class RouterCore {
   readonly realms = new Map<string, Realm>()
   /** Established sessions of every realm. */
   readonly sessions = new Map<number, { readonly session: RouterSession; readonly realm: Realm }>()
-  /** Every live session, established or not (for shutdown). */
-  readonly live = new Set<RouterSession>()
+  /** Every live session, established or not, by its link (for shutdown). */
+  readonly live = new Map<Link, RouterSession>()
   private lastId = 0
   readonly agent: string
   readonly goodbyeTimeout: number
@@ -111,7 +111,7 @@ export class RouterCore {
         },
         transport
       )
-      this.live.add(session)
+      this.live.set(link, session)
       const onFrame = frameHandler(this, session, link)
       return Effect.gen(function*() {
         const writer = yield* Effect.fork(writeLoop(link, outbox))
@@ -130,7 +130,7 @@ export class RouterCore {
         Effect.ensuring(Effect.sync(() => {
           this.detach(session)
           session.close()
-          this.live.delete(session)
+          this.live.delete(link)
         }))
       )
     }).pipe(Effect.ensuring(link.close(1001, "")))
@@ -138,9 +138,30 @@ export class RouterCore {
 
   /** Router shutdown: GOODBYE `wamp.close.system_shutdown` to established sessions, close the others. */
   shutdown(): void {
-    for (const session of [...this.live]) {
-      if (!this.kill(session, Errors.CloseSystemShutdown, undefined) && session.state !== "closing") session.close()
-    }
+    for (const session of [...this.live.values()]) this.shutdownSession(session)
+  }
+
+  private shutdownSession(session: RouterSession): void {
+    if (!this.kill(session, Errors.CloseSystemShutdown, undefined) && session.state !== "closing") session.close()
+  }
+
+  /**
+   * Ends the sessions of these links as a shutdown would, and waits (at most `goodbyeTimeout`)
+   * until the links have closed: a listener going away says GOODBYE before cutting sockets.
+   */
+  drain(links: Iterable<Link>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const closing: Array<Effect.Effect<unknown>> = []
+      for (const link of links) {
+        const session = this.live.get(link)
+        if (session !== undefined) this.shutdownSession(session)
+        closing.push(link.closed)
+      }
+      return Effect.all(closing, { concurrency: "unbounded", discard: true }).pipe(
+        Effect.timeout(this.goodbyeTimeout + 500),
+        Effect.ignore
+      )
+    })
   }
 }
 

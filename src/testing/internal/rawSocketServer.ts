@@ -33,19 +33,23 @@ export const listen = (
         socket.once("close", () => sockets.delete(socket))
         handshake(socket, serializers, accept)
       })
-      server.once("error", (cause) =>
-        resume(Effect.fail(new TransportError({ reason: "Open", message: `cannot listen: ${cause.message}`, cause }))))
-      server.listen(port, host, () =>
-        resume(Effect.succeed({ server, sockets })))
+      let listening = false
+      server.on("error", (cause) => {
+        if (!listening) {
+          resume(Effect.fail(new TransportError({ reason: "Open", message: `cannot listen: ${cause.message}`, cause })))
+        }
+      })
+      server.listen(port, host, () => {
+        listening = true
+        resume(Effect.succeed({ server, sockets }))
+      })
     }),
     ({ server, sockets }) =>
       Effect.async<void>((resume) => {
         for (const socket of sockets) {
           socket.destroy()
         }
-        server.close(() =>
-          resume(Effect.void)
-        )
+        server.close(() => resume(Effect.void))
       })
   ).pipe(Effect.map(({ server }) => {
     const address = server.address()

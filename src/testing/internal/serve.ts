@@ -36,19 +36,26 @@ const closedError = new TransportError({ reason: "Closed", message: "link is clo
 export const listen = (
   options: ListenOptions,
   serializers: ReadonlyArray<SerializerService>,
-  attach: Attach
+  attach: Attach,
+  /** Ends the sessions of these links gracefully before the listeners go (default: nothing). */
+  drain: (links: Iterable<Link>) => Effect.Effect<void> = () => Effect.void
 ): Effect.Effect<Bound, TransportError, Scope.Scope> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
     const run = Runtime.runFork(runtime)
-    const port = yield* listenWebSocket(options.host, options.port, serializers, (link, transport) =>
-      run(attach(link, transport)))
-    if (options.rawSocketPort === undefined) {
-      return { host: options.host, port }
+    const links = new Set<Link>()
+    const accept = (link: Link, transport: Message.Dict) => {
+      links.add(link)
+      run(attach(link, transport))
+      run(Effect.tap(link.closed, () => Effect.sync(() => links.delete(link))))
     }
-    const rawSocketPort = yield* RawSocket.listen(options.host, options.rawSocketPort, serializers, (link, transport) =>
-      run(attach(link, transport)))
-    return { host: options.host, port, rawSocketPort }
+    const port = yield* listenWebSocket(options.host, options.port, serializers, accept)
+    const rawSocketPort = options.rawSocketPort === undefined
+      ? undefined
+      : yield* RawSocket.listen(options.host, options.rawSocketPort, serializers, accept)
+    // Runs before the listeners are released: sessions get GOODBYE before their sockets are cut.
+    yield* Effect.addFinalizer(() => drain(links))
+    return rawSocketPort === undefined ? { host: options.host, port } : { host: options.host, port, rawSocketPort }
   })
 
 const listenWebSocket = (
@@ -69,13 +76,19 @@ const listenWebSocket = (
           return false
         }
       })
-      server.once("listening", () => resume(Effect.succeed(server)))
-      server.once("error", (cause) =>
-        resume(Effect.fail(new TransportError({ reason: "Open", message: `cannot listen: ${cause.message}`, cause }))))
+      let listening = false
+      server.once("listening", () => {
+        listening = true
+        resume(Effect.succeed(server))
+      })
+      // Before listening an error fails `serve`; after, it is a dead connection's business, not the server's.
+      server.on("error", (cause) => {
+        if (!listening) {
+          resume(Effect.fail(new TransportError({ reason: "Open", message: `cannot listen: ${cause.message}`, cause })))
+        }
+      })
       server.on("connection", (socket, request) => {
-        const serializer = serializers.find((s) =>
-          s.subprotocol === socket.protocol
-        )
+        const serializer = serializers.find((s) => s.subprotocol === socket.protocol)
         if (serializer === undefined) {
           socket.close(1002, "no WAMP subprotocol negotiated")
           return
