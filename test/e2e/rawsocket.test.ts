@@ -1,0 +1,6 @@
+/** The end-to-end Session suite over the RawSocket transport, for json, msgpack and cbor. */
+import { connectors } from "./harness.js"
+import { sessionSuite } from "./suite.js"
+
+const [name, connector] = connectors.find(([name]) => name === "RawSocket")!
+sessionSuite(name, connector)
