@@ -1,9 +1,16 @@
 /**
- * `effect-wamp/autobahn`: the Autobahn|JS-compatible Promise API.
+ * `effect-wamp/autobahn`: the Autobahn|JS-compatible Promise API, a thin facade over the Effect core.
  *
- * Not implemented yet: this entry point exists so the package layout is final. Importing it gives
- * only the version; the facade (Connection, Session, Error, auth_cra, serializer.*) is issue 7.
+ * ```ts
+ * import autobahn from "effect-wamp/autobahn" // was: import autobahn from "autobahn"
+ * const connection = new autobahn.Connection({ url: "ws://127.0.0.1:8080/ws", realm: "realm1" })
+ * connection.onopen = (session) => session.call("com.example.add2", [2, 3]).then(console.log)
+ * connection.open()
+ * ```
  */
-export const version = "0.1.0"
+import * as autobahn from "./api.js"
 
-export default { version }
+export * from "./api.js"
+
+// The default export is the namespace, so `autobahn.Session` works as a value and as a type.
+export default autobahn

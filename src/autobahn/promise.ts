@@ -1,0 +1,88 @@
+/**
+ * The promise `session.call` returns: a native Promise that also speaks the when.js dialect code
+ * written for Autobahn|JS uses (`then(ok, err, onProgress)`, `progress(cb)`), and keeps `cancel`
+ * on every promise derived from it with `then` / `catch` / `finally`.
+ */
+
+/** A progress listener: receives each progressive result, unwrapped like the final one. */
+export type ProgressListener = (progress: any) => void
+
+/** What a call shares with every promise derived from it. */
+export interface CallControl {
+  readonly listen: (listener: ProgressListener) => void
+  readonly cancel: (options?: CancelOptions) => void
+}
+
+export interface CancelOptions {
+  /** Accepted for compatibility; the CANCEL mode is the call's `cancel_mode` option (default `killnowait`). */
+  readonly mode?: "skip" | "kill" | "killnowait" | undefined
+}
+
+/** One call's progress listeners, fed by the facade and read by every derived promise. */
+export class ProgressHub {
+  private listeners: Array<ProgressListener> = []
+  constructor(private readonly onListenerError: (error: unknown) => void) {}
+  readonly listen = (listener: ProgressListener): void => {
+    this.listeners.push(listener)
+  }
+  notify(value: unknown): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(value)
+      } catch (error) {
+        this.onListenerError(error)
+      }
+    }
+  }
+  clear(): void {
+    this.listeners = []
+  }
+}
+
+export class CallPromise<T> extends Promise<T> {
+  // Derived promises made by the engine (e.g. for `await`) are plain: ours are made in `then`.
+  static override get [Symbol.species]() {
+    return Promise
+  }
+
+  /** Wraps `promise`, sharing `control`. */
+  static of<T>(promise: PromiseLike<T>, control: CallControl): CallPromise<T> {
+    const result = new CallPromise<T>((resolve) => resolve(promise))
+    result.control = control
+    return result
+  }
+
+  private control: CallControl | undefined
+
+  /** `then(onFulfilled, onRejected, onProgress)`: the third argument is when.js's progress handler. */
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: any) => B | PromiseLike<B>) | null,
+    onProgress?: ProgressListener | null
+  ): CallPromise<A | B> {
+    const next = super.then(onFulfilled, onRejected)
+    if (this.control === undefined) return next as CallPromise<A | B>
+    if (typeof onProgress === "function") this.control.listen(onProgress)
+    return CallPromise.of(next, this.control)
+  }
+
+  override catch<B = never>(onRejected?: ((reason: any) => B | PromiseLike<B>) | null): CallPromise<T | B> {
+    return this.then(undefined, onRejected)
+  }
+
+  override finally(onFinally?: (() => void) | null): CallPromise<T> {
+    const next = super.finally(onFinally)
+    return this.control === undefined ? next as CallPromise<T> : CallPromise.of(next, this.control)
+  }
+
+  /** when.js style: `promise.progress(cb)` registers a progress listener and returns the same promise. */
+  progress(listener: ProgressListener): this {
+    this.control?.listen(listener)
+    return this
+  }
+
+  /** Cancels the call on the router (CANCEL) and rejects it with `wamp.error.canceled`. */
+  cancel(options?: CancelOptions): void {
+    this.control?.cancel(options)
+  }
+}

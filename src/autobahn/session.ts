@@ -1,0 +1,463 @@
+/**
+ * `autobahn.Session`: one WAMP session with Autobahn|JS's Promise/callback API, translated onto the
+ * core's `SessionService` of that one session (unrouted: once it has ended, everything on it fails
+ * instead of reaching a later session; registrations and subscriptions are redone in `onopen`).
+ */
+import { Cause, Effect, Exit, type Fiber, type ManagedRuntime, Option, Scope, Stream } from "effect"
+import { SubscriptionRevokedError } from "../Errors.js"
+import { clientRoles } from "../internal/session/hello.js"
+import type * as Core from "../Session.js"
+import { Uri } from "../WampError.js"
+import { type Args, Error as AutobahnError, fromCause, type Kwargs, Result, toWampError, unwrap } from "./errors.js"
+import {
+  type Endpoint,
+  Event,
+  type EventHandler,
+  Invocation,
+  Publication,
+  Registration,
+  Subscription
+} from "./objects.js"
+import { CallPromise, ProgressHub, type ProgressListener } from "./promise.js"
+
+/** Options of `session.call`: Autobahn|JS's, plus `on_progress`, `signal` and `cancel_mode`. Others pass through. */
+export interface CallOptions {
+  /** Router-side timeout in milliseconds. */
+  readonly timeout?: number | undefined
+  /** Ask for progressive results (delivered to `then`'s third argument, `progress(cb)` and `on_progress`). */
+  readonly receive_progress?: boolean | undefined
+  readonly disclose_me?: boolean | undefined
+  /** Called with each progressive result; implies `receive_progress`. Not sent to the router. */
+  readonly on_progress?: ProgressListener | undefined
+  /** Aborting it cancels the call, like `promise.cancel()`. Not sent to the router. */
+  readonly signal?: AbortSignal | undefined
+  /** The CANCEL mode when the call is canceled (default `killnowait`). Not sent to the router. */
+  readonly cancel_mode?: "skip" | "kill" | "killnowait" | undefined
+  readonly [option: string]: unknown
+}
+
+export interface RegisterOptions {
+  readonly match?: "exact" | "prefix" | "wildcard" | undefined
+  readonly invoke?: "single" | "roundrobin" | "random" | "first" | "last" | undefined
+  readonly disclose_caller?: boolean | undefined
+  readonly [option: string]: unknown
+}
+
+export interface SubscribeOptions {
+  readonly match?: "exact" | "prefix" | "wildcard" | undefined
+  readonly get_retained?: boolean | undefined
+  readonly [option: string]: unknown
+}
+
+export interface PublishOptions {
+  /** Resolve a `Publication` once the broker has accepted the event (else `publish` returns `undefined`). */
+  readonly acknowledge?: boolean | undefined
+  readonly exclude_me?: boolean | undefined
+  readonly exclude?: ReadonlyArray<number> | undefined
+  readonly eligible?: ReadonlyArray<number> | undefined
+  readonly exclude_authid?: ReadonlyArray<string> | undefined
+  readonly exclude_authrole?: ReadonlyArray<string> | undefined
+  readonly eligible_authid?: ReadonlyArray<string> | undefined
+  readonly eligible_authrole?: ReadonlyArray<string> | undefined
+  readonly retain?: boolean | undefined
+  readonly disclose_me?: boolean | undefined
+  readonly [option: string]: unknown
+}
+
+/** Features both sides announced, per role (Autobahn|JS's `session.features`). */
+export type Features = { [role: string]: { [feature: string]: boolean } }
+
+/** What the connection lends each of its sessions. */
+export interface SessionHost {
+  readonly runtime: ManagedRuntime.ManagedRuntime<never, never>
+  readonly realm: string
+  readonly onUserError: (error: unknown, message: string) => void
+  readonly onInternalError: (error: unknown, message: string) => void
+  /** `session.leave`: Autobahn|JS closes the connection (no retry) when the session leaves. */
+  readonly leave: (reason: string | undefined, message: string | undefined) => void
+}
+
+interface Held<A> {
+  readonly core: A
+  readonly scope: Scope.CloseableScope
+}
+
+const isArgs = (u: unknown): u is Args => Array.isArray(u)
+const isKwargs = (u: unknown): u is Kwargs => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Checks the payload Autobahn|JS asserts on; `null` counts as absent as it does there. */
+const payloadError = (args: unknown, kwargs: unknown, options: unknown): AutobahnError | undefined => {
+  if (args != null && !isArgs(args)) return new AutobahnError(Uri.InvalidArgument, ["args must be an array"])
+  if (kwargs != null && !isKwargs(kwargs)) return new AutobahnError(Uri.InvalidArgument, ["kwargs must be an object"])
+  if (options != null && !isKwargs(options)) {
+    return new AutobahnError(Uri.InvalidArgument, ["options must be an object"])
+  }
+  return undefined
+}
+
+const notOpen = () => new AutobahnError(Uri.TransportLost, ["session not open"])
+
+/** A function's failure as a Promise rejection, never a throw (Autobahn|JS's `as_promise`). */
+const attempt = <A>(f: () => A | PromiseLike<A>): Promise<A> => new Promise<A>((resolve) => resolve(f()))
+
+export class Session {
+  readonly #core: Core.SessionService | undefined
+  readonly #host: SessionHost
+  #ended = false
+  readonly #prefixes = new Map<string, string>()
+  readonly #registrations = new Map<number, Registration>()
+  readonly #heldRegistrations = new WeakMap<Registration, Held<Core.Registration>>()
+  readonly #subscriptions = new Map<number, Array<Subscription>>()
+  readonly #heldSubscriptions = new WeakMap<Subscription, Held<Core.Subscription>>()
+
+  /** Default of `disclose_me` on calls. */
+  caller_disclose_me = false
+  /** Default of `disclose_me` on publishes. */
+  publisher_disclose_me = false
+
+  /** @internal Made by `Connection`; `core` is absent for the not-yet-joined session `onchallenge` sees. */
+  constructor(core: Core.SessionService | undefined, host: SessionHost) {
+    this.#core = core
+    this.#host = host
+    if (core !== undefined) {
+      host.runtime.runFork(Effect.map(core.closed, () => {
+        this.#ended = true
+      }))
+    }
+  }
+
+  /** The WAMP session id, `null` when not joined. */
+  get id(): number | null {
+    return this.isOpen ? this.#core!.info.id : null
+  }
+
+  /** The realm joined, `null` when not joined. */
+  get realm(): string | null {
+    return this.isOpen ? this.#core!.info.realm : null
+  }
+
+  get isOpen(): boolean {
+    return this.#core !== undefined && !this.#ended && this.#host.runtime.runSync(this.#core.isOpen)
+  }
+
+  /** The advanced features both this client and the router announced, per role; `null` when not joined. */
+  get features(): Features | null {
+    const core = this.#core
+    if (core === undefined || !this.isOpen) return null
+    const features: Features = {}
+    const routerRoleOf = { caller: "dealer", callee: "dealer", publisher: "broker", subscriber: "broker" } as const
+    for (const [role, routerRole] of Object.entries(routerRoleOf)) {
+      if (core.info.routerRoles[routerRole] === undefined) continue
+      const ours = (clientRoles[role] as { features: Kwargs }).features
+      features[role] = Object.fromEntries(Object.keys(ours).map((name) => [name, core.info.supports(routerRole, name)]))
+    }
+    return features
+  }
+
+  /** The subscriptions in place, grouped by router subscription (one array per id). */
+  get subscriptions(): Array<Array<Subscription>> {
+    return Array.from(this.#subscriptions.values(), (list) => [...list])
+  }
+
+  get registrations(): Array<Registration> {
+    return [...this.#registrations.values()]
+  }
+
+  /** Defines a CURIE prefix (`prefix("api", "com.example.api")`); a falsy `uri` removes it. */
+  prefix(prefix: string, uri?: string | null): void {
+    if (uri) this.#prefixes.set(prefix, uri)
+    else this.#prefixes.delete(prefix)
+  }
+
+  /** Expands a CURIE (`api:add` → `com.example.api.add`); anything else is returned unchanged. */
+  resolve(curie: string): string {
+    const colon = curie.indexOf(":")
+    if (colon < 0) return curie
+    const uri = this.#prefixes.get(curie.slice(0, colon))
+    return uri === undefined ? curie : `${uri}.${curie.slice(colon + 1)}`
+  }
+
+  /** Leaves the realm (GOODBYE) and, as in Autobahn|JS, closes the connection without retrying. */
+  leave(reason?: string, message?: string): void {
+    this.#host.leave(reason, message)
+  }
+
+  /** `console.log` with a header naming the session. */
+  log(...items: Array<unknown>): void {
+    const header = this.isOpen ? `WAMP session ${this.id} on '${this.realm}'` : "WAMP session"
+    console.log(`${header}:`, ...items)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // RPC
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Calls a procedure. Resolves to the single positional result, an `autobahn.Result` for several
+   * or any keyword results, or `null`. The promise has `cancel()` (also on promises derived from it).
+   */
+  call(procedure: string, args?: Args | null, kwargs?: Kwargs | null, options?: CallOptions | null): CallPromise<any> {
+    const hub = new ProgressHub((error) => this.#host.onUserError(error, "Exception raised in progress handler:"))
+    let fiber: Fiber.RuntimeFiber<Core.CallResult, unknown> | undefined
+    let canceled = false
+    const control = {
+      listen: hub.listen,
+      cancel: () => {
+        if (canceled || fiber === undefined) return
+        canceled = true
+        // Interrupting the call is what sends CANCEL in the core.
+        fiber.unsafeInterruptAsFork(fiber.id())
+      }
+    }
+    const core = this.#core
+    const invalid = payloadError(args, kwargs, options)
+    if (invalid !== undefined || core === undefined || this.#ended) {
+      return CallPromise.of(Promise.reject(invalid ?? notOpen()), control)
+    }
+    const { cancel_mode, on_progress, signal, ...wire } = options ?? {}
+    if (wire.disclose_me === undefined && this.caller_disclose_me) wire.disclose_me = true
+    const coreOptions: Core.CallOptions = cancel_mode === undefined ? wire : { ...wire, cancelMode: cancel_mode }
+    if (typeof on_progress === "function") hub.listen(on_progress)
+    const uri = this.resolve(procedure)
+    const callArgs = args ?? undefined
+    const callKwargs = kwargs ?? undefined
+
+    const effect: Effect.Effect<Core.CallResult, unknown> = wire.receive_progress === true || on_progress !== undefined
+      ? Effect.suspend(() => {
+        let last: Core.CallResult | undefined
+        return core.callProgressive(uri, callArgs, callKwargs, coreOptions).pipe(
+          Stream.runForEach((result) =>
+            Effect.sync(() => {
+              if (result.details["progress"] === true) hub.notify(unwrap(result.args, result.kwargs))
+              else last = result
+            })
+          ),
+          Effect.map(() => last ?? { args: [], kwargs: {}, details: {} })
+        )
+      })
+      : core.call(uri, callArgs, callKwargs, coreOptions)
+
+    const onAbort = () => control.cancel()
+    const promise = new Promise<unknown>((resolve, reject) => {
+      fiber = this.#host.runtime.runFork(effect)
+      fiber.addObserver((exit) => {
+        hub.clear()
+        signal?.removeEventListener("abort", onAbort)
+        if (Exit.isSuccess(exit)) resolve(unwrap(exit.value.args, exit.value.kwargs))
+        else reject(canceled ? new AutobahnError(Uri.Canceled, ["Cancelled"]) : fromCause(exit.cause))
+      })
+    })
+    if (signal !== undefined) {
+      if (signal.aborted) onAbort()
+      else signal.addEventListener("abort", onAbort, { once: true })
+    }
+    return CallPromise.of(promise, control)
+  }
+
+  /**
+   * Registers `endpoint(args, kwargs, details)`. It may return a value, an `autobahn.Result` or a
+   * Promise; throwing an `autobahn.Error` sends that error, anything else `wamp.error.runtime_error`.
+   */
+  register(procedure: string, endpoint: Endpoint, options?: RegisterOptions | null): Promise<Registration> {
+    const core = this.#core
+    if (typeof endpoint !== "function") {
+      return Promise.reject(new AutobahnError(Uri.InvalidArgument, ["endpoint must be a function"]))
+    }
+    const invalid = payloadError(undefined, undefined, options)
+    if (invalid !== undefined) return Promise.reject(invalid)
+    if (core === undefined || this.#ended) return Promise.reject(notOpen())
+    const uri = this.resolve(procedure)
+    const handler = (invocation: Core.Invocation) =>
+      Effect.tryPromise({
+        try: (signal) =>
+          attempt(() =>
+            endpoint(invocation.args as Args, invocation.kwargs as Kwargs, this.#details(invocation, signal))
+          ),
+        catch: (error) => {
+          if (!(error instanceof AutobahnError)) {
+            this.#host.onUserError(error, "Exception raised in invocation handler:")
+          }
+          return toWampError(error)
+        }
+      }).pipe(Effect.map((value): Core.HandlerResult =>
+        value instanceof Result
+          ? { args: value.args, kwargs: value.kwargs }
+          : { args: [value === undefined ? null : value] }
+      ))
+    return this.#hold(core.register(uri, handler, options ?? {}), (held) => {
+      const registration = new Registration(procedure, endpoint, options ?? {}, this, held.core.id)
+      this.#registrations.set(registration.id, registration)
+      this.#heldRegistrations.set(registration, held)
+      this.#host.runtime.runFork(Effect.map(held.core.ended, (end) => {
+        if (this.#registrations.get(registration.id) === registration) this.#registrations.delete(registration.id)
+        registration._ended(end.reason === "revoked" ? end.message ?? "revoked" : undefined)
+        this.#release(held)
+      }))
+      return registration
+    })
+  }
+
+  /** Unregisters (what `registration.unregister()` calls). */
+  unregister(registration: Registration): Promise<void> {
+    const held = this.#heldRegistrations.get(registration)
+    if (held === undefined || !registration.active) {
+      return Promise.reject(new AutobahnError(Uri.NoSuchRegistration, ["registration not active"]))
+    }
+    return this.#host.runtime.runPromiseExit(held.core.unregister).then((exit) => {
+      this.#release(held)
+      if (Exit.isFailure(exit)) throw fromCause(exit.cause)
+    })
+  }
+
+  #details(invocation: Core.Invocation, signal: AbortSignal): Invocation {
+    const details = invocation.details
+    const progress = details.receive_progress
+      ? (args?: Args, kwargs?: Kwargs) => {
+        this.#host.runtime.runFork(invocation.progress(args ?? undefined, kwargs ?? undefined))
+      }
+      : null
+    return new Invocation(
+      details.procedure,
+      progress,
+      details.caller,
+      details.caller_authid,
+      details.caller_authrole,
+      signal
+    )
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // PubSub
+  // -------------------------------------------------------------------------------------------
+
+  /** Subscribes `handler(args, kwargs, details, subscription)` to a topic. */
+  subscribe(topic: string, handler: EventHandler, options?: SubscribeOptions | null): Promise<Subscription> {
+    const core = this.#core
+    if (typeof handler !== "function") {
+      return Promise.reject(new AutobahnError(Uri.InvalidArgument, ["handler must be a function"]))
+    }
+    const invalid = payloadError(undefined, undefined, options)
+    if (invalid !== undefined) return Promise.reject(invalid)
+    if (core === undefined || this.#ended) return Promise.reject(notOpen())
+    return this.#hold(core.subscribe(this.resolve(topic), options ?? {}), (held) => {
+      const subscription = new Subscription(topic, handler, options ?? {}, this, held.core.id)
+      const siblings = this.#subscriptions.get(subscription.id) ?? []
+      siblings.push(subscription)
+      this.#subscriptions.set(subscription.id, siblings)
+      this.#heldSubscriptions.set(subscription, held)
+      const deliver = (event: Core.Event) =>
+        Effect.sync(() => {
+          const d = event.details
+          const details = new Event(
+            d.publication,
+            d.topic,
+            d.publisher,
+            d.publisher_authid,
+            d.publisher_authrole,
+            d.retained,
+            d.raw["forward_for"]
+          )
+          try {
+            handler(event.args as Args, event.kwargs as Kwargs, details, subscription)
+          } catch (error) {
+            this.#host.onUserError(error, "Exception raised in event handler:")
+          }
+        })
+      // One consumer fiber per subscription (not per event); it ends with the subscription.
+      this.#host.runtime.runFork(Stream.runForEach(held.core.events, deliver)).addObserver((exit) => {
+        this.#forget(subscription)
+        subscription._ended(revocationReason(exit))
+        this.#release(held)
+      })
+      return subscription
+    })
+  }
+
+  /** Unsubscribes (what `subscription.unsubscribe()` calls): `true` when the router subscription ended. */
+  unsubscribe(subscription: Subscription): Promise<boolean> {
+    const held = this.#heldSubscriptions.get(subscription)
+    if (held === undefined || !subscription.active) {
+      return Promise.reject(new AutobahnError(Uri.NoSuchSubscription, ["subscription not active"]))
+    }
+    this.#forget(subscription)
+    subscription.active = false
+    const last = !this.#subscriptions.has(subscription.id)
+    return this.#host.runtime.runPromiseExit(held.core.unsubscribe).then((exit) => {
+      this.#release(held)
+      if (Exit.isFailure(exit)) throw fromCause(exit.cause)
+      return last
+    })
+  }
+
+  /**
+   * Publishes. Returns `undefined`, or with `acknowledge: true` a Promise of the `Publication`.
+   * Without acknowledgement a failure (session closed, unencodable payload) goes to `on_internal_error`.
+   */
+  publish(
+    topic: string,
+    args?: Args | null,
+    kwargs?: Kwargs | null,
+    options?: PublishOptions | null
+  ): Promise<Publication> | undefined {
+    const core = this.#core
+    const invalid = payloadError(args, kwargs, options)
+    const wire: { [option: string]: unknown } = { ...options }
+    if (wire["disclose_me"] === undefined && this.publisher_disclose_me) wire["disclose_me"] = true
+    const acknowledge = wire["acknowledge"] === true
+    const failed = invalid ?? (core === undefined || this.#ended ? notOpen() : undefined)
+    if (failed !== undefined || core === undefined) {
+      if (acknowledge) return Promise.reject(failed)
+      this.#host.onInternalError(failed, "publish failed:")
+      return undefined
+    }
+    const effect = core.publish(this.resolve(topic), args ?? undefined, kwargs ?? undefined, wire)
+    if (acknowledge) {
+      return this.#host.runtime.runPromiseExit(effect).then((exit) => {
+        if (Exit.isFailure(exit)) throw fromCause(exit.cause)
+        return new Publication(exit.value ?? 0)
+      })
+    }
+    this.#host.runtime.runFork(effect).addObserver((exit) => {
+      if (Exit.isFailure(exit)) this.#host.onInternalError(fromCause(exit.cause), "publish failed:")
+    })
+    return undefined
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Scopes of registrations and subscriptions
+  // -------------------------------------------------------------------------------------------
+
+  /** Runs a scoped core operation in a scope of its own, kept until `#release`. */
+  #hold<A, B>(acquire: Effect.Effect<A, unknown, Scope.Scope>, made: (held: Held<A>) => B): Promise<B> {
+    const runtime = this.#host.runtime
+    const scope = runtime.runSync(Scope.make())
+    return runtime.runPromiseExit(Scope.extend(acquire, scope)).then((exit) => {
+      if (Exit.isFailure(exit)) {
+        runtime.runFork(Scope.close(scope, Exit.void))
+        throw fromCause(exit.cause)
+      }
+      return made({ core: exit.value, scope })
+    })
+  }
+
+  #release(held: Held<unknown>): void {
+    this.#host.runtime.runFork(Scope.close(held.scope, Exit.void))
+  }
+
+  #forget(subscription: Subscription): void {
+    const siblings = this.#subscriptions.get(subscription.id)
+    if (siblings === undefined) return
+    const index = siblings.indexOf(subscription)
+    if (index >= 0) siblings.splice(index, 1)
+    if (siblings.length === 0) this.#subscriptions.delete(subscription.id)
+  }
+}
+
+/** The router's reason when a subscriber's stream ended by revocation (Autobahn|JS resolves `on_unsubscribe` with it). */
+const revocationReason = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
+  if (Exit.isSuccess(exit)) return undefined
+  const failure = Cause.failureOption(exit.cause)
+  return Option.isSome(failure) && failure.value instanceof SubscriptionRevokedError
+    ? failure.value.reason ?? "revoked"
+    : undefined
+}
