@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type * as Message from "../../src/Message.js"
+import * as Serializer from "../../src/Serializer.js"
 import * as Router from "../../src/testing/Router.js"
 import { call, join, type RawClient, subscribe } from "./support/rawClient.js"
 
@@ -150,6 +151,41 @@ describe("Router broker", () => {
       const plain = yield* join(router)
       yield* subscribe(plain, "com.state")
       assert.deepStrictEqual(yield* eventsOf(plain), [])
+    }))
+
+  it.scopedLive("fan-out across serializers: each subscriber gets every payload intact, in order", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const publisher = yield* join(router)
+      const subscribers: Array<RawClient> = []
+      for (const serializer of [Serializer.json, Serializer.msgpack, Serializer.cbor, Serializer.msgpack]) {
+        const subscriber = yield* join(router, "realm1", {}, serializer)
+        yield* subscribe(subscriber, "com.fan")
+        yield* subscribe(subscriber, "com", { match: "prefix" })
+        subscribers.push(subscriber)
+      }
+      const count = 200
+      for (let i = 0; i < count; i++) {
+        yield* publisher.send({
+          _tag: "Publish",
+          request: publisher.nextId(),
+          options: {},
+          topic: "com.fan",
+          args: [i, "x".repeat(i % 7)]
+        })
+      }
+      for (const subscriber of subscribers) {
+        const events: Array<Message.Event> = []
+        while (events.length < 2 * count) events.push(yield* subscriber.expect("Event"))
+        const exact = events.filter((e) => e.details["topic"] === undefined)
+        const prefixed = events.filter((e) => e.details["topic"] === "com.fan")
+        for (const stream of [exact, prefixed]) {
+          assert.deepStrictEqual(
+            stream.map((e) => e.args),
+            Array.from({ length: count }, (_, i) => [i, "x".repeat(i % 7)])
+          )
+        }
+      }
     }))
 
   it.scopedLive("unsubscribe, and ERROR for an unknown subscription", () =>

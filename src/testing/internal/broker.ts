@@ -199,9 +199,11 @@ export class Broker {
     const body = payload(args, kwargs)
     this.subscriptions.forEachMatch(topic, (subscription) => {
       const details = subscription.match === "exact" ? base : { ...base, topic }
+      // One message object for all subscribers of a subscription: the writers encode it once per serializer.
+      const event: Message.Event = { _tag: "Event", subscription: subscription.id, publication, details, ...body }
       for (const session of subscription.subscribers.values()) {
         if (!receives(audience, lists, session)) continue
-        session.send({ _tag: "Event", subscription: subscription.id, publication, details, ...body })
+        session.send(event)
       }
     })
   }

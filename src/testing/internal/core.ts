@@ -181,8 +181,26 @@ const writeLoop = (link: Link, outbox: Queue.Queue<Message.Message | typeof CLOS
 
 /** An unencodable message (payload the serializer cannot carry) is dropped, not a crash. */
 const encodeFrame = (link: Link, message: Message.Message): Frame | undefined => {
+  if (message._tag === "Event") return encodeShared(link, message)
   const encoded = link.serializer.encode(Message.encode(message))
   return Either.isRight(encoded) ? encoded.right : undefined
+}
+
+/** Frames of EVENTs by message object and serializer: a publication to N subscribers is encoded once per serializer. */
+const sharedFrames = new WeakMap<Message.Message, Map<string, Frame | undefined>>()
+
+const encodeShared = (link: Link, message: Message.Message): Frame | undefined => {
+  let frames = sharedFrames.get(message)
+  if (frames === undefined) {
+    frames = new Map()
+    sharedFrames.set(message, frames)
+  } else if (frames.has(link.serializer.name)) {
+    return frames.get(link.serializer.name)
+  }
+  const encoded = link.serializer.encode(Message.encode(message))
+  const frame = Either.isRight(encoded) ? encoded.right : undefined
+  frames.set(link.serializer.name, frame)
+  return frame
 }
 
 /** The session state machine for one link; each frame is handled synchronously. */
