@@ -188,6 +188,23 @@ describe("Router broker", () => {
       }
     }))
 
+  it.scopedLive("permissions: denied publish (acknowledged) and subscribe get not_authorized", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({
+        realms: [{ name: "realm1", roles: { anonymous: { publish: false, subscribe: (uri) => uri !== "com.secret" } } }]
+      })
+      const client = yield* join(router)
+      const published = yield* publish(client, "com.t")
+      assert.strictEqual(published._tag === "Error" && published.error, "wamp.error.not_authorized")
+      const request = client.nextId()
+      yield* client.send({ _tag: "Subscribe", request, options: {}, topic: "com.secret" })
+      assert.strictEqual(
+        (yield* client.expect("Error", (e) => e.request === request)).error,
+        "wamp.error.not_authorized"
+      )
+      yield* subscribe(client, "com.open")
+    }))
+
   it.scopedLive("unsubscribe, and ERROR for an unknown subscription", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
@@ -265,6 +282,29 @@ describe("Router meta API", () => {
       assert.deepStrictEqual([goodbye.reason, goodbye.details["message"]], ["wamp.close.killed", "out"])
       const self = yield* call(admin, "wamp.session.kill", [admin.session])
       assert.strictEqual(self._tag === "Error" && self.error, "wamp.error.no_such_session")
+    }))
+
+  it.scopedLive("kill_by_authid / kill_by_authrole / kill_all spare the caller", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const admin = yield* join(router, "realm1", { authid: "admin" })
+      const [a, b] = [
+        yield* join(router, "realm1", { authid: "same" }),
+        yield* join(router, "realm1", { authid: "same" })
+      ]
+      const byAuthid = yield* call(admin, "wamp.session.kill_by_authid", ["same"])
+      assert.deepStrictEqual([...(byAuthid.args?.[0] as Array<number>)].sort(), [a.session, b.session].sort())
+      for (const victim of [a, b]) assert.strictEqual((yield* victim.expect("Goodbye")).reason, "wamp.close.killed")
+      const c = yield* join(router)
+      const byRole = yield* call(admin, "wamp.session.kill_by_authrole", ["anonymous"], { reason: "com.app.bye" })
+      assert.deepStrictEqual(byRole.args, [1])
+      assert.strictEqual((yield* c.expect("Goodbye")).reason, "com.app.bye")
+      const d = yield* join(router)
+      assert.deepStrictEqual((yield* call(admin, "wamp.session.kill_all")).args, [1])
+      yield* d.expect("Goodbye")
+      const bad = yield* call(admin, "wamp.session.kill_all", [], { reason: "not a uri" })
+      assert.strictEqual(bad._tag === "Error" && bad.error, "wamp.error.invalid_uri")
+      assert.deepStrictEqual((yield* call(admin, "wamp.session.list")).args, [[admin.session]])
     }))
 
   it.scopedLive("registration meta: list/lookup/match/get/list_callees/count_callees and events", () =>

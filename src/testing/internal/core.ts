@@ -296,6 +296,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
     const message = decoded.right
     switch (session.state) {
       case "hello":
+        if (message._tag === "Abort") return session.close()
         return message._tag === "Hello" ? hello(message) : violation(`${message._tag} before HELLO`)
       case "challenging":
         if (message._tag === "Authenticate" && verify !== undefined) return step(verify(message.signature))
