@@ -1,0 +1,70 @@
+/**
+ * The README's examples, run: the first example over a real WebSocket to the test-kit router, the
+ * contract example and the test-kit layer. If the README changes, change this file with it.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Schema, Stream } from "effect"
+import { Authenticator, Connection, Procedure, Serializer, Session, WebSocketTransport } from "../src/index.js"
+import { Router } from "../src/testing/index.js"
+
+const program = Effect.gen(function*() {
+  const session = yield* Session.Session
+
+  yield* session.register(
+    "com.example.add",
+    ({ args }) => Effect.succeed({ args: [(args[0] as number) + (args[1] as number)] })
+  )
+
+  const result = yield* session.call("com.example.add", [2, 3])
+
+  const ticks = yield* session.subscribe("com.example.tick")
+  yield* session.publish("com.example.tick", [1], undefined, { exclude_me: false })
+  const events = yield* Stream.runCollect(Stream.take(ticks.events, 1))
+  return { sum: result.args[0], events: [...events].map((event) => event.args) }
+})
+
+describe("README", () => {
+  it.scopedLive("the first example, over WebSocket to the test-kit router", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const { port } = yield* router.serve({ host: "127.0.0.1", port: 0 })
+      const WampLive = Session.layer({ realm: "realm1" }).pipe(
+        Layer.provide(Layer.mergeAll(
+          WebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
+          Serializer.layerList(Serializer.msgpack, Serializer.json),
+          Authenticator.layerAnonymous()
+        ))
+      )
+      const outcome = yield* Effect.scoped(program).pipe(Effect.provide(WampLive))
+      expect(outcome).toEqual({ sum: 5, events: [[1]] })
+      // The same program under Connection.layer.
+      const ConnectionLive = Connection.layer({ realm: "realm1" }).pipe(
+        Layer.provide(Layer.mergeAll(
+          WebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
+          Serializer.layerList(Serializer.msgpack, Serializer.json),
+          Authenticator.layerAnonymous()
+        ))
+      )
+      expect(yield* Effect.scoped(program).pipe(Effect.provide(ConnectionLive))).toEqual({ sum: 5, events: [[1]] })
+    }))
+
+  it.scopedLive("the contract example and the test-kit layer", () =>
+    Effect.gen(function*() {
+      const Add = Procedure.make("com.example.add", {
+        args: Schema.Tuple(Schema.Number, Schema.Number),
+        result: Schema.Number
+      })
+      const TestWamp = Session.layer({ realm: "realm1" }).pipe(
+        Layer.provide(Layer.mergeAll(
+          Router.layerWithTransport({ realms: ["realm1"] }),
+          Serializer.layerJson,
+          Authenticator.layerAnonymous()
+        ))
+      )
+      const sum = yield* Effect.gen(function*() {
+        yield* Procedure.register(Add, ([a, b]) => Effect.succeed(a + b))
+        return yield* Procedure.call(Add, [2, 3])
+      }).pipe(Effect.scoped, Effect.provide(TestWamp))
+      expect(sum).toBe(5)
+    }))
+})
