@@ -90,13 +90,17 @@ export const IdOrZero = element<number>(
 /** A dict whose keys carry no meaning for the protocol (CHALLENGE/AUTHENTICATE Extra, ArgumentsKw). */
 export const Dict = element<Dict>("Dict", (u) => isDict(u) ? undefined : `must be a dict, got ${show(u)}`)
 
-/** An Options or Details dict: a dict whose known boolean keys, when present, hold booleans. */
+/**
+ * An Options or Details dict: a dict whose known boolean keys, when present, hold booleans. A key
+ * holding `undefined` counts as absent: MessagePack and CBOR can carry `undefined`, and clients that
+ * build options with unset fields send it (wampy 8 with msgpack: `{ match: "prefix", get_retained: undefined }`).
+ */
 export const Options = element<Dict>("Options", (u) => {
   if (!isDict(u)) return `must be a dict, got ${show(u)}`
   for (const key in u) {
     if (booleanKeys.has(key)) {
       const value = u[key]
-      if (typeof value !== "boolean") return `must have a boolean "${key}", got ${show(value)}`
+      if (value !== undefined && typeof value !== "boolean") return `must have a boolean "${key}", got ${show(value)}`
     }
   }
   return undefined
