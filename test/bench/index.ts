@@ -6,7 +6,8 @@ const sections = process.argv.slice(2)
 const all: ReadonlyArray<readonly [string, () => Promise<{ run: () => Promise<void> }>]> = [
   ["message", () => import("./message.js")],
   ["serializer", () => import("./serializer.js")],
-  ["session", () => import("./session.js")]
+  ["session", () => import("./session.js")],
+  ["peers", () => import("./peers.js")]
 ]
 for (const [name, load] of all) {
   if (sections.length > 0 && !sections.includes(name)) continue

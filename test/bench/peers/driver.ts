@@ -1,0 +1,42 @@
+/**
+ * What each measured client implements. Loops live inside the driver so that every client runs them
+ * in its own idiom (an Effect program for effect-wamp, async functions for the Promise clients), and
+ * the harness adds nothing per operation.
+ */
+export interface Driver {
+  /** One call at a time until `deadline` (a `performance.now()` value); records each round trip. */
+  readonly sequential: (deadline: number, latencies: Latencies) => Promise<number>
+  /** `width` calls in flight until `deadline`: each completion starts the next call. */
+  readonly inFlight: (deadline: number, width: number) => Promise<number>
+  /**
+   * Subscribes, then calls `bench.burst` with `burst` until `deadline`; after each call, waits until
+   * all its events have reached the subscriber's code. Returns the events delivered.
+   */
+  readonly events: (deadline: number, burst: number) => Promise<number>
+  readonly close: () => Promise<void>
+}
+
+/** Round-trip times in µs, in a growing typed array (no allocation per sample). */
+export class Latencies {
+  private samples = new Float64Array(1 << 16)
+  private size = 0
+
+  record(micros: number): void {
+    if (this.size === this.samples.length) {
+      const grown = new Float64Array(this.samples.length * 2)
+      grown.set(this.samples)
+      this.samples = grown
+    }
+    this.samples[this.size++] = micros
+  }
+
+  reset(): void {
+    this.size = 0
+  }
+
+  percentile(p: number): number {
+    if (this.size === 0) return Number.NaN
+    const sorted = this.samples.slice(0, this.size).sort()
+    return sorted[Math.min(this.size - 1, Math.floor(p * this.size))] ?? Number.NaN
+  }
+}

@@ -1,0 +1,112 @@
+/** The measured effect-wamp client: `Session` over `WebSocketTransport`, driven by Effect programs. */
+import { Effect, Layer, ManagedRuntime, Stream } from "effect"
+import * as Authenticator from "../../../src/Authenticator.js"
+import * as Serializer from "../../../src/Serializer.js"
+import * as Session from "../../../src/Session.js"
+import * as WebSocketTransport from "../../../src/WebSocketTransport.js"
+import type { Driver, Latencies } from "./driver.js"
+import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from "./protocol.js"
+
+/**
+ * Experiment (BENCH_PEERS_COALESCE=1), not the library as shipped: every frame written in one tick
+ * leaves in one `writev`, by corking ws's socket at the first send and uncorking on the next tick.
+ * Without it each CALL is its own syscall (and wakes the router once per frame).
+ */
+export const coalescing = process.env.BENCH_PEERS_COALESCE === "1"
+
+const coalescingConstructor: WebSocketTransport.WebSocketConstructor = (url, protocols, options) => {
+  const ws = WebSocketTransport.defaultWebSocketConstructor(url, protocols, options)
+  const send = ws.send.bind(ws)
+  let corked = false
+  ws.send = (data) => {
+    const socket = (ws as unknown as { _socket?: { cork: () => void; uncork: () => void } | null })._socket
+    if (!corked && socket) {
+      corked = true
+      socket.cork()
+      process.nextTick(() => {
+        corked = false
+        socket.uncork()
+      })
+    }
+    send(data)
+  }
+  return ws
+}
+
+export const connect = async (url: string, serializer: SerializerName): Promise<Driver> => {
+  const runtime = ManagedRuntime.make(
+    Session.layer({ realm }).pipe(Layer.provide(Layer.mergeAll(
+      WebSocketTransport.layer(coalescing ? { url, webSocketConstructor: coalescingConstructor } : { url }),
+      serializer === "json" ? Serializer.layerJson : Serializer.layerMsgpack,
+      Authenticator.layerAnonymous()
+    )))
+  )
+  const session = await runtime.runPromise(Session.Session)
+
+  const sequential = (deadline: number, latencies: Latencies) => {
+    let ops = 0
+    let started = 0
+    return runtime.runPromise(
+      Effect.whileLoop({
+        while: () => performance.now() < deadline,
+        body: () => {
+          started = performance.now()
+          return session.call(echoProcedure, [ops])
+        },
+        step: () => {
+          latencies.record((performance.now() - started) * 1000)
+          ops++
+        }
+      }).pipe(Effect.map(() => ops))
+    )
+  }
+
+  const inFlight = (deadline: number, width: number) => {
+    let ops = 0
+    const worker = Effect.whileLoop({
+      while: () => performance.now() < deadline,
+      body: () => session.call(echoProcedure, [ops]),
+      step: () => {
+        ops++
+      }
+    })
+    return runtime.runPromise(
+      Effect.forEach(Array.from({ length: width }), () => worker, { concurrency: "unbounded", discard: true }).pipe(
+        Effect.map(() => ops)
+      )
+    )
+  }
+
+  const events = (deadline: number, burst: number) =>
+    runtime.runPromise(Effect.scoped(Effect.gen(function*() {
+      const subscription = yield* session.subscribe(topic)
+      let received = 0
+      let waiter: { readonly target: number; readonly resume: (done: Effect.Effect<void>) => void } | undefined
+      yield* Effect.forkScoped(Stream.runForEachChunk(subscription.events, (chunk) =>
+        Effect.sync(() => {
+          received += chunk.length
+          if (waiter !== undefined && received >= waiter.target) {
+            const { resume } = waiter
+            waiter = undefined
+            resume(Effect.void)
+          }
+        })))
+      const reached = (target: number) =>
+        Effect.async<void>((resume) => {
+          if (received >= target) resume(Effect.void)
+          else waiter = { target, resume }
+        })
+      let expected = 0
+      yield* Effect.whileLoop({
+        while: () => performance.now() < deadline,
+        body: () => {
+          expected += burst
+          return Effect.zipRight(session.call(burstProcedure, [burst]), reached(expected))
+        },
+        step: () => {}
+      })
+      return received
+    })))
+
+  return { sequential, inFlight, events, close: () => runtime.dispose() }
+}

@@ -1,0 +1,36 @@
+/** What the `peers` benchmark's processes agree on: names, and the messages they exchange over IPC. */
+export const realm = "bench"
+/** Returns its arguments. */
+export const echoProcedure = "bench.echo"
+/** `[n]`: publishes n events to `topic`, then returns. */
+export const burstProcedure = "bench.burst"
+export const topic = "bench.topic"
+
+export type ClientKind = "effect-wamp" | "autobahn" | "wampy" | "raw"
+export type SerializerName = "json" | "msgpack"
+export type Workload = "sequential" | "inFlight" | "events"
+
+/** Client child → parent: a measured window opens or closes (the parent samples the router's CPU). */
+export interface MarkMessage {
+  readonly mark: "start" | "end"
+  readonly workload: Workload
+}
+
+/** Client child → parent: one figure. */
+export interface ResultMessage {
+  readonly result: {
+    readonly workload: Workload
+    readonly ops: number
+    readonly wallMicros: number
+    readonly cpuMicros: number
+    /** Sequential round trips only. */
+    readonly p50Micros?: number
+    readonly p99Micros?: number
+  }
+}
+
+/** Router child → parent, in answer to `"cpu"`. */
+export interface CpuMessage {
+  readonly cpu: NodeJS.CpuUsage
+  readonly at: number
+}
