@@ -424,3 +424,32 @@ for (const serializer of peerSerializers) {
     }
   )
 }
+
+// Autobahn|JS's RawSocket transport (Node only) speaks JSON only.
+layer(servedLayer, { excludeTestServices: true, timeout: "10 seconds" })(
+  "Autobahn|JS interop over RawSocket / json",
+  (it) => {
+    it.scoped("an Autobahn|JS RawSocket client calls an effect-wamp callee and receives its event", () =>
+      Effect.gen(function*() {
+        const { join, rawSocketPort, uri, url } = yield* Served
+        const ours = yield* join("msgpack")
+        const theirs = yield* openSession(url, "json", {
+          transports: [{ type: "rawsocket", host: "127.0.0.1", port: rawSocketPort }]
+        })
+        const procedure = uri("ew.echo")
+        yield* ours.register(
+          procedure,
+          (invocation) => Effect.succeed({ args: invocation.args, kwargs: { via: "rawsocket" } })
+        )
+        const result = (yield* promise(() => theirs.call(procedure, ["a", 1]))) as AutobahnResult
+        expect(result.args).toEqual(["a", 1])
+        expect(result.kwargs).toEqual({ via: "rawsocket" })
+
+        const topic = uri("news")
+        const got = yield* Deferred.make<Array<unknown>>()
+        yield* promise(() => theirs.subscribe(topic, (args) => Deferred.unsafeDone(got, Effect.succeed(args))))
+        yield* ours.publish(topic, ["over rawsocket"], {}, { acknowledge: true })
+        expect(yield* Deferred.await(got)).toEqual(["over rawsocket"])
+      }))
+  }
+)

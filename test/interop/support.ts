@@ -23,6 +23,8 @@ export const peerSerializers: ReadonlyArray<PeerSerializer> = ["json", "msgpack"
 export interface ServedService {
   readonly router: Router.RouterService
   readonly url: string
+  /** The same router's RawSocket port. */
+  readonly rawSocketPort: number
   /** A fresh URI under `com.interop.<n>.`, so tests sharing the router never see each other. */
   readonly uri: (name: string) => string
   /** An effect-wamp session on the served router, for the lifetime of the scope. */
@@ -38,13 +40,14 @@ export const layer: Layer.Layer<Served, TransportError> = Layer.scoped(
   Served,
   Effect.gen(function*() {
     const router = yield* Router.make(routerConfig)
-    const { port } = yield* router.serve({ host: "127.0.0.1", port: 0 })
+    const { port, rawSocketPort } = yield* router.serve({ host: "127.0.0.1", port: 0, rawSocketPort: 0 })
     const url = `ws://127.0.0.1:${port}/ws`
     const transport = WebSocketTransport.make({ url })
     let next = 0
     return {
       router,
       url,
+      rawSocketPort: rawSocketPort!,
       uri: (name) => `com.interop.${++next}.${name}`,
       join: (serializer, options) =>
         Session.make({ realm: options?.realm ?? "realm1", goodbyeTimeout: "1 second" }).pipe(
