@@ -40,8 +40,8 @@ export const connect = async (url: string, serializer: SerializerName): Promise<
 
   // One subscription for the driver's life: wampy 8 cannot unsubscribe a subscription made with
   // options (its UNSUBSCRIBED handler rebuilds the lookup key without them and throws). Options are
-  // explicit because wampy otherwise sends `get_retained: undefined`, which msgpack carries as an
-  // explicit undefined that the router's strict decoder refuses (protocol violation).
+  // explicit because wampy otherwise sends `get_retained: undefined` (msgpack keeps it as an
+  // explicit undefined, which Message.decode refused as a protocol violation before e35b508).
   let received = 0
   let waiter: { target: number; resolve: () => void } | undefined
   let subscribed: Promise<unknown> | undefined
