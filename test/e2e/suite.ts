@@ -396,7 +396,7 @@ export const sessionSuite = (transportName: string, connector: Connector): void 
             expect(error).toMatchObject({ _tag: "SubscriptionRevokedError", subscription: subscription.id })
           }))
 
-        it.scoped("unsubscribe ends the events stream; later publications are not delivered", () =>
+        it.scoped("unsubscribe ends the events stream after the events already received; the router drops the subscription", () =>
           Effect.gen(function*() {
             const { join, uri } = yield* Harness
             const [subscriber, publisher] = yield* Effect.all([join(), join()])
@@ -405,7 +405,11 @@ export const sessionSuite = (transportName: string, connector: Connector): void 
             const received = yield* Effect.fork(Stream.runCollect(subscription.events))
             yield* publisher.publish(topic, [1], {}, { acknowledge: true })
             // EVENT [1] precedes UNSUBSCRIBED on the subscriber's ordered link, so it is delivered.
+            const lookup = Effect.map(publisher.call("wamp.subscription.lookup", [topic]), (r) => r.args[0])
+            expect(yield* lookup).toBe(subscription.id)
             yield* subscription.unsubscribe
+            // The router dropped the subscription: nothing is routed to the session any more.
+            expect(yield* lookup).toBeNull()
             yield* publisher.publish(topic, [2], {}, { acknowledge: true })
             const events = Chunk.toReadonlyArray(yield* Fiber.join(received))
             expect(events.map((e) => e.args)).toEqual([[1]])
