@@ -1,3 +1,4 @@
+/* eslint-disable -- kept exactly as Autobahn|JS users write it (their style, not this repo's) */
 // The classic Autobahn|JS "hello world" backend. Only the import differs from Autobahn|JS:
 // import autobahn from "autobahn"
 import autobahn from "../../../src/autobahn/index.js";

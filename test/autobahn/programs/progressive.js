@@ -1,3 +1,4 @@
+/* eslint-disable -- kept exactly as Autobahn|JS users write it (their style, not this repo's) */
 // Progressive call results, as in Autobahn|JS's examples. Only the import differs:
 // import autobahn from "autobahn"
 import autobahn from "../../../src/autobahn/index.js";
