@@ -9,6 +9,7 @@ import type { ConnectionOptions } from "node:tls"
 import NodeWebSocket from "ws"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/inbox.js"
+import { writeCoalescer } from "./internal/writeCoalescer.js"
 import type { Frame, SerializerService } from "./Serializer.js"
 import { type CloseInfo, type Link, Transport, type TransportService } from "./Transport.js"
 
@@ -223,6 +224,7 @@ const openLink = (
       message: `inbound message over ${config.maxMessageSize} bytes`,
       code: 1009
     })
+    const coalesce = writeCoalescer(ws)
     const link: Link = {
       serializer,
       send: (frame) =>
@@ -231,6 +233,7 @@ const openLink = (
             return Effect.fail(new TransportError({ reason: "Closed", message: "link is closed" }))
           }
           try {
+            coalesce()
             ws.send(frame as string | ArrayBufferView<ArrayBuffer>)
           } catch (cause) {
             return Effect.fail(new TransportError({ reason: "Write", message: "WebSocket send failed", cause }))

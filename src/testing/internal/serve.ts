@@ -8,6 +8,7 @@ import { Effect, Runtime, type Scope } from "effect"
 import { WebSocket, WebSocketServer } from "ws"
 import { TransportError } from "../../Errors.js"
 import * as Inbox from "../../internal/inbox.js"
+import { writeCoalescer } from "../../internal/writeCoalescer.js"
 import type * as Message from "../../Message.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
 import type { CloseInfo, Link } from "../../Transport.js"
@@ -113,6 +114,7 @@ const listenWebSocket = (
 
 const webSocketLink = (socket: WebSocket, serializer: SerializerService): Link => {
   const inbox = Effect.runSync(Inbox.make)
+  const coalesce = writeCoalescer(socket)
   socket.on("message", (data, isBinary) => {
     const buffer = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data
     inbox.offer(
@@ -128,7 +130,10 @@ const webSocketLink = (socket: WebSocket, serializer: SerializerService): Link =
     serializer,
     send: (frame: Frame) =>
       socket.readyState === WebSocket.OPEN
-        ? Effect.sync(() => socket.send(frame))
+        ? Effect.sync(() => {
+          coalesce()
+          socket.send(frame)
+        })
         : Effect.fail(closedError),
     inbound: inbox.stream,
     closed: inbox.closed,
