@@ -154,6 +154,20 @@ export const run = async (): Promise<void> => {
             { discard: true }
           )))
       )
+      // Effect's own floor for the same shape: 1,000 fibers, each resumed once from outside.
+      const floor = yield* Effect.promise(() =>
+        measure(clock, inFlight * rounds, () =>
+          runP(Effect.forEach(
+            Array.from({ length: rounds }, (_, i) => i),
+            () =>
+              Effect.forEach(
+                Array.from({ length: inFlight }, (_, i) => i),
+                () => Effect.async<void>((resume) => queueMicrotask(() => resume(Effect.void))),
+                { concurrency: "unbounded", discard: true }
+              ),
+            { discard: true }
+          )))
+      )
       const chunks = 20_000
       const prog = yield* Effect.promise(() =>
         measure(clock, chunks, () => runP(Stream.runDrain(session.callProgressive("bench.progress", [chunks]))))
@@ -197,6 +211,11 @@ export const run = async (): Promise<void> => {
         `${serializer.name.padEnd(8)} call (1000 in flight)  ${fmt(conc.cpuMicros)} µs CPU  ${
           fmt(conc.wallMicros)
         } µs wall per call`
+      )
+      console.log(
+        `${serializer.name.padEnd(8)}   (Effect's floor: 1000 trivial fibers each resumed once ${
+          fmt(floor.cpuMicros)
+        } µs CPU per fiber)`
       )
       console.log(
         `${serializer.name.padEnd(8)} progressive chunk      ${fmt(prog.cpuMicros)} µs CPU  ${
