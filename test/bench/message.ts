@@ -3,6 +3,7 @@
  * `Message.encode`, and a bare `JSON.parse` of the same frame for scale. Figures only, no assertions.
  */
 import * as Message from "../../src/Message.js"
+import { nanosPerCall } from "./timing.js"
 
 const frames: ReadonlyArray<readonly [string, ReadonlyArray<unknown>]> = [
   ["CALL", [48, 7814135, {}, "com.myapp.user.new", ["johnny"], { firstname: "John", surname: "Doe" }]],
@@ -14,22 +15,7 @@ const frames: ReadonlyArray<readonly [string, ReadonlyArray<unknown>]> = [
   }]]
 ]
 
-/** Runs `body` in batches for about `millis` after a warm-up; returns ns per call. */
-const measure = (body: () => unknown, millis = 1500): number => {
-  const batch = 10_000
-  const warmUntil = performance.now() + 300
-  while (performance.now() < warmUntil) for (let i = 0; i < batch; i++) body()
-  let calls = 0
-  const start = performance.now()
-  const until = start + millis
-  let now = start
-  while (now < until) {
-    for (let i = 0; i < batch; i++) body()
-    calls += batch
-    now = performance.now()
-  }
-  return ((now - start) * 1e6) / calls
-}
+const measure = (body: () => unknown, millis = 1500): number => nanosPerCall(body, { millis })
 
 let sink: unknown
 

@@ -7,6 +7,7 @@ import { Decoder, Encoder } from "cbor-x"
 import { Packr, Unpackr } from "msgpackr"
 import { makeNormalizer } from "../../src/internal/serializer/outbound.js"
 import * as Serializer from "../../src/Serializer.js"
+import { nanosPerCall } from "./timing.js"
 
 const messages: ReadonlyArray<readonly [string, ReadonlyArray<unknown>]> = [
   ["CALL", [48, 7814135, { receive_progress: true }, "com.myapp.user.new", ["johnny", 42, 1.5], {
@@ -23,22 +24,8 @@ const messages: ReadonlyArray<readonly [string, ReadonlyArray<unknown>]> = [
   }]]
 ]
 
-/** Runs `body` in batches for about `millis` after a warm-up; returns calls per second. */
-const perSecond = (body: () => unknown, millis = 1000): number => {
-  const batch = 2_000
-  const warmUntil = performance.now() + 200
-  while (performance.now() < warmUntil) for (let i = 0; i < batch; i++) body()
-  let calls = 0
-  const start = performance.now()
-  const until = start + millis
-  let now = start
-  while (now < until) {
-    for (let i = 0; i < batch; i++) body()
-    calls += batch
-    now = performance.now()
-  }
-  return (calls * 1000) / (now - start)
-}
+const perSecond = (body: () => unknown, millis = 1000): number =>
+  1e9 / nanosPerCall(body, { millis, warmUpMillis: 200, batch: 2_000 })
 
 const rate = (n: number): string => `${(n / 1e6).toFixed(2)} M/s`.padStart(10)
 const ns = (n: number): string => `${(1e9 / n).toFixed(0)} ns`.padStart(7)
