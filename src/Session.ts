@@ -96,8 +96,11 @@ export interface CallOptions {
   /** Router-side timeout in milliseconds (`call_timeout`). */
   readonly timeout?: number | undefined
   readonly disclose_me?: boolean | undefined
-  /** CANCEL mode sent when the calling fiber is interrupted. Default `killnowait`. Not sent as an option. */
-  readonly cancelMode?: CancelMode | undefined
+  /**
+   * CANCEL mode sent when the calling fiber is interrupted. Default `killnowait`. A function is read
+   * at the moment of the interruption (for whoever interrupts to choose). Not sent as an option.
+   */
+  readonly cancelMode?: CancelMode | (() => CancelMode) | undefined
   /** Any other CALL.Options pass through unchanged. */
   readonly [option: string]: unknown
 }

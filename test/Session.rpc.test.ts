@@ -89,6 +89,18 @@ describe("Session RPC: caller", () => {
       expect(error._tag).toBe("TimeoutException")
     }))
 
+  it.scopedLive("a cancelMode function is read when the call is interrupted", () =>
+    Effect.gen(function*() {
+      const { peer, session } = yield* join()
+      let mode: Session.CancelMode = "skip"
+      const call = yield* Effect.fork(session.call("com.example.slow", [], {}, { cancelMode: () => mode }))
+      const sent = yield* peer.expect("Call")
+      expect(sent.options).toEqual({})
+      mode = "kill"
+      yield* Fiber.interrupt(call)
+      expect((yield* peer.expect("Cancel")).options).toEqual({ mode: "kill" })
+    }))
+
   it.scopedLive("without call_canceling at the dealer, no CANCEL is sent; the late RESULT is ignored", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join({ welcome: { roles: { dealer: {}, broker: {} } } })

@@ -14,7 +14,7 @@ export interface CallControl {
 }
 
 export interface CancelOptions {
-  /** Accepted for compatibility; the CANCEL mode is the call's `cancel_mode` option (default `killnowait`). */
+  /** The CANCEL mode; default the call's `cancel_mode` option, else `killnowait`. */
   readonly mode?: "skip" | "kill" | "killnowait" | undefined
 }
 

@@ -18,7 +18,7 @@ import {
   Registration,
   Subscription
 } from "./objects.js"
-import { CallPromise, ProgressHub, type ProgressListener } from "./promise.js"
+import { CallPromise, type CancelOptions, ProgressHub, type ProgressListener } from "./promise.js"
 
 /** Options of `session.call`: Autobahn|JS's, plus `on_progress`, `signal` and `cancel_mode`. Others pass through. */
 export interface CallOptions {
@@ -200,11 +200,13 @@ export class Session {
     const hub = new ProgressHub((error) => this.#host.onUserError(error, "Exception raised in progress handler:"))
     let fiber: Fiber.RuntimeFiber<Core.CallResult, unknown> | undefined
     let canceled = false
+    let cancelMode: Core.CancelMode = options?.cancel_mode ?? "killnowait"
     const control = {
       listen: hub.listen,
-      cancel: () => {
+      cancel: (cancelOptions?: CancelOptions) => {
         if (canceled || fiber === undefined) return
         canceled = true
+        if (cancelOptions?.mode !== undefined) cancelMode = cancelOptions.mode
         // Interrupting the call is what sends CANCEL in the core.
         fiber.unsafeInterruptAsFork(fiber.id())
       }
@@ -216,7 +218,9 @@ export class Session {
     }
     const { cancel_mode, on_progress, signal, ...wire } = options ?? {}
     if (wire.disclose_me === undefined && this.caller_disclose_me) wire.disclose_me = true
-    const coreOptions: Core.CallOptions = cancel_mode === undefined ? wire : { ...wire, cancelMode: cancel_mode }
+    void cancel_mode
+    // Read when the call is interrupted, so that `cancel({ mode })` picks the CANCEL mode.
+    const coreOptions: Core.CallOptions = { ...wire, cancelMode: () => cancelMode }
     if (typeof on_progress === "function") hub.listen(on_progress)
     const uri = this.resolve(procedure)
     const callArgs = args ?? undefined

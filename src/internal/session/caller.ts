@@ -22,9 +22,11 @@ const isProgress = (message: Message.Result): boolean => message.details["progre
 
 export const makeCaller = (core: Core) => {
   /** CANCEL on abandon, when the dealer can cancel; otherwise the late reply is just ignored. */
-  const cancelWith = (mode: CancelMode) => (id: number): Effect.Effect<void> =>
+  const cancelWith = (mode: CancelMode | (() => CancelMode)) => (id: number): Effect.Effect<void> =>
     core.info?.supports("dealer", "call_canceling")
-      ? core.sendQuietly({ _tag: "Cancel", request: id, options: { mode } })
+      ? Effect.suspend(() =>
+        core.sendQuietly({ _tag: "Cancel", request: id, options: { mode: typeof mode === "function" ? mode() : mode } })
+      )
       : Effect.void
 
   const call = (
