@@ -77,8 +77,5 @@ export const memoryPair = (
     return [side(inboxA, inboxB), side(inboxB, inboxA)] as const
   })
 
-/** Ends a memory link as a drop (not clean), as a lost TCP connection would. */
-export const dropMemoryPair = (link: Link): Effect.Effect<void> => link.close(1006, "dropped")
-
 /** A Transport whose every `open` is served by `connect` (used by the test kit). */
 export const make = (open: TransportService["open"]): TransportService => ({ open })

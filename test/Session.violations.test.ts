@@ -74,6 +74,7 @@ describe("Session protocol violations", () => {
       const peer = yield* fake.accept
       yield* peer.expect("Hello")
       yield* peer.send({ _tag: "Result", request: 1, details: {} })
+      expect((yield* peer.expect("Abort")).reason).toBe("wamp.error.protocol_violation")
       const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error._tag).toBe("ProtocolError")
       yield* peer.closed

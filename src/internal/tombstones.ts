@@ -24,8 +24,4 @@ export class Tombstones {
   delete(id: number): boolean {
     return this.ids.delete(id)
   }
-
-  get size(): number {
-    return this.ids.size
-  }
 }

@@ -13,6 +13,7 @@
  */
 import { Chunk, Data, Duration, Effect, Either, Layer, Option, Queue, Scope, Stream } from "effect"
 import type { TransportError } from "../Errors.js"
+import { features } from "../internal/session/hello.js"
 import * as Message from "../Message.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
@@ -50,13 +51,9 @@ export interface WelcomeOptions {
   readonly details?: Message.Dict
 }
 
-const allFeatures = (...names: ReadonlyArray<string>) => ({
-  features: Object.fromEntries(names.map((name) => [name, true]))
-})
-
 /** Router roles announcing everything a client may use. */
 export const routerRoles: Message.Dict = {
-  dealer: allFeatures(
+  dealer: features(
     "progressive_call_results",
     "progressive_call_invocations",
     "call_timeout",
@@ -67,7 +64,7 @@ export const routerRoles: Message.Dict = {
     "shared_registration",
     "registration_revocation"
   ),
-  broker: allFeatures(
+  broker: features(
     "publisher_identification",
     "publication_trustlevels",
     "subscriber_blackwhite_listing",

@@ -119,8 +119,7 @@ const heapMB = () => {
 export const run = async (): Promise<void> => {
   if ((globalThis as any).gc === undefined) console.log("(run with --expose-gc for heap figures)")
   for (
-    const serializer
-      of (process.env.BENCH_ONLY_JSON ? [Serializer.json] : [Serializer.json, Serializer.msgpack, Serializer.cbor])
+    const serializer of [Serializer.json, Serializer.msgpack, Serializer.cbor]
   ) {
     const clock: PeerClock = { peerNanos: 0n }
     const program = Effect.gen(function*() {
@@ -238,7 +237,3 @@ export const run = async (): Promise<void> => {
     await Effect.runPromise(Effect.scoped(Effect.provide(program, sessionLayer(serializer, clock))))
   }
 }
-
-/** For profiling scripts: the session layer over the echo peer. */
-export const sessionLayerForProfile = (serializer: Serializer.SerializerService) =>
-  sessionLayer(serializer, { peerNanos: 0n })

@@ -7,6 +7,7 @@
  * round-trip through every serializer.
  */
 import { FastCheck as fc } from "effect"
+import * as Elements from "../../src/internal/messageElements.js"
 import type * as Message from "../../src/Message.js"
 
 const maxId = 2 ** 53
@@ -53,22 +54,11 @@ export const arbitraryDict: fc.Arbitrary<Message.Dict> = fc.dictionary(arbitrary
   noNullPrototype: true
 })
 
-const booleanKeys = [
-  "progress",
-  "receive_progress",
-  "acknowledge",
-  "exclude_me",
-  "disclose_me",
-  "disclose_caller",
-  "retain",
-  "get_retained",
-  "retained",
-  "forward_timeout"
-] as const
+const booleanKeys: ReadonlyArray<string> = [...Elements.booleanKeys]
 
 /** Options/Details: known boolean keys only ever hold booleans; other keys (known or not) hold anything. */
 export const arbitraryOptions: fc.Arbitrary<Message.Dict> = fc.tuple(
-  fc.dictionary(arbitraryKey.filter((key) => !(booleanKeys as ReadonlyArray<string>).includes(key)), arbitraryValue, {
+  fc.dictionary(arbitraryKey.filter((key) => !booleanKeys.includes(key)), arbitraryValue, {
     maxKeys: 4,
     noNullPrototype: true
   }),

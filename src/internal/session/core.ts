@@ -270,7 +270,7 @@ export class Core {
         reason: WampError.Uri.ProtocolViolation
       })
       return Effect.zipRight(
-        this.state === "establishing" ? Effect.void : abort,
+        abort,
         this.terminate(
           { reason: WampError.Uri.ProtocolViolation, message, by: "violation", wasClean: false },
           error

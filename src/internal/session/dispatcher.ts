@@ -126,15 +126,12 @@ const cannotAuthenticate = (core: Core, error: AuthenticationError): Effect.Effe
   )
 }
 
-/** ERROR may only answer these requests (spec: "ERROR message with invalid REQUEST.Type"). */
-const errorRequestTypes = new Set([
-  Message.Code.Publish,
-  Message.Code.Subscribe,
-  Message.Code.Unsubscribe,
-  Message.Code.Call,
-  Message.Code.Register,
-  Message.Code.Unregister
-])
+/**
+ * ERROR may only answer requests (spec: "ERROR message with invalid REQUEST.Type"); the decoder also
+ * admits INVOCATION errors, which only a router receives.
+ */
+const answersClientRequest = (requestType: number): boolean =>
+  Message.isErrorRequestType(requestType) && requestType !== Message.Code.Invocation
 
 const established = (core: Core, message: Message.Message): Effect.Effect<void> | undefined => {
   const handlers = core.handlers!
@@ -166,7 +163,7 @@ const established = (core: Core, message: Message.Message): Effect.Effect<void> 
       }
       return core.reply(message.request, Message.Code.Unregister, message)
     case "Error":
-      if (!errorRequestTypes.has(message.requestType as never)) {
+      if (!answersClientRequest(message.requestType)) {
         return core.violation(`ERROR for an invalid request type ${message.requestType}`)
       }
       return core.reply(message.request, message.requestType, message)

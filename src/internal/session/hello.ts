@@ -7,7 +7,7 @@ import type { SessionInfo, SessionOptions } from "../../Session.js"
 
 export const VERSION = "0.1.0"
 
-const features = (...names: ReadonlyArray<string>): { readonly features: Dict } => ({
+export const features = (...names: ReadonlyArray<string>): { readonly features: Dict } => ({
   features: Object.fromEntries(names.map((name) => [name, true]))
 })
 
