@@ -4,7 +4,7 @@
  */
 import { Duration } from "effect"
 import type { CloseDetails, CloseKind, ConnectionFailure } from "../../Connection.js"
-import { AuthenticationError, ProtocolError, SessionClosedError, TransportError } from "../../Errors.js"
+import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError, TransportError } from "../../Errors.js"
 import type { JoinError } from "../../Session.js"
 import { Uri, WampError } from "../../WampError.js"
 
@@ -30,7 +30,8 @@ const joinErrorRetries = (error: JoinError): boolean => {
   // The link ended during the handshake: the router went away, not a refusal.
   if (error instanceof SessionClosedError) return !fatalUris.has(error.reason)
   if (error instanceof WampError) return !fatalUris.has(error.error)
-  // AuthenticationError (our side cannot sign) and ProtocolError (the router broke the handshake).
+  // AuthenticationError (our side cannot sign), ProtocolError (the router broke the handshake) and
+  // EncodeError (our own HELLO cannot be serialized): the same again would fail the same way.
   return false
 }
 
@@ -67,6 +68,7 @@ export const describe = (failure: ConnectionFailure): { readonly uri: string; re
   if (error instanceof SessionClosedError) return { uri: error.reason, message: error.message }
   if (error instanceof AuthenticationError) return { uri: Uri.CannotAuthenticate, message: error.message }
   if (error instanceof ProtocolError) return { uri: Uri.ProtocolViolation, message: error.message }
+  if (error instanceof EncodeError) return { uri: Uri.InvalidPayload, message: error.message }
   return { uri: Uri.TransportLost, message: error.message }
 }
 
