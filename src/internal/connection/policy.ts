@@ -64,13 +64,20 @@ export const isRetryable = (failure: ConnectionFailure): boolean => {
 export const describe = (failure: ConnectionFailure): { readonly uri: string; readonly message: string } => {
   if (failure._tag === "SessionLost") return { uri: failure.reason.reason, message: failure.reason.message }
   const error = failure.error
-  if (error instanceof WampError) return { uri: error.error, message: error.message }
-  if (error instanceof SessionClosedError) return { uri: error.reason, message: error.message }
+  // The peer's own text, as Autobahn|JS reports it: the URI travels beside it in `reason`.
+  if (error instanceof WampError) return { uri: error.error, message: withoutUri(error.error, error.message) }
+  if (error instanceof SessionClosedError) {
+    return { uri: error.reason, message: withoutUri(error.reason, error.message) }
+  }
   if (error instanceof AuthenticationError) return { uri: Uri.CannotAuthenticate, message: error.message }
   if (error instanceof ProtocolError) return { uri: Uri.ProtocolViolation, message: error.message }
   if (error instanceof EncodeError) return { uri: Uri.InvalidPayload, message: error.message }
   return { uri: Uri.TransportLost, message: error.message }
 }
+
+/** The explanation after `uri: ` in an error message (errors lead with their URI). */
+const withoutUri = (uri: string, message: string): string =>
+  message === uri ? "" : message.startsWith(`${uri}: `) ? message.slice(uri.length + 2) : message
 
 /**
  * Autobahn|JS's `onclose` reason: "unreachable" while no session was ever open on this connection,
@@ -105,6 +112,12 @@ export const closeDetails = (
     retryCount: retry?.count,
     failure
   }
+}
+
+/** A log line's "because …": what failed, the URI and the explanation. */
+export const because = (details: CloseDetails): string => {
+  const what = details.failure?._tag === "JoinFailed" ? "joining failed" : "the session was lost"
+  return details.message === "" ? `${what}: ${details.reason}` : `${what}: ${details.reason}: ${details.message}`
 }
 
 /** The details of a close asked for by the user. */
