@@ -203,7 +203,8 @@ class Connection {
         Effect.fail(
           new TransportError({
             reason: "Handshake",
-            message: reply.message,
+            message:
+              `${reply.message} (requested ${this.serializer.name}, RawSocket serializer ${this.serializer.rawSocketId})`,
             ...(reply._tag === "Refused" ? { code: reply.code } : {})
           })
         )
