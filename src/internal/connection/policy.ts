@@ -59,7 +59,7 @@ export const isRetryable = (failure: ConnectionFailure): boolean => {
   }
 }
 
-/** The WAMP URI and text that describe a failure (`details.reason` / `details.message` in Autobahn|JS). */
+/** The WAMP URI and text that describe a failure (`CloseDetails.reason` / `message`). */
 export const describe = (failure: ConnectionFailure): { readonly uri: string; readonly message: string } => {
   if (failure._tag === "SessionLost") return { uri: failure.reason.reason, message: failure.reason.message }
   const error = failure.error
