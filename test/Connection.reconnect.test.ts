@@ -192,7 +192,7 @@ describe("Connection reconnect", () => {
       const details = yield* connection.closed
       expect(details).toMatchObject({
         reason: WampError.Uri.NoSuchRealm,
-        message: "wamp.error.no_such_realm",
+        message: "no realm",
         wasClean: true,
         everOpened: false,
         willRetry: false,

@@ -90,6 +90,9 @@ export const makeSupervisor = (input: SupervisorInput): Supervisor => {
           if (handle.isEstablished() && !input.closing()) {
             slot.open(live)
             input.opened(live)
+            yield* Effect.logInfo(
+              `effect-wamp: session ${live.session.info.id} joined realm ${live.session.info.realm}`
+            )
             yield* SubscriptionRef.set(
               input.state,
               ConnectionState.Open({ info: live.session.info, session: live.session })
@@ -126,10 +129,17 @@ export const makeSupervisor = (input: SupervisorInput): Supervisor => {
       const next = shouldRetry(failure) && (everOpened || retryFirstConnect)
         ? yield* step(schedule, failure, scheduleState)
         : undefined
-      if (next === undefined) return yield* input.finish(policy.closeDetails(failure, everOpened, undefined))
+      if (next === undefined) {
+        const details = policy.closeDetails(failure, everOpened, undefined)
+        yield* Effect.logWarning(`effect-wamp: connection closed, not retrying: ${policy.because(details)}`)
+        return yield* input.finish(details)
+      }
       scheduleState = next.nextState
       retries++
       const details = policy.closeDetails(failure, everOpened, { delay: next.delay, count: retries })
+      yield* Effect.logInfo(
+        `effect-wamp: retrying in ${Duration.format(next.delay)} (retry ${retries}) because ${policy.because(details)}`
+      )
       yield* SubscriptionRef.set(
         input.state,
         ConnectionState.Retrying({ attempt: retries, delay: next.delay, lastError: failure, details })
