@@ -15,18 +15,21 @@ import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
 import { makePubSub } from "./pubsub.js"
 
-export interface SessionInternals {
-  readonly core: Core
-  readonly counters: () => {
-    readonly pending: number
-    readonly registrations: number
-    readonly activeInvocations: number
-    readonly subscriptions: number
-  }
+/** A session with what its owner inside the library may ask of it beyond the public service. */
+export interface SessionHandle {
+  readonly service: SessionService
+  /** Whether operations may be sent now: a plain read, for routing on the hot path. */
+  readonly isEstablished: () => boolean
+  /** Sizes of the tables, for leak checks. */
+  readonly counters: () => SessionCounters
 }
 
-/** Internals by service, for the test kit and leak checks; not part of the public API. */
-export const internals = new WeakMap<SessionService, SessionInternals>()
+export interface SessionCounters {
+  readonly pending: number
+  readonly registrations: number
+  readonly activeInvocations: number
+  readonly subscriptions: number
+}
 
 export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
 
@@ -56,6 +59,11 @@ const awaitJoin = (core: Core, timeout: Duration.DurationInput): Effect.Effect<S
 export const make = (
   options: SessionOptions
 ): Effect.Effect<SessionService, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
+  Effect.map(makeHandle(options), (handle) => handle.service)
+
+export const makeHandle = (
+  options: SessionOptions
+): Effect.Effect<SessionHandle, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
   Effect.gen(function*() {
     const transport = yield* Transport
     const serializers = yield* Serializers
@@ -105,9 +113,9 @@ export const make = (
         span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
       leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
-    internals.set(service, {
-      core,
+    return {
+      service,
+      isEstablished: () => core.state === "established",
       counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
-    })
-    return service
+    } satisfies SessionHandle
   })
