@@ -4,16 +4,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema, Stream } from "effect"
-import {
-  Authenticator,
-  Connection,
-  Meta,
-  Procedure,
-  Serializer,
-  Session,
-  Transport,
-  WebSocketTransport
-} from "../src/index.js"
+import { Authenticator, Connection, Meta, Procedure, Serializer, Session, Transport } from "../src/index.js"
+import { NodeWebSocketTransport } from "../src/node/index.js"
 import { Router } from "../src/testing/index.js"
 
 const program = Effect.gen(function*() {
@@ -39,7 +31,7 @@ describe("README", () => {
       const { port } = yield* router.serve({ host: "127.0.0.1", port: 0 })
       const WampLive = Session.layer({ realm: "realm1" }).pipe(
         Layer.provide(Layer.mergeAll(
-          WebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
+          NodeWebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
           Serializer.layerList(Serializer.msgpack, Serializer.json),
           Authenticator.layerAnonymous()
         ))
@@ -49,7 +41,7 @@ describe("README", () => {
       // The same program under Connection.layer.
       const ConnectionLive = Connection.layer({ realm: "realm1" }).pipe(
         Layer.provide(Layer.mergeAll(
-          WebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
+          NodeWebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
           Serializer.layerList(Serializer.msgpack, Serializer.json),
           Authenticator.layerAnonymous()
         ))
