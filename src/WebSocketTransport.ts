@@ -4,7 +4,20 @@
  * the WebSocket (so headers, TLS options and a payload limit apply), in browsers the global one.
  */
 import * as Socket from "@effect/platform/Socket"
-import { Cause, Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
+import {
+  Cause,
+  Config,
+  type ConfigError,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Option,
+  Redacted,
+  type Scope,
+  Stream
+} from "effect"
 import type { ConnectionOptions } from "node:tls"
 import NodeWebSocket from "ws"
 import { TransportError } from "./Errors.js"
@@ -52,8 +65,11 @@ export interface Options {
   readonly openTimeout?: Duration.DurationInput | undefined
   /** How long `close` waits for the peer's closing handshake before dropping the socket (default 5 s). */
   readonly closeTimeout?: Duration.DurationInput | undefined
-  /** Extra HTTP headers on the upgrade request (Node only). */
-  readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Extra HTTP headers on the upgrade request (Node only). A `Redacted` value (a bearer token, say)
+   * is unwrapped only when the request is made.
+   */
+  readonly headers?: Readonly<Record<string, string | Redacted.Redacted>> | undefined
   /** TLS settings (Node only). */
   readonly tls?: TlsOptions | undefined
   /** Overrides the WebSocket implementation (default: `ws` on Node, the global `WebSocket` elsewhere). */
@@ -96,13 +112,31 @@ export const make = (options: Options): TransportService => {
 
 export const layer = (options: Options): Layer.Layer<Transport> => Layer.succeed(Transport, make(options))
 
+/**
+ * The transport from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ url: Config.string("WAMP_URL"), headers: { authorization: Config.redacted("WAMP_TOKEN") } })`.
+ */
+export const layerConfig = (config: Config.Config.Wrap<Options>): Layer.Layer<Transport, ConfigError.ConfigError> =>
+  Layer.effect(Transport, Effect.map(Config.unwrap(config), make))
+
+// Secret header values are revealed per connection, in what the constructor is handed, and kept nowhere else.
+const revealHeaders = (
+  headers: Readonly<Record<string, string | Redacted.Redacted>>
+): Readonly<Record<string, string>> => {
+  const plain: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    plain[name] = Redacted.isRedacted(value) ? Redacted.value(value) : value
+  }
+  return plain
+}
+
 interface Config {
   readonly url: string
   readonly maxMessageSize: number
   readonly openTimeout: Duration.Duration
   readonly closeTimeout: Duration.Duration
   readonly construct: WebSocketConstructor
-  readonly nodeOptions: NodeOptions
+  readonly nodeOptions: Omit<NodeOptions, "headers"> & { readonly headers: Options["headers"] }
 }
 
 /** Mutable facts about one connection, written by socket callbacks. */
@@ -137,7 +171,11 @@ const openLink = (
     const acquire = Effect.acquireRelease(
       Effect.try({
         try: () => {
-          const ws = config.construct(config.url, [...offered], config.nodeOptions)
+          const { headers, ...nodeOptions } = config.nodeOptions
+          const ws = config.construct(config.url, [...offered], {
+            ...nodeOptions,
+            headers: headers === undefined ? undefined : revealHeaders(headers)
+          })
           // A Blob would be read asynchronously by Socket and could overtake later frames.
           if (ws.binaryType === "blob") ws.binaryType = "arraybuffer"
           ws.addEventListener("error", (event) => {
