@@ -93,7 +93,7 @@ export const start = (
     changed()
   })
   // Every run is bounded: a hung command fails its test instead of the suite.
-  const guard = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000)
+  const guard = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000)
   const finished = new Promise<Finished>((resolve) => {
     child.on("close", (code, signal) => {
       clearTimeout(guard)
@@ -105,7 +105,7 @@ export const start = (
   void finished.then(() => {
     ended = true
   })
-  const waitFor = (pattern: RegExp, ms = 20_000) =>
+  const waitFor = (pattern: RegExp, ms = 60_000) =>
     new Promise<string>((resolve, reject) => {
       const check = () => {
         const match = pattern.exec(stdout) ?? pattern.exec(stderr)
