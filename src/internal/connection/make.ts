@@ -36,6 +36,7 @@ import type { Serializers } from "../../Serializer.js"
 import * as Session from "../../Session.js"
 import type { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
+import * as Metrics from "../metrics.js"
 import { internals as sessionInternals, type SessionInternals } from "../session/make.js"
 import { type Live, makeDurables } from "./durable.js"
 import * as policy from "./policy.js"
@@ -219,6 +220,7 @@ export const make = (
               lastInfo = session.info
               Deferred.unsafeDone(nextOpen, Exit.succeed(current))
               yield* setState(ConnectionState.Open({ info: session.info, session }))
+              if (previous !== undefined) Metrics.countReconnect()
             }
             const reason = yield* session.closed
             if (live === current) live = undefined
