@@ -13,10 +13,10 @@
 import { Config, ConfigError, Effect, Either, Layer } from "effect"
 import * as Authenticator from "../Authenticator.js"
 import type { AuthenticationError } from "../Errors.js"
-import * as RawSocketTransport from "../RawSocketTransport.js"
+import * as NodeWebSocketTransport from "../node/NodeWebSocketTransport.js"
+import * as RawSocketTransport from "../node/RawSocketTransport.js"
 import * as Serializer from "../Serializer.js"
 import * as Session from "../Session.js"
-import * as WebSocketTransport from "../WebSocketTransport.js"
 
 export const defaultUrl = "ws://127.0.0.1:8080/ws"
 export const defaultRealm = "realm1"
@@ -68,7 +68,7 @@ const endpoint: Config.Config<Endpoint> = Config.string("WAMP_URL").pipe(
 const transport = Layer.unwrapEffect(Effect.map(endpoint, (endpoint) => {
   switch (endpoint._tag) {
     case "WebSocket":
-      return WebSocketTransport.layerConfig({ url: Config.succeed(endpoint.url) })
+      return NodeWebSocketTransport.layerConfig({ url: Config.succeed(endpoint.url) })
     case "Tcp":
       return RawSocketTransport.layerConfig({
         host: Config.succeed(endpoint.host),
