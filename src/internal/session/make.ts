@@ -68,7 +68,9 @@ export const makeHandle = (
   Effect.gen(function*() {
     const transport = yield* Transport
     const serializers = yield* Serializers
-    const authenticator = yield* Authenticator
+    // A fresh attempt per join when the authenticator keeps per-HELLO state (nonces, challenges).
+    const authenticatorService = yield* Authenticator
+    const authenticator = authenticatorService.attempt?.() ?? authenticatorService
     const scope = yield* Effect.scope
     const link = yield* transport.open(serializers)
     const closed = yield* Deferred.make<CloseReason>()
