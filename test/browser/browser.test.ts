@@ -92,7 +92,7 @@ describe("in Chromium", () => {
             new Error(`Chromium not found at ${chromiumPath}: apt-get install -y chromium, or set CHROMIUM_PATH`)
           )
         }
-        const bundles = yield* Effect.promise(() => Promise.all(pages.map(bundle)))
+        const bundles = yield* Effect.promise(() => Promise.all(pages.map((name) => bundle(name))))
         // A JSON-only program carries neither binary codec.
         const effectPackages = bytesByPackage(bundles[0]!.metafile)
         expect(effectPackages.has("msgpackr")).toBe(false)

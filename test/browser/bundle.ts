@@ -18,8 +18,51 @@ export interface Bundle {
 
 export const pagePath = (name: PageName): string => fileURLToPath(new URL(`./pages/${name}.ts`, import.meta.url))
 
-export const bundle = async (name: PageName): Promise<Bundle> => {
+export interface BundleOptions {
+  /** Packages left out of the bundle (to measure what remains on its own). */
+  readonly external?: ReadonlyArray<string> | undefined
+  /**
+   * Node built-ins replaced by empty modules. Only for the Autobahn|JS comparison page, which
+   * does not build for a browser without that (and would need a Buffer polyfill to run).
+   */
+  readonly emptyNodeBuiltins?: boolean | undefined
+}
+
+const nodeBuiltins = new Set([
+  "fs",
+  "stream",
+  "crypto",
+  "util",
+  "buffer",
+  "events",
+  "net",
+  "tls",
+  "http",
+  "https",
+  "url",
+  "zlib",
+  "os",
+  "path",
+  "assert",
+  "string_decoder",
+  "process"
+])
+
+const emptyNodeBuiltins: esbuild.Plugin = {
+  name: "empty-node-builtins",
+  setup(build) {
+    build.onResolve(
+      { filter: /^(node:)?[a-z]+$/ },
+      (args) => nodeBuiltins.has(args.path.replace(/^node:/, "")) ? { path: args.path, namespace: "empty" } : undefined
+    )
+    build.onLoad({ filter: /.*/, namespace: "empty" }, () => ({ contents: "export default {}", loader: "js" }))
+  }
+}
+
+export const bundle = async (name: PageName, options: BundleOptions = {}): Promise<Bundle> => {
   const result = await esbuild.build({
+    external: [...(options.external ?? [])],
+    plugins: options.emptyNodeBuiltins === true ? [emptyNodeBuiltins] : [],
     entryPoints: [pagePath(name)],
     bundle: true,
     write: false,
