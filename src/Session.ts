@@ -6,12 +6,14 @@
  * leaves it (GOODBYE, wait for the reply up to `goodbyeTimeout`, close the link). One dispatcher fiber
  * reads frames in order; every operation is an Effect whose error channel names what it can fail with.
  */
-import { Context, type Duration, Effect, Layer, type Scope, type Stream } from "effect"
+import { Config, type ConfigError, Context, type Duration, Effect, Layer, type Scope, type Stream } from "effect"
 import type { Authenticator } from "./Authenticator.js"
 import type {
   AuthenticationError,
+  EncodeError,
   ProtocolError,
   SessionClosedError,
+  SessionError,
   SubscriptionOverflowError,
   SubscriptionRevokedError,
   TransportError
@@ -41,6 +43,12 @@ export interface SessionOptions {
   readonly realm: string
   /** HELLO.Details.agent. Default `effect-wamp/<version>`. */
   readonly agent?: string | undefined
+  /**
+   * How long joining may take from HELLO to WELCOME, authentication rounds included (the link's
+   * own open is bounded by the transport's `openTimeout`). Then the link is closed and the join
+   * fails with `TransportError` "Timeout". Default 10 seconds.
+   */
+  readonly joinTimeout?: Duration.DurationInput | undefined
   /** How long `leave` / scope close waits for the router's GOODBYE reply. Default 5 seconds. */
   readonly goodbyeTimeout?: Duration.DurationInput | undefined
   /** Default buffer of each subscriber. Default `{ capacity: 4096, overflow: "fail" }`. */
@@ -117,8 +125,7 @@ export interface Chunk {
   readonly kwargs?: Dict | undefined
 }
 
-/** What an operation on a session can fail with, besides the router's own `WampError`. */
-export type SessionError = SessionClosedError | ProtocolError
+export type { SessionError } from "./Errors.js"
 
 export type MatchPolicy = "exact" | "prefix" | "wildcard"
 export type InvokePolicy = "single" | "roundrobin" | "random" | "first" | "last"
@@ -315,7 +322,18 @@ export interface SessionService {
 /** The current session. User code does `const session = yield* Session`. */
 export class Session extends Context.Tag("effect-wamp/Session")<Session, SessionService>() {}
 
-export type JoinError = TransportError | AuthenticationError | WampError | ProtocolError | SessionClosedError
+/**
+ * Why joining failed. `EncodeError`: our own HELLO could not be serialized (an unserializable
+ * `helloDetails` or `authextra`). A join that takes longer than `joinTimeout` fails with
+ * `TransportError` "Timeout".
+ */
+export type JoinError =
+  | TransportError
+  | AuthenticationError
+  | WampError
+  | ProtocolError
+  | SessionClosedError
+  | EncodeError
 
 /** Joins a realm; the scope leaves it. */
 export const make: (
@@ -326,6 +344,15 @@ export const make: (
 export const layer = (
   options: SessionOptions
 ): Layer.Layer<Session, JoinError, Transport | Serializers | Authenticator> => Layer.scoped(Session, make(options))
+
+/**
+ * The session from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ realm: Config.string("WAMP_REALM") })`.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<SessionOptions>
+): Layer.Layer<Session, JoinError | ConfigError.ConfigError, Transport | Serializers | Authenticator> =>
+  Layer.scoped(Session, Effect.flatMap(Config.unwrap(config), make))
 
 /** Registers with the handler, within the current `Session`. */
 export const register = <E, R>(

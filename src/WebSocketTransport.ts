@@ -6,7 +6,20 @@
  * limit) from `effect-wamp/node`. Platform-neutral: nothing here imports Node.
  */
 import * as Socket from "@effect/platform/Socket"
-import { Cause, type Context, Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
+import {
+  Cause,
+  Config,
+  type ConfigError,
+  type Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Option,
+  type Scope,
+  Stream
+} from "effect"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/inbox.js"
 import { hooksOf } from "./internal/webSocketHooks.js"
@@ -51,6 +64,15 @@ export const make = (options: Options): Effect.Effect<TransportService, never, S
 /** Provide `Socket.layerWebSocketConstructorGlobal` in browsers, or use `effect-wamp/node` on Node. */
 export const layer = (options: Options): Layer.Layer<Transport, never, Socket.WebSocketConstructor> =>
   Layer.effect(Transport, make(options))
+
+/**
+ * The transport from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ url: Config.string("WAMP_URL") })`.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<Transport, ConfigError.ConfigError, Socket.WebSocketConstructor> =>
+  Layer.effect(Transport, Effect.flatMap(Config.unwrap(config), make))
 
 interface Config {
   readonly url: string
@@ -136,7 +158,7 @@ const openLink = (
           if (state.ws === undefined || state.ws.readyState === CLOSED) {
             inbox.end({ code: 1006, reason: "connection ended", clean: false })
           }
-          Deferred.unsafeDone(opened, Effect.fail(openFailure(exit, state, config)))
+          Deferred.unsafeDone(opened, Effect.fail(openFailure(exit, state, config, offered)))
         })
       ),
       Effect.forkScoped
@@ -149,9 +171,9 @@ const openLink = (
       closeQuietly(ws, 1002, "no WAMP subprotocol")
       return yield* new TransportError({
         reason: "Handshake",
-        message: ws.protocol === ""
+        message: (ws.protocol === ""
           ? "server selected no WAMP subprotocol"
-          : `server selected subprotocol "${ws.protocol}", which was not offered`
+          : `server selected subprotocol "${ws.protocol}", which was not offered`) + offeredText(offered)
       })
     }
 
@@ -242,11 +264,15 @@ const closeQuietly = (ws: globalThis.WebSocket, code: number, reason: string): v
 
 const handshakeRefusal = /subprotocol|Unexpected server response|Invalid Sec-WebSocket|Sec-WebSocket-Extensions/
 
+/** What we offered, for handshake failures: the fix is usually a serializer both sides speak. */
+const offeredText = (offered: ReadonlyArray<string>): string => ` (offered: ${offered.join(", ")})`
+
 /** Maps how the socket's run ended before "open" to a TransportError. */
 const openFailure = (
   exit: Exit.Exit<void, Socket.SocketError>,
   state: ConnectionState,
-  config: Config
+  config: Config,
+  offered: ReadonlyArray<string>
 ): TransportError => {
   const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
   if (Option.isSome(failure) && failure.value.reason === "OpenTimeout") {
@@ -259,11 +285,11 @@ const openFailure = (
   const detail = cause instanceof Error ? cause.message : undefined
   if (detail !== undefined && handshakeRefusal.test(detail)) {
     // ws checks the subprotocol itself and refuses the upgrade; say it in WAMP terms.
-    const message = detail === "Server sent no subprotocol"
+    const message = (detail === "Server sent no subprotocol"
       ? "server selected no WAMP subprotocol"
       : detail === "Server sent an invalid subprotocol"
       ? "server selected a subprotocol that was not offered"
-      : `WebSocket handshake refused: ${detail}`
+      : `WebSocket handshake refused: ${detail}`) + offeredText(offered)
     return new TransportError({ reason: "Handshake", message, cause })
   }
   const code = Option.isSome(failure) && failure.value.reason === "Close" ? failure.value.code : undefined

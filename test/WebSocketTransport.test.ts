@@ -121,6 +121,7 @@ describe("WebSocketTransport", () => {
         expect(error._tag).toBe("TransportError")
         expect(error.reason).toBe("Handshake")
         expect(error.message).toContain("server selected no WAMP subprotocol")
+        expect(error.message).toContain("(offered: wamp.2.json, wamp.2.msgpack)")
       }))
 
     it.scopedLive("fails with Handshake when the server selects one that was not offered", () =>
@@ -128,6 +129,7 @@ describe("WebSocketTransport", () => {
         const server = yield* startServer({ handleProtocols: () => "wamp.2.ubjson" })
         const error = yield* Effect.flip(transport(server.url).open([json]))
         expect(error.reason).toBe("Handshake")
+        expect(error.message).toContain("(offered: wamp.2.json)")
       }))
 
     it.scopedLive("checks the selected subprotocol itself when the WebSocket does not", () =>

@@ -166,7 +166,7 @@ describe("RawSocketTransport handshake", () => {
         const error = yield* openError(() => Framing.encodeHandshakeError(code))
         expect(error.reason).toBe("Handshake")
         expect(error.code).toBe(code)
-        expect(error.message).toBe(`router refused: ${texts[code]} (${code})`)
+        expect(error.message).toBe(`router refused: ${texts[code]} (${code}) (requested json, RawSocket serializer 1)`)
       }
     }))
 
