@@ -13,11 +13,11 @@
  */
 import { Deferred, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
 import * as net from "node:net"
-import { TransportError } from "./Errors.js"
-import * as Inbox from "./internal/inbox.js"
-import * as Framing from "./internal/rawSocketFraming.js"
-import type { Frame, SerializerService } from "./Serializer.js"
-import { type CloseInfo, type Link, Transport, type TransportService } from "./Transport.js"
+import { TransportError } from "../Errors.js"
+import * as Inbox from "../internal/inbox.js"
+import * as Framing from "../internal/rawSocketFraming.js"
+import type { Frame, SerializerService } from "../Serializer.js"
+import { type CloseInfo, type Link, Transport, type TransportService } from "../Transport.js"
 
 /** A router on TCP; `host` defaults to `localhost`. */
 export interface TcpAddress {
