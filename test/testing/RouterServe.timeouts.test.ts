@@ -12,7 +12,7 @@ import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
 import { secretsEqual } from "../../src/testing/internal/auth.js"
 import * as Router from "../../src/testing/Router.js"
-import * as WebSocketTransport from "../../src/WebSocketTransport.js"
+import * as NodeWebSocketTransport from "../../src/node/NodeWebSocketTransport.js"
 
 const HELLO_TIMEOUT = 400
 const FRAME_TIMEOUT = 400
@@ -198,7 +198,7 @@ describe("served router: connections that never join or trickle", () => {
       const session = yield* Session.make({ realm: "realm1" }).pipe(
         Effect.provide(
           Layer.mergeAll(
-            WebSocketTransport.layer({ url: `ws://127.0.0.1:${bound.port}` }),
+            NodeWebSocketTransport.layer({ url: `ws://127.0.0.1:${bound.port}` }),
             Layer.succeed(Serializer.Serializers, [Serializer.json]),
             Authenticator.layerAnonymous()
           )
@@ -217,7 +217,7 @@ describe("served router: connections that never join or trickle", () => {
         Session.make({ realm: "realm1" }).pipe(
           Effect.provide(
             Layer.mergeAll(
-              WebSocketTransport.layer({ url: `ws://127.0.0.1:${bound.port}` }),
+              NodeWebSocketTransport.layer({ url: `ws://127.0.0.1:${bound.port}` }),
               Layer.succeed(Serializer.Serializers, [Serializer.json]),
               Authenticator.layerTicket({ authid: "joe", ticket: Redacted.make(ticket) })
             )
