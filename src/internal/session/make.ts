@@ -9,24 +9,28 @@ import { Serializers } from "../../Serializer.js"
 import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
 import { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
+import * as Metrics from "../metrics.js"
 import { makeCallee } from "./callee.js"
 import { makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
 import { makePubSub } from "./pubsub.js"
 
-export interface SessionInternals {
-  readonly core: Core
-  readonly counters: () => {
-    readonly pending: number
-    readonly registrations: number
-    readonly activeInvocations: number
-    readonly subscriptions: number
-  }
+/** A session with what its owner inside the library may ask of it beyond the public service. */
+export interface SessionHandle {
+  readonly service: SessionService
+  /** Whether operations may be sent now: a plain read, for routing on the hot path. */
+  readonly isEstablished: () => boolean
+  /** Sizes of the tables, for leak checks. */
+  readonly counters: () => SessionCounters
 }
 
-/** Internals by service, for the test kit and leak checks; not part of the public API. */
-export const internals = new WeakMap<SessionService, SessionInternals>()
+export interface SessionCounters {
+  readonly pending: number
+  readonly registrations: number
+  readonly activeInvocations: number
+  readonly subscriptions: number
+}
 
 export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
 
@@ -56,6 +60,11 @@ const awaitJoin = (core: Core, timeout: Duration.DurationInput): Effect.Effect<S
 export const make = (
   options: SessionOptions
 ): Effect.Effect<SessionService, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
+  Effect.map(makeHandle(options), (handle) => handle.service)
+
+export const makeHandle = (
+  options: SessionOptions
+): Effect.Effect<SessionHandle, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
   Effect.gen(function*() {
     const transport = yield* Transport
     const serializers = yield* Serializers
@@ -94,20 +103,24 @@ export const make = (
       closed: Deferred.await(closed),
       isOpen: Effect.sync(() => core.state === "established"),
       call: (procedure, args, kwargs, callOptions) =>
-        span("wamp.call", procedure, caller.call(procedure, args, kwargs, callOptions)),
-      callProgressive: caller.callProgressive,
-      callWithInput: caller.callWithInput,
-      callStreaming: caller.callStreaming,
+        span("wamp.call", procedure, Metrics.timeCall(caller.call(procedure, args, kwargs, callOptions))),
+      callProgressive: (procedure, args, kwargs, callOptions) =>
+        Metrics.timeCallStream(caller.callProgressive(procedure, args, kwargs, callOptions)),
+      callWithInput: (procedure, input, callOptions) =>
+        Metrics.timeCall(caller.callWithInput(procedure, input, callOptions)),
+      callStreaming: (procedure, input, callOptions) =>
+        Metrics.timeCallStream(caller.callStreaming(procedure, input, callOptions)),
       register: (procedure, handler, registerOptions) =>
         span("wamp.register", procedure, callee.register(procedure, handler, registerOptions)),
-      subscribe: (topic, subscribeOptions) => span("wamp.subscribe", topic, pubsub.subscribe(topic, subscribeOptions)),
+      subscribe: (topic, subscribeOptions) =>
+        span("wamp.subscribe", topic, Effect.map(pubsub.subscribe(topic, subscribeOptions), Metrics.countEvents)),
       publish: (topic, args, kwargs, publishOptions) =>
-        span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
+        span("wamp.publish", topic, Metrics.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))),
       leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
-    internals.set(service, {
-      core,
+    return {
+      service,
+      isEstablished: () => core.state === "established",
       counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
-    })
-    return service
+    } satisfies SessionHandle
   })
