@@ -24,18 +24,18 @@ interface RouterProcess {
   readonly rawSocketPort: number
 }
 
-/** The test-kit router's CLI in a child process; the scope resumes it (if stopped) and ends it. */
+/** The test-kit router in a child process; the scope resumes it (if stopped) and ends it. */
 const routerProcess = Effect.acquireRelease(
   Effect.async<RouterProcess, Error>((resume) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "src/cli/router.ts", "--port", "0", "--rawsocket-port", "0"],
+      ["--import", "tsx", "test/node/fixtures/routerProcess.ts"],
       { cwd: root, stdio: ["ignore", "pipe", "pipe"] }
     )
     let output = ""
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString("utf8")
-      const match = /ws:\/\/127\.0\.0\.1:(\d+) rawsocket:\/\/127\.0\.0\.1:(\d+)/.exec(output)
+      const match = /ports (\d+) (\d+)/.exec(output)
       if (match !== null) resume(Effect.succeed({ child, port: Number(match[1]), rawSocketPort: Number(match[2]) }))
     })
     child.stderr!.on("data", (chunk: Buffer) => {
