@@ -13,6 +13,7 @@ import type {
   EncodeError,
   ProtocolError,
   SessionClosedError,
+  SessionError,
   SubscriptionOverflowError,
   SubscriptionRevokedError,
   TransportError
@@ -126,8 +127,7 @@ export interface Chunk {
   readonly kwargs?: Dict | undefined
 }
 
-/** What an operation on a session can fail with, besides the router's own `WampError`. */
-export type SessionError = SessionClosedError | ProtocolError
+export type { SessionError } from "./Errors.js"
 
 export type MatchPolicy = "exact" | "prefix" | "wildcard"
 export type InvokePolicy = "single" | "roundrobin" | "random" | "first" | "last"

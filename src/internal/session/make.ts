@@ -17,18 +17,21 @@ import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
 import { makePubSub } from "./pubsub.js"
 
-export interface SessionInternals {
-  readonly core: Core
-  readonly counters: () => {
-    readonly pending: number
-    readonly registrations: number
-    readonly activeInvocations: number
-    readonly subscriptions: number
-  }
+/** A session with what its owner inside the library may ask of it beyond the public service. */
+export interface SessionHandle {
+  readonly service: SessionService
+  /** Whether operations may be sent now: a plain read, for routing on the hot path. */
+  readonly isEstablished: () => boolean
+  /** Sizes of the tables, for leak checks. */
+  readonly counters: () => SessionCounters
 }
 
-/** Internals by service, for the test kit and leak checks; not part of the public API. */
-export const internals = new WeakMap<SessionService, SessionInternals>()
+export interface SessionCounters {
+  readonly pending: number
+  readonly registrations: number
+  readonly activeInvocations: number
+  readonly subscriptions: number
+}
 
 export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
 
@@ -58,10 +61,17 @@ const awaitJoin = (core: Core, timeout: Duration.DurationInput): Effect.Effect<S
 export const make = (
   options: SessionOptions
 ): Effect.Effect<SessionService, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
+  Effect.map(makeHandle(options), (handle) => handle.service)
+
+export const makeHandle = (
+  options: SessionOptions
+): Effect.Effect<SessionHandle, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
   Effect.gen(function*() {
     const transport = yield* Transport
     const serializers = yield* Serializers
-    const authenticator = yield* Authenticator
+    // A fresh attempt per join when the authenticator keeps per-HELLO state (nonces, challenges).
+    const authenticatorService = yield* Authenticator
+    const authenticator = authenticatorService.attempt?.() ?? authenticatorService
     const scope = yield* Effect.scope
     const link = yield* transport.open(serializers)
     const closed = yield* Deferred.make<CloseReason>()
@@ -157,9 +167,9 @@ export const make = (
         ),
       leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
-    internals.set(service, {
-      core,
+    return {
+      service,
+      isEstablished: () => core.state === "established",
       counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
-    })
-    return service
+    } satisfies SessionHandle
   })
