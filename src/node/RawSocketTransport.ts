@@ -16,6 +16,7 @@ import * as net from "node:net"
 import { TransportError } from "../Errors.js"
 import * as Inbox from "../internal/inbox.js"
 import * as Framing from "../internal/rawSocketFraming.js"
+import { errorText } from "../internal/values.js"
 import type { Frame, SerializerService } from "../Serializer.js"
 import { type CloseInfo, type Link, Transport, type TransportService } from "../Transport.js"
 
@@ -104,7 +105,7 @@ const openLink = (
         catch: (cause) =>
           new TransportError({
             reason: "Open",
-            message: `could not connect to ${config.describe}: ${messageOf(cause)}`,
+            message: `could not connect to ${config.describe}: ${errorText(cause)}`,
             cause
           })
       }),
@@ -265,7 +266,7 @@ class Connection {
   }
 
   private openFailure(): TransportError {
-    const detail = this.socketError === undefined ? "" : `: ${messageOf(this.socketError)}`
+    const detail = this.socketError === undefined ? "" : `: ${errorText(this.socketError)}`
     const cause = this.socketError === undefined ? {} : { cause: this.socketError }
     return this.connected
       ? new TransportError({
@@ -286,7 +287,7 @@ class Connection {
       return { code: 1000, reason: this.ownCloseReason ?? "closed by the router", clean: true }
     }
     const reason = this.socketError !== undefined
-      ? messageOf(this.socketError)
+      ? errorText(this.socketError)
       : !this.parser.isIdle()
       ? "connection ended in the middle of a frame"
       : "connection dropped"
@@ -382,5 +383,3 @@ class Connection {
     return Effect.void
   })
 }
-
-const messageOf = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
