@@ -2,6 +2,7 @@
  * The router's configuration types (re-exported by `Router.ts`).
  */
 import type { Redacted } from "effect"
+import type { ScramCredentials } from "../../Authenticator.js"
 
 /** A secret given in clear or as `Redacted` (tests usually write literals). */
 export type Secret = string | Redacted.Redacted<string>
@@ -18,6 +19,8 @@ export interface User {
   readonly salt?: { readonly salt: string; readonly iterations?: number; readonly keylen?: number }
   /** `cryptosign` authentication: the accepted Ed25519 public keys (64 hex characters each). */
   readonly cryptosign?: ReadonlyArray<string>
+  /** `wamp-scram` authentication: what `Authenticator.scramCredentials` computes from the password. */
+  readonly scram?: ScramCredentials
 }
 
 /** `true` allows everything, `false` nothing, a function decides per URI. */
