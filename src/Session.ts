@@ -58,7 +58,7 @@ export interface SessionOptions {
   /**
    * One tracing span per user operation (`wamp.call`, `wamp.publish`, `wamp.subscribe`,
    * `wamp.register`), none per event. Off by default: a span costs about as much as a whole
-   * in-memory round trip (DESIGN.md measures 9-22 µs).
+   * in-memory round trip (9-22 µs each on a 2-core machine, Node 20).
    */
   readonly tracing?: boolean | undefined
 }
