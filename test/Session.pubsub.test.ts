@@ -3,7 +3,7 @@ import { Chunk, Effect, Exit, Fiber, Scope, Stream } from "effect"
 import type * as Message from "../src/Message.js"
 import type * as Session from "../src/Session.js"
 import type * as FakePeer from "../src/testing/FakePeer.js"
-import { counters, join } from "./support/session.js"
+import { counters, join, scoped } from "./support/session.js"
 
 const subscribeVia = (
   joined: { peer: FakePeer.FakePeer; session: Session.SessionService },
@@ -22,7 +22,7 @@ const event = (subscription: number, publication: number, args: Message.List, de
   ({ _tag: "Event", subscription, publication, details, args }) as const
 
 describe("Session PubSub", () => {
-  it.scopedLive("subscribe: SUBSCRIBE with options; EVENTs arrive in order with their details", () =>
+  scoped("subscribe: SUBSCRIBE with options; EVENTs arrive in order with their details", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscribe, subscription } = yield* subscribeVia(joined, "com.example", { match: "prefix" })
@@ -44,7 +44,7 @@ describe("Session PubSub", () => {
       expect(events[1]!.details.retained).toBe(true)
     }))
 
-  it.scopedLive("an EVENT right behind SUBSCRIBED (same chunk) is delivered", () =>
+  scoped("an EVENT right behind SUBSCRIBED (same chunk) is delivered", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const fiber = yield* Effect.fork(joined.session.subscribe("com.example.t"))
@@ -58,7 +58,7 @@ describe("Session PubSub", () => {
       expect(first._tag === "Some" && first.value.args).toEqual(["first"])
     }))
 
-  it.scopedLive("local subscribers of the same topic share one router subscription; the last one unsubscribes", () =>
+  scoped("local subscribers of the same topic share one router subscription; the last one unsubscribes", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const scopeA = yield* Scope.make()
@@ -83,7 +83,7 @@ describe("Session PubSub", () => {
       expect(yield* joined.session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("revocation fails the stream with SubscriptionRevokedError after the buffered events", () =>
+  scoped("revocation fails the stream with SubscriptionRevokedError after the buffered events", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscription } = yield* subscribeVia(joined, "com.example.t")
@@ -100,7 +100,7 @@ describe("Session PubSub", () => {
       expect(counters(joined.session).subscriptions).toBe(0)
     }))
 
-  it.scopedLive("overflow 'fail': the stream fails with SubscriptionOverflowError after the buffered events", () =>
+  scoped("overflow 'fail': the stream fails with SubscriptionOverflowError after the buffered events", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscription } = yield* subscribeVia(joined, "com.example.t", {
@@ -118,7 +118,7 @@ describe("Session PubSub", () => {
       expect(yield* joined.session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("overflow 'dropOldest': the newest events are kept", () =>
+  scoped("overflow 'dropOldest': the newest events are kept", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscription } = yield* subscribeVia(joined, "com.example.t", {
@@ -130,7 +130,7 @@ describe("Session PubSub", () => {
       expect(Chunk.toReadonlyArray(events).map((e) => e.args[0])).toEqual([2, 3])
     }))
 
-  it.scopedLive("overflow 'suspend': nothing is lost; the dispatcher waits for the subscriber", () =>
+  scoped("overflow 'suspend': nothing is lost; the dispatcher waits for the subscriber", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscription } = yield* subscribeVia(joined, "com.example.t", {
@@ -143,7 +143,7 @@ describe("Session PubSub", () => {
       expect(Chunk.toReadonlyArray(events).map((e) => e.args[0])).toEqual([1, 2, 3, 4, 5])
     }))
 
-  it.scopedLive("'suspend': a subscriber that leaves while full releases the dispatcher", () =>
+  scoped("'suspend': a subscriber that leaves while full releases the dispatcher", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const scope = yield* Scope.make()
@@ -163,7 +163,7 @@ describe("Session PubSub", () => {
       yield* Fiber.join(call)
     }))
 
-  it.scopedLive("session loss fails subscription streams with the session error", () =>
+  scoped("session loss fails subscription streams with the session error", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscription } = yield* subscribeVia(joined, "com.example.t")
@@ -172,7 +172,7 @@ describe("Session PubSub", () => {
       expect(error).toMatchObject({ _tag: "SessionClosedError", reason: "wamp.close.transport_lost" })
     }))
 
-  it.scopedLive("publish without acknowledge returns at once; with acknowledge returns the publication id", () =>
+  scoped("publish without acknowledge returns at once; with acknowledge returns the publication id", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const result = yield* joined.session.publish("com.example.t", [1], { a: 1 }, {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Option, Ref, Scope, Stream } from "effect"
+import { Chunk, Deferred, Effect, Fiber, Option, Ref, Scope, Stream, TestClock } from "effect"
 import type * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
 import * as WampError from "../src/WampError.js"
-import { counters, join } from "./support/session.js"
+import { counters, join, scoped } from "./support/session.js"
 
 describe("Session RPC: caller", () => {
-  it.scopedLive("call: CALL with payload and options; RESULT resolves with args, kwargs, details", () =>
+  scoped("call: CALL with payload and options; RESULT resolves with args, kwargs, details", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(
@@ -26,7 +26,7 @@ describe("Session RPC: caller", () => {
       expect(counters(session).pending).toBe(0)
     }))
 
-  it.scopedLive("call error: a WampError with the router's URI, args and kwargs", () =>
+  scoped("call error: a WampError with the router's URI, args and kwargs", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(session.call("com.example.div", [1, 0]))
@@ -49,7 +49,7 @@ describe("Session RPC: caller", () => {
       })
     }))
 
-  it.scopedLive("interrupting a call sends CANCEL (default killnowait) and the late reply is ignored", () =>
+  scoped("interrupting a call sends CANCEL (default killnowait) and the late reply is ignored", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(session.call("com.example.slow"))
@@ -72,7 +72,7 @@ describe("Session RPC: caller", () => {
       expect(counters(session).pending).toBe(0)
     }))
 
-  it.scopedLive("Effect.timeout on a call cancels with the chosen mode", () =>
+  scoped("Effect.timeout on a call cancels with the chosen mode", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(
@@ -80,13 +80,17 @@ describe("Session RPC: caller", () => {
       )
       const sent = yield* peer.expect("Call")
       expect(sent.options).toEqual({})
+      // Virtual time: nothing is cancelled a millisecond early.
+      yield* TestClock.adjust("29 millis")
+      yield* peer.expectNothing()
+      yield* TestClock.adjust("1 millis")
       const cancel = yield* peer.expect("Cancel")
       expect(cancel.options).toEqual({ mode: "kill" })
       const error = yield* Effect.flip(Fiber.join(call))
       expect(error._tag).toBe("TimeoutException")
     }))
 
-  it.scopedLive("a cancelMode function is read when the call is interrupted", () =>
+  scoped("a cancelMode function is read when the call is interrupted", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       let mode: Session.CancelMode = "skip"
@@ -98,7 +102,7 @@ describe("Session RPC: caller", () => {
       expect((yield* peer.expect("Cancel")).options).toEqual({ mode: "kill" })
     }))
 
-  it.scopedLive("without call_canceling at the dealer, no CANCEL is sent; the late RESULT is ignored", () =>
+  scoped("without call_canceling at the dealer, no CANCEL is sent; the late RESULT is ignored", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join({ welcome: { roles: { dealer: {}, broker: {} } } })
       const call = yield* Effect.fork(session.call("com.example.slow"))
@@ -110,7 +114,7 @@ describe("Session RPC: caller", () => {
       expect(yield* session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("a progressive RESULT we did not ask for is ignored; the final one resolves", () =>
+  scoped("a progressive RESULT we did not ask for is ignored; the final one resolves", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(session.call("com.example.proc"))
@@ -122,7 +126,7 @@ describe("Session RPC: caller", () => {
       expect((yield* Fiber.join(call)).args).toEqual(["final"])
     }))
 
-  it.scopedLive("callProgressive: a stream of progress chunks ending with the final result", () =>
+  scoped("callProgressive: a stream of progress chunks ending with the final result", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const results = yield* Effect.fork(Stream.runCollect(session.callProgressive("com.example.count", [3])))
@@ -138,7 +142,7 @@ describe("Session RPC: caller", () => {
       expect(all.map((r) => r.details["progress"] === true)).toEqual([true, true, false])
     }))
 
-  it.scopedLive("callProgressive: stopping the stream early cancels the call", () =>
+  scoped("callProgressive: stopping the stream early cancels the call", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const first = yield* Effect.fork(
@@ -153,7 +157,7 @@ describe("Session RPC: caller", () => {
       expect(yield* session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("callWithInput: progressive CALLs with one request id, options on the first only", () =>
+  scoped("callWithInput: progressive CALLs with one request id, options on the first only", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const input = Stream.make({ args: ["a"] }, { args: ["b"] }, { args: ["c"], kwargs: { last: true } })
@@ -168,7 +172,7 @@ describe("Session RPC: caller", () => {
       expect((yield* Fiber.join(call)).args).toEqual(["done"])
     }))
 
-  it.scopedLive("callWithInput fails locally when the dealer lacks progressive_call_invocations", () =>
+  scoped("callWithInput fails locally when the dealer lacks progressive_call_invocations", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join({ welcome: { roles: { dealer: {} } } })
       const error = yield* Effect.flip(session.callWithInput("com.example.upload", Stream.make({ args: [1] })))
@@ -191,7 +195,7 @@ describe("Session RPC: callee", () => {
       return { registration: yield* Fiber.join(fiber), register }
     })
 
-  it.scopedLive("INVOCATION runs the handler; its result goes back as YIELD", () =>
+  scoped("INVOCATION runs the handler; its result goes back as YIELD", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { register } = yield* registerVia(
@@ -210,7 +214,7 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 9, options: {}, args: [5] })
     }))
 
-  it.scopedLive("the handler sees caller details and the concrete procedure", () =>
+  scoped("the handler sees caller details and the concrete procedure", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const seen = yield* Deferred.make<Session.InvocationDetails>()
@@ -239,7 +243,7 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 1, options: {} })
     }))
 
-  it.scopedLive("a handler failing with a WampError sends that ERROR with args and kwargs", () =>
+  scoped("a handler failing with a WampError sends that ERROR with args and kwargs", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       yield* registerVia(
@@ -258,7 +262,7 @@ describe("Session RPC: callee", () => {
       })
     }))
 
-  it.scopedLive("any other failure or a defect sends wamp.error.runtime_error with the message", () =>
+  scoped("any other failure or a defect sends wamp.error.runtime_error with the message", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       yield* registerVia(
@@ -277,7 +281,7 @@ describe("Session RPC: callee", () => {
       })
     }))
 
-  it.scopedLive("INTERRUPT interrupts the handler and answers wamp.error.canceled once", () =>
+  scoped("INTERRUPT interrupts the handler and answers wamp.error.canceled once", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const interrupted = yield* Deferred.make<void>()
@@ -295,7 +299,7 @@ describe("Session RPC: callee", () => {
       expect(counters(joined.session).activeInvocations).toBe(0)
     }))
 
-  it.scopedLive("progressive results: invocation.progress sends YIELD progress:true when asked for", () =>
+  scoped("progressive results: invocation.progress sends YIELD progress:true when asked for", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       yield* registerVia(joined, (inv) =>
@@ -328,7 +332,7 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 2, options: {}, args: [3] })
     }))
 
-  it.scopedLive("progressive invocations: the handler reads every chunk from its input stream", () =>
+  scoped("progressive invocations: the handler reads every chunk from its input stream", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       yield* registerVia(joined, (inv) =>
@@ -352,7 +356,7 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("closing the registration's scope sends UNREGISTER; a racing INVOCATION gets no_such_registration", () =>
+  scoped("closing the registration's scope sends UNREGISTER; a racing INVOCATION gets no_such_registration", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const scope = yield* Scope.make()
@@ -373,7 +377,7 @@ describe("Session RPC: callee", () => {
       expect(counters(joined.session).registrations).toBe(0)
     }))
 
-  it.scopedLive("registration revocation ends the registration and tells the owner", () =>
+  scoped("registration revocation ends the registration and tells the owner", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { registration } = yield* registerVia(joined, () => Effect.void)
@@ -389,7 +393,7 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("handler requirements are provided from the register call's context", () =>
+  scoped("handler requirements are provided from the register call's context", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const calls = yield* Ref.make(0)
