@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Option, Ref, Scope, Stream, TestClock } from "effect"
 import type * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
@@ -6,25 +6,28 @@ import * as WampError from "../src/WampError.js"
 import { counters, join, scoped } from "./support/session.js"
 
 describe("Session RPC: caller", () => {
-  scoped("call: CALL with payload and options; RESULT resolves with args, kwargs, details", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      const call = yield* Effect.fork(
-        session.call("com.example.add", [2, 3], { round: true }, { timeout: 500, disclose_me: true, x_custom: 1 })
-      )
-      const sent = yield* peer.expect("Call")
-      expect(sent).toEqual({
-        _tag: "Call",
-        request: 1,
-        procedure: "com.example.add",
-        options: { timeout: 500, disclose_me: true, x_custom: 1 },
-        args: [2, 3],
-        kwargs: { round: true }
+  scoped(
+    "call: CALL with payload and options; RESULT resolves with args, kwargs, details",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        const call = yield* Effect.fork(
+          session.call("com.example.add", [2, 3], { round: true }, { timeout: 500, disclose_me: true, x_custom: 1 })
+        )
+        const sent = yield* peer.expect("Call")
+        expect(sent).toEqual({
+          _tag: "Call",
+          request: 1,
+          procedure: "com.example.add",
+          options: { timeout: 500, disclose_me: true, x_custom: 1 },
+          args: [2, 3],
+          kwargs: { round: true }
+        })
+        yield* peer.send({ _tag: "Result", request: 1, details: { x: 1 }, args: [5], kwargs: { exact: true } })
+        expect(yield* Fiber.join(call)).toEqual({ args: [5], kwargs: { exact: true }, details: { x: 1 } })
+        expect(counters(session).pending).toBe(0)
       })
-      yield* peer.send({ _tag: "Result", request: 1, details: { x: 1 }, args: [5], kwargs: { exact: true } })
-      expect(yield* Fiber.join(call)).toEqual({ args: [5], kwargs: { exact: true }, details: { x: 1 } })
-      expect(counters(session).pending).toBe(0)
-    }))
+  )
 
   scoped("call error: a WampError with the router's URI, args and kwargs", () =>
     Effect.gen(function*() {
@@ -49,28 +52,31 @@ describe("Session RPC: caller", () => {
       })
     }))
 
-  scoped("interrupting a call sends CANCEL (default killnowait) and the late reply is ignored", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      const call = yield* Effect.fork(session.call("com.example.slow"))
-      const sent = yield* peer.expect("Call")
-      yield* Fiber.interrupt(call)
-      const cancel = yield* peer.expect("Cancel")
-      expect(cancel).toEqual({ _tag: "Cancel", request: sent.request, options: { mode: "killnowait" } })
-      yield* peer.send({
-        _tag: "Error",
-        requestType: 48,
-        request: sent.request,
-        details: {},
-        error: "wamp.error.canceled"
+  scoped(
+    "interrupting a call sends CANCEL (default killnowait) and the late reply is ignored",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        const call = yield* Effect.fork(session.call("com.example.slow"))
+        const sent = yield* peer.expect("Call")
+        yield* Fiber.interrupt(call)
+        const cancel = yield* peer.expect("Cancel")
+        expect(cancel).toEqual({ _tag: "Cancel", request: sent.request, options: { mode: "killnowait" } })
+        yield* peer.send({
+          _tag: "Error",
+          requestType: 48,
+          request: sent.request,
+          details: {},
+          error: "wamp.error.canceled"
+        })
+        // The session is still fine: the next call works.
+        const next = yield* Effect.fork(session.call("com.example.fast"))
+        const second = yield* peer.expect("Call")
+        yield* peer.send({ _tag: "Result", request: second.request, details: {}, args: ["ok"] })
+        expect((yield* Fiber.join(next)).args).toEqual(["ok"])
+        expect(counters(session).pending).toBe(0)
       })
-      // The session is still fine: the next call works.
-      const next = yield* Effect.fork(session.call("com.example.fast"))
-      const second = yield* peer.expect("Call")
-      yield* peer.send({ _tag: "Result", request: second.request, details: {}, args: ["ok"] })
-      expect((yield* Fiber.join(next)).args).toEqual(["ok"])
-      expect(counters(session).pending).toBe(0)
-    }))
+  )
 
   scoped("Effect.timeout on a call cancels with the chosen mode", () =>
     Effect.gen(function*() {
@@ -102,17 +108,20 @@ describe("Session RPC: caller", () => {
       expect((yield* peer.expect("Cancel")).options).toEqual({ mode: "kill" })
     }))
 
-  scoped("without call_canceling at the dealer, no CANCEL is sent; the late RESULT is ignored", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join({ welcome: { roles: { dealer: {}, broker: {} } } })
-      const call = yield* Effect.fork(session.call("com.example.slow"))
-      const sent = yield* peer.expect("Call")
-      yield* Fiber.interrupt(call)
-      yield* peer.expectNothing()
-      yield* peer.send({ _tag: "Result", request: sent.request, details: {}, args: [1] })
-      yield* peer.expectNothing()
-      expect(yield* session.isOpen).toBe(true)
-    }))
+  scoped(
+    "without call_canceling at the dealer, no CANCEL is sent; the late RESULT is ignored",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join({ welcome: { roles: { dealer: {}, broker: {} } } })
+        const call = yield* Effect.fork(session.call("com.example.slow"))
+        const sent = yield* peer.expect("Call")
+        yield* Fiber.interrupt(call)
+        yield* peer.expectNothing()
+        yield* peer.send({ _tag: "Result", request: sent.request, details: {}, args: [1] })
+        yield* peer.expectNothing()
+        expect(yield* session.isOpen).toBe(true)
+      })
+  )
 
   scoped("a progressive RESULT we did not ask for is ignored; the final one resolves", () =>
     Effect.gen(function*() {
@@ -157,28 +166,34 @@ describe("Session RPC: caller", () => {
       expect(yield* session.isOpen).toBe(true)
     }))
 
-  scoped("callWithInput: progressive CALLs with one request id, options on the first only", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      const input = Stream.make({ args: ["a"] }, { args: ["b"] }, { args: ["c"], kwargs: { last: true } })
-      const call = yield* Effect.fork(session.callWithInput("com.example.upload", input, { timeout: 1000 }))
-      const first = yield* peer.expect("Call")
-      const second = yield* peer.expect("Call")
-      const third = yield* peer.expect("Call")
-      expect(first).toMatchObject({ request: 1, options: { timeout: 1000, progress: true }, args: ["a"] })
-      expect(second).toMatchObject({ request: 1, options: { progress: true }, args: ["b"] })
-      expect(third).toMatchObject({ request: 1, options: {}, args: ["c"], kwargs: { last: true } })
-      yield* peer.send({ _tag: "Result", request: 1, details: {}, args: ["done"] })
-      expect((yield* Fiber.join(call)).args).toEqual(["done"])
-    }))
+  scoped(
+    "callWithInput: progressive CALLs with one request id, options on the first only",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        const input = Stream.make({ args: ["a"] }, { args: ["b"] }, { args: ["c"], kwargs: { last: true } })
+        const call = yield* Effect.fork(session.callWithInput("com.example.upload", input, { timeout: 1000 }))
+        const first = yield* peer.expect("Call")
+        const second = yield* peer.expect("Call")
+        const third = yield* peer.expect("Call")
+        expect(first).toMatchObject({ request: 1, options: { timeout: 1000, progress: true }, args: ["a"] })
+        expect(second).toMatchObject({ request: 1, options: { progress: true }, args: ["b"] })
+        expect(third).toMatchObject({ request: 1, options: {}, args: ["c"], kwargs: { last: true } })
+        yield* peer.send({ _tag: "Result", request: 1, details: {}, args: ["done"] })
+        expect((yield* Fiber.join(call)).args).toEqual(["done"])
+      })
+  )
 
-  scoped("callWithInput fails locally when the dealer lacks progressive_call_invocations", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join({ welcome: { roles: { dealer: {} } } })
-      const error = yield* Effect.flip(session.callWithInput("com.example.upload", Stream.make({ args: [1] })))
-      expect(error).toMatchObject({ error: "wamp.error.feature_not_supported" })
-      yield* peer.expectNothing()
-    }))
+  scoped(
+    "callWithInput fails locally when the dealer lacks progressive_call_invocations",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join({ welcome: { roles: { dealer: {} } } })
+        const error = yield* Effect.flip(session.callWithInput("com.example.upload", Stream.make({ args: [1] })))
+        expect(error).toMatchObject({ error: "wamp.error.feature_not_supported" })
+        yield* peer.expectNothing()
+      })
+  )
 })
 
 describe("Session RPC: callee", () => {
@@ -299,38 +314,41 @@ describe("Session RPC: callee", () => {
       expect(counters(joined.session).activeInvocations).toBe(0)
     }))
 
-  scoped("progressive results: invocation.progress sends YIELD progress:true when asked for", () =>
-    Effect.gen(function*() {
-      const joined = yield* join()
-      yield* registerVia(joined, (inv) =>
-        Effect.gen(function*() {
-          yield* inv.progress([1])
-          yield* inv.progress([2])
-          return { args: [3] }
-        }))
-      yield* joined.peer.send({
-        _tag: "Invocation",
-        request: 1,
-        registration: 500,
-        details: { receive_progress: true }
+  scoped(
+    "progressive results: invocation.progress sends YIELD progress:true when asked for",
+    () =>
+      Effect.gen(function*() {
+        const joined = yield* join()
+        yield* registerVia(joined, (inv) =>
+          Effect.gen(function*() {
+            yield* inv.progress([1])
+            yield* inv.progress([2])
+            return { args: [3] }
+          }))
+        yield* joined.peer.send({
+          _tag: "Invocation",
+          request: 1,
+          registration: 500,
+          details: { receive_progress: true }
+        })
+        expect(yield* joined.peer.expect("Yield")).toEqual({
+          _tag: "Yield",
+          request: 1,
+          options: { progress: true },
+          args: [1]
+        })
+        expect(yield* joined.peer.expect("Yield")).toEqual({
+          _tag: "Yield",
+          request: 1,
+          options: { progress: true },
+          args: [2]
+        })
+        expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 1, options: {}, args: [3] })
+        // Without receive_progress, progress is a no-op.
+        yield* joined.peer.send({ _tag: "Invocation", request: 2, registration: 500, details: {} })
+        expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 2, options: {}, args: [3] })
       })
-      expect(yield* joined.peer.expect("Yield")).toEqual({
-        _tag: "Yield",
-        request: 1,
-        options: { progress: true },
-        args: [1]
-      })
-      expect(yield* joined.peer.expect("Yield")).toEqual({
-        _tag: "Yield",
-        request: 1,
-        options: { progress: true },
-        args: [2]
-      })
-      expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 1, options: {}, args: [3] })
-      // Without receive_progress, progress is a no-op.
-      yield* joined.peer.send({ _tag: "Invocation", request: 2, registration: 500, details: {} })
-      expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 2, options: {}, args: [3] })
-    }))
+  )
 
   scoped("progressive invocations: the handler reads every chunk from its input stream", () =>
     Effect.gen(function*() {
@@ -356,26 +374,32 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.session.isOpen).toBe(true)
     }))
 
-  scoped("closing the registration's scope sends UNREGISTER; a racing INVOCATION gets no_such_registration", () =>
-    Effect.gen(function*() {
-      const joined = yield* join()
-      const scope = yield* Scope.make()
-      const fiber = yield* Effect.fork(
-        joined.session.register("com.example.proc", () => Effect.void).pipe(Scope.extend(scope))
-      )
-      const register = yield* joined.peer.expect("Register")
-      yield* joined.peer.send({ _tag: "Registered", request: register.request, registration: 500 })
-      const registration = yield* Fiber.join(fiber)
-      const closing = yield* Effect.fork(Scope.close(scope, { _tag: "Success", value: undefined } as any))
-      const unregister = yield* joined.peer.expect("Unregister")
-      expect(unregister.registration).toBe(500)
-      yield* joined.peer.send({ _tag: "Invocation", request: 8, registration: 500, details: {} })
-      expect(yield* joined.peer.expect("Error")).toMatchObject({ request: 8, error: "wamp.error.no_such_registration" })
-      yield* joined.peer.send({ _tag: "Unregistered", request: unregister.request })
-      yield* Fiber.join(closing)
-      expect((yield* registration.ended).reason).toBe("unregistered")
-      expect(counters(joined.session).registrations).toBe(0)
-    }))
+  scoped(
+    "closing the registration's scope sends UNREGISTER; a racing INVOCATION gets no_such_registration",
+    () =>
+      Effect.gen(function*() {
+        const joined = yield* join()
+        const scope = yield* Scope.make()
+        const fiber = yield* Effect.fork(
+          joined.session.register("com.example.proc", () => Effect.void).pipe(Scope.extend(scope))
+        )
+        const register = yield* joined.peer.expect("Register")
+        yield* joined.peer.send({ _tag: "Registered", request: register.request, registration: 500 })
+        const registration = yield* Fiber.join(fiber)
+        const closing = yield* Effect.fork(Scope.close(scope, { _tag: "Success", value: undefined } as any))
+        const unregister = yield* joined.peer.expect("Unregister")
+        expect(unregister.registration).toBe(500)
+        yield* joined.peer.send({ _tag: "Invocation", request: 8, registration: 500, details: {} })
+        expect(yield* joined.peer.expect("Error")).toMatchObject({
+          request: 8,
+          error: "wamp.error.no_such_registration"
+        })
+        yield* joined.peer.send({ _tag: "Unregistered", request: unregister.request })
+        yield* Fiber.join(closing)
+        expect((yield* registration.ended).reason).toBe("unregistered")
+        expect(counters(joined.session).registrations).toBe(0)
+      })
+  )
 
   scoped("registration revocation ends the registration and tells the owner", () =>
     Effect.gen(function*() {

@@ -34,6 +34,12 @@ export const virtual = <A, E, R>(body: Effect.Effect<A, E, R>): Effect.Effect<A,
     )
   })
 
+/** Inside `virtual`: drops this peer's link too when the body ends (for sessions made without `join`). */
+export const dropAtEnd = (peer: FakePeer.FakePeer): Effect.Effect<void> =>
+  Effect.map(Effect.serviceOption(PeersToDrop), (peers) => {
+    if (peers._tag === "Some") peers.value.push(peer)
+  })
+
 /** `it.scoped` with the body run by `virtual`: an in-memory session test on `TestClock`. */
 export const scoped = <A, E>(name: string, body: () => Effect.Effect<A, E, Scope.Scope>, timeout?: number) =>
   it.scoped(name, () => virtual(body()), timeout)
@@ -68,7 +74,6 @@ export const join = (options?: {
     const handle = yield* Fiber.join(fiber)
     const session = handle.service
     handles.set(session, handle)
-    const dropAtEnd = yield* Effect.serviceOption(PeersToDrop)
-    if (dropAtEnd._tag === "Some") dropAtEnd.value.push(peer)
+    yield* dropAtEnd(peer)
     return { session, peer, hello, fake } satisfies Joined
   })
