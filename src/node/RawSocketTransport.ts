@@ -11,7 +11,7 @@
  * is a drop (code 1006, not clean). This transport answers every PING with one PONG and never sends
  * PING itself.
  */
-import { Deferred, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
+import { Config, type ConfigError, Deferred, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
 import * as net from "node:net"
 import { TransportError } from "../Errors.js"
 import * as Inbox from "../internal/inbox.js"
@@ -63,6 +63,13 @@ export const make = (options: Options): TransportService => {
 }
 
 export const layer = (options: Options): Layer.Layer<Transport> => Layer.succeed(Transport, make(options))
+
+/**
+ * The transport from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ host: Config.string("WAMP_HOST"), port: Config.port("WAMP_PORT") })`.
+ */
+export const layerConfig = (config: Config.Config.Wrap<Options>): Layer.Layer<Transport, ConfigError.ConfigError> =>
+  Layer.effect(Transport, Effect.map(Config.unwrap(config), make))
 
 interface Config {
   readonly address: net.NetConnectOpts

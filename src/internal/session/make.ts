@@ -9,6 +9,7 @@ import { Serializers } from "../../Serializer.js"
 import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
 import { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
+import * as Metrics from "../metrics.js"
 import { makeCallee } from "./callee.js"
 import { makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
@@ -67,7 +68,9 @@ export const makeHandle = (
   Effect.gen(function*() {
     const transport = yield* Transport
     const serializers = yield* Serializers
-    const authenticator = yield* Authenticator
+    // A fresh attempt per join when the authenticator keeps per-HELLO state (nonces, challenges).
+    const authenticatorService = yield* Authenticator
+    const authenticator = authenticatorService.attempt?.() ?? authenticatorService
     const scope = yield* Effect.scope
     const link = yield* transport.open(serializers)
     const closed = yield* Deferred.make<CloseReason>()
@@ -102,15 +105,19 @@ export const makeHandle = (
       closed: Deferred.await(closed),
       isOpen: Effect.sync(() => core.state === "established"),
       call: (procedure, args, kwargs, callOptions) =>
-        span("wamp.call", procedure, caller.call(procedure, args, kwargs, callOptions)),
-      callProgressive: caller.callProgressive,
-      callWithInput: caller.callWithInput,
-      callStreaming: caller.callStreaming,
+        span("wamp.call", procedure, Metrics.timeCall(caller.call(procedure, args, kwargs, callOptions))),
+      callProgressive: (procedure, args, kwargs, callOptions) =>
+        Metrics.timeCallStream(caller.callProgressive(procedure, args, kwargs, callOptions)),
+      callWithInput: (procedure, input, callOptions) =>
+        Metrics.timeCall(caller.callWithInput(procedure, input, callOptions)),
+      callStreaming: (procedure, input, callOptions) =>
+        Metrics.timeCallStream(caller.callStreaming(procedure, input, callOptions)),
       register: (procedure, handler, registerOptions) =>
         span("wamp.register", procedure, callee.register(procedure, handler, registerOptions)),
-      subscribe: (topic, subscribeOptions) => span("wamp.subscribe", topic, pubsub.subscribe(topic, subscribeOptions)),
+      subscribe: (topic, subscribeOptions) =>
+        span("wamp.subscribe", topic, Effect.map(pubsub.subscribe(topic, subscribeOptions), Metrics.countEvents)),
       publish: (topic, args, kwargs, publishOptions) =>
-        span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
+        span("wamp.publish", topic, Metrics.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))),
       leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
     return {
