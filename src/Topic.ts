@@ -25,6 +25,7 @@
  * defaults; options given per use are merged over them.
  */
 import { Effect, identity, Option, type Scope, Stream } from "effect"
+import { PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
 import {
   type EventDetails,
@@ -38,7 +39,10 @@ import {
 } from "./Session.js"
 import type * as WampError from "./WampError.js"
 
-export { PayloadError } from "./internal/contract.js"
+/** @deprecated Use `Errors.PayloadError`, its one home. */
+export const PayloadError = PayloadErrorClass
+/** @deprecated Use `Errors.PayloadError`, its one home. */
+export type PayloadError = PayloadErrorClass
 
 /** What a subscriber does with an event whose payload does not match the contract. */
 export type InvalidEventPolicy = "skip" | "fail"
@@ -73,7 +77,7 @@ export interface TopicSubscribeOptions extends SubscribeOptions {
   readonly onInvalid?: InvalidEventPolicy | undefined
 }
 
-export type EventStreamError = SubscriptionStreamError | Contract.PayloadError
+export type EventStreamError = SubscriptionStreamError | PayloadErrorClass
 
 export interface TopicSubscription<T> {
   readonly id: number
@@ -102,10 +106,10 @@ const publishOn = <T extends Topic>(
   topic: T,
   payload: Payload<T>,
   options?: PublishOptions
-): Effect.Effect<number | undefined, WampError.WampError | SessionError | Contract.PayloadError> =>
+): Effect.Effect<number | undefined, WampError.WampError | SessionError | PayloadErrorClass> =>
   topic.codec.encode(payload).pipe(
     Effect.mapError((cause) =>
-      new Contract.PayloadError({
+      new PayloadErrorClass({
         reason: "EncodeEvent",
         uri: topic.uri,
         message: `the payload of ${topic.uri}: ${Contract.describe(cause)}`,
@@ -136,7 +140,7 @@ const subscribeOn = <T extends Topic>(
             Contract.describe(cause)
           }`
           return policy === "fail"
-            ? Effect.fail(new Contract.PayloadError({ reason: "DecodeEvent", uri: topic.uri, message, cause }))
+            ? Effect.fail(new PayloadErrorClass({ reason: "DecodeEvent", uri: topic.uri, message, cause }))
             : Effect.as(Effect.logWarning(`skipped ${message}`), Option.none())
         })
       )).pipe(Stream.filterMap(identity))
@@ -152,7 +156,7 @@ export const publish = <T extends Topic>(
   topic: T,
   payload: Payload<T>,
   options?: PublishOptions
-): Effect.Effect<number | undefined, WampError.WampError | SessionError | Contract.PayloadError, Session> =>
+): Effect.Effect<number | undefined, WampError.WampError | SessionError | PayloadErrorClass, Session> =>
   Effect.flatMap(Session, (session) => publishOn(session, topic, payload, options))
 
 /** Subscribes for the lifetime of the scope; `events` is a stream of decoded events. */

@@ -8,10 +8,13 @@ import * as Authenticator from "../Authenticator.js"
 import * as CoreConnection from "../Connection.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
+import { type CloseDetails, closeDetailsOf, type CloseReason, closeReasonOf } from "./close.js"
 import {
   authenticatorOf,
+  browserPlatform,
   type ConnectionOptions,
   type ErrorHandler,
+  type Platform,
   retrySchedule,
   serializersOf,
   toServices,
@@ -20,18 +23,7 @@ import {
 } from "./options.js"
 import { Session, type SessionHost } from "./session.js"
 
-/** Autobahn|JS's `onclose` reason. */
-export type CloseReason = "closed" | "lost" | "unreachable" | "unsupported"
-
-/** Autobahn|JS's `onclose` details (delays in seconds). */
-export interface CloseDetails {
-  /** The WAMP URI that ended the session (`wamp.close.transport_lost` when the transport dropped). */
-  readonly reason: string | null
-  readonly message: string | null
-  readonly retry_delay: number | null
-  readonly retry_count: number | null
-  readonly will_retry: boolean
-}
+export type { CloseDetails, CloseReason } from "./close.js"
 
 /** WELCOME.Details, plus where the session runs. */
 export interface OpenDetails {
@@ -109,12 +101,21 @@ export class Connection {
     return running !== undefined && this.#runtime.runSync(running.core.isRetrying)
   }
 
+  /**
+   * How transports are made: the global WebSocket here; the Node entry point's subclass gives `ws`
+   * and RawSocket.
+   * @internal
+   */
+  protected platform(): Platform {
+    return browserPlatform
+  }
+
   /** Opens the connection; it then retries per the options until closed. Throws if already open. */
   open(): void {
     if (this.#running !== undefined) throw new Error("connection already open (or opening)")
     const options = this.#options
     const context = Layer.mergeAll(
-      Layer.succeed(Transport.Transport, transportOf(options) ?? unsupportedTransport),
+      Layer.succeed(Transport.Transport, transportOf(options, this.platform()) ?? unsupportedTransport),
       Layer.succeed(Serializer.Serializers, toServices(serializersOf(options))),
       Layer.succeed(
         Authenticator.Authenticator,
@@ -198,7 +199,7 @@ export class Connection {
   #fireClose(details: CoreConnection.CloseDetails): boolean {
     let stop: unknown = false
     this.#callUser(() => {
-      stop = this.onclose?.(details.kind, CoreConnection.toAutobahnDetails(details))
+      stop = this.onclose?.(closeReasonOf(details), closeDetailsOf(details))
     }, "Exception raised from app code while firing Connection.onclose()")
     return stop === true
   }

@@ -7,6 +7,7 @@ import { Cause, Chunk, Deferred, Effect, Either, type Exit, type Option, Stream 
 import { type AuthenticationError, SessionClosedError, type TransportError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { Frame } from "../../Serializer.js"
+import type { JoinError } from "../../Session.js"
 import * as WampError from "../../WampError.js"
 import type { Core } from "./core.js"
 import { helloDetails, parseWelcome } from "./hello.js"
@@ -14,11 +15,7 @@ import { helloDetails, parseWelcome } from "./hello.js"
 /** Sends HELLO and runs the dispatcher until the link ends. */
 export const run = (core: Core): Effect.Effect<void> =>
   Effect.zipRight(
-    core.sendQuietly({
-      _tag: "Hello",
-      realm: core.options.realm,
-      details: helloDetails(core.options, core.authenticator)
-    }),
+    sendHello(core),
     Effect.flatMap(pullOf(core), (pull) => Effect.forever(Effect.flatMap(pull, (frames) => process(core, frames))))
       .pipe(
         Effect.scoped,
@@ -40,6 +37,28 @@ export const run = (core: Core): Effect.Effect<void> =>
         )
       )
   )
+
+/**
+ * A HELLO that cannot be encoded or written (over a RawSocket router's length limit, say) fails the
+ * join at once with that error: nothing else would ever answer it.
+ */
+const sendHello = (core: Core): Effect.Effect<void> => {
+  const hello: Message.Message = {
+    _tag: "Hello",
+    realm: core.options.realm,
+    details: helloDetails(core.options, core.authenticator)
+  }
+  const frame = core.serializer.encode(Message.encode(hello))
+  const failJoin = (error: JoinError, message: string) => {
+    Deferred.unsafeDone(core.joined, Effect.fail(error))
+    return core.terminate(
+      { reason: WampError.Uri.CloseNormal, message, by: "local", wasClean: false },
+      new SessionClosedError({ reason: WampError.Uri.CloseNormal, message, wasClean: false })
+    )
+  }
+  if (Either.isLeft(frame)) return failJoin(frame.left, `HELLO not sent: ${frame.left.message}`)
+  return Effect.catchAll(core.link.send(frame.right), (error) => failJoin(error, `HELLO not sent: ${error.message}`))
+}
 
 /** The link's batch pull, or one built from its `inbound` stream. */
 const pullOf = (core: Core) =>

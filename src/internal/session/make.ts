@@ -2,8 +2,9 @@
  * Builds a session: opens the link, forks the dispatcher, waits for WELCOME, and registers the
  * leave on the scope.
  */
-import { Deferred, Effect, ExecutionStrategy, Scope } from "effect"
+import { Deferred, Duration, Effect, ExecutionStrategy, Scope } from "effect"
 import { Authenticator } from "../../Authenticator.js"
+import { SessionClosedError, TransportError } from "../../Errors.js"
 import { Serializers } from "../../Serializer.js"
 import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
 import { Transport } from "../../Transport.js"
@@ -14,22 +15,55 @@ import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
 import { makePubSub } from "./pubsub.js"
 
-export interface SessionInternals {
-  readonly core: Core
-  readonly counters: () => {
-    readonly pending: number
-    readonly registrations: number
-    readonly activeInvocations: number
-    readonly subscriptions: number
-  }
+/** A session with what its owner inside the library may ask of it beyond the public service. */
+export interface SessionHandle {
+  readonly service: SessionService
+  /** Whether operations may be sent now: a plain read, for routing on the hot path. */
+  readonly isEstablished: () => boolean
+  /** Sizes of the tables, for leak checks. */
+  readonly counters: () => SessionCounters
 }
 
-/** Internals by service, for the test kit and leak checks; not part of the public API. */
-export const internals = new WeakMap<SessionService, SessionInternals>()
+export interface SessionCounters {
+  readonly pending: number
+  readonly registrations: number
+  readonly activeInvocations: number
+  readonly subscriptions: number
+}
+
+export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
+
+/**
+ * Waits for WELCOME (or the ABORT / failure that ends the join) at most `timeout`, counted from
+ * HELLO and covering the authentication rounds; then closes the link and fails with "Timeout".
+ */
+const awaitJoin = (core: Core, timeout: Duration.DurationInput): Effect.Effect<SessionInfo, JoinError> =>
+  Deferred.await(core.joined).pipe(
+    Effect.timeoutTo({
+      duration: timeout,
+      onSuccess: Effect.succeed,
+      onTimeout: () => {
+        const message = `no WELCOME from the router within ${Duration.format(Duration.decode(timeout))} of HELLO`
+        return Effect.zipRight(
+          core.terminate(
+            { reason: WampError.Uri.Timeout, message, by: "local", wasClean: false },
+            new SessionClosedError({ reason: WampError.Uri.Timeout, message, wasClean: false })
+          ),
+          Effect.fail(new TransportError({ reason: "Timeout", message }))
+        )
+      }
+    }),
+    Effect.flatten
+  )
 
 export const make = (
   options: SessionOptions
 ): Effect.Effect<SessionService, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
+  Effect.map(makeHandle(options), (handle) => handle.service)
+
+export const makeHandle = (
+  options: SessionOptions
+): Effect.Effect<SessionHandle, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
   Effect.gen(function*() {
     const transport = yield* Transport
     const serializers = yield* Serializers
@@ -58,7 +92,7 @@ export const make = (
     yield* Effect.forkIn(Dispatcher.run(core), scope)
     const goodbyeTimeout = options.goodbyeTimeout ?? DEFAULT_GOODBYE_TIMEOUT
     yield* Effect.addFinalizer(() => core.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
-    const info = yield* Deferred.await(joined)
+    const info = yield* awaitJoin(core, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
 
     const traced = options.tracing === true
     const span = <A, E, R>(name: string, uri: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
@@ -79,9 +113,9 @@ export const make = (
         span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
       leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
-    internals.set(service, {
-      core,
+    return {
+      service,
+      isEstablished: () => core.state === "established",
       counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
-    })
-    return service
+    } satisfies SessionHandle
   })

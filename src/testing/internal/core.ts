@@ -42,7 +42,8 @@ const ROLES: Message.Dict = {
       call_canceling: true,
       registration_revocation: true,
       session_meta_api: true,
-      registration_meta_api: true
+      registration_meta_api: true,
+      testament_meta_api: true
     }
   }
 }
@@ -142,7 +143,9 @@ export class RouterCore {
   }
 
   private shutdownSession(session: RouterSession): void {
-    if (!this.kill(session, Errors.CloseSystemShutdown, undefined) && session.state !== "closing") session.close()
+    if (!this.kill(session, Errors.CloseSystemShutdown, "the router is shutting down") && session.state !== "closing") {
+      session.close()
+    }
   }
 
   /**
