@@ -4,7 +4,7 @@
  */
 import * as vm from "node:vm"
 import { describe, expect, it } from "vitest"
-import autobahn from "../../src/autobahn/index.js"
+import autobahn from "../../src/node/autobahn/index.js"
 
 const { util } = autobahn
 

@@ -3,7 +3,7 @@
  * extras Autobahn|JS code uses, working together with the facade's native promises.
  */
 import { describe, expect, it } from "vitest"
-import autobahn from "../../src/autobahn/index.js"
+import autobahn from "../../src/node/autobahn/index.js"
 
 const { when } = autobahn
 
