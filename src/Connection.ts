@@ -18,7 +18,18 @@
  *   open: they are lost. `eventsWithGaps` marks where that may have happened with a `Gap`.
  * - `close()` leaves gracefully (GOODBYE) and stops retrying, also during a retry wait.
  */
-import { Context, type Data, type Duration, type Effect, Layer, type Schedule, type Scope, type Stream } from "effect"
+import {
+  Config,
+  type ConfigError,
+  Context,
+  type Data,
+  type Duration,
+  Effect,
+  Layer,
+  type Schedule,
+  type Scope,
+  type Stream
+} from "effect"
 import type { Authenticator } from "./Authenticator.js"
 import * as internal from "./internal/connection/make.js"
 import * as policy from "./internal/connection/policy.js"
@@ -238,3 +249,12 @@ export const layer = (
   options: LayerOptions
 ): Layer.Layer<Connection | Session, JoinError, Transport | Serializers | Authenticator> =>
   Layer.scopedContext(internal.makeContext(options, Connection, Session))
+
+/**
+ * The connection from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ realm: Config.string("WAMP_REALM"), retry: Config.succeed(Schedule.spaced("1 second")) })`.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<LayerOptions>
+): Layer.Layer<Connection | Session, JoinError | ConfigError.ConfigError, Transport | Serializers | Authenticator> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -16,6 +16,7 @@ import {
 } from "effect"
 import type { CloseDetails, ConnectionFailure, ConnectionOptions, ConnectionState as State } from "../../Connection.js"
 import type { CloseReason, JoinError } from "../../Session.js"
+import * as Metrics from "../metrics.js"
 import type { SessionHandle } from "../session/make.js"
 import type { Durables } from "./durable.js"
 import * as policy from "./policy.js"
@@ -97,6 +98,7 @@ export const makeSupervisor = (input: SupervisorInput): Supervisor => {
               input.state,
               ConnectionState.Open({ info: live.session.info, session: live.session })
             )
+            if (previous !== undefined) Metrics.countReconnect()
           }
           const reason = yield* live.session.closed
           slot.lost(live)
