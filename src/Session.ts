@@ -57,8 +57,10 @@ export interface SessionOptions {
   readonly helloDetails?: Dict | undefined
   /**
    * One tracing span per user operation (`wamp.call`, `wamp.publish`, `wamp.subscribe`,
-   * `wamp.register`), none per event. Off by default: a span costs about as much as a whole
-   * in-memory round trip (DESIGN.md measures 9-22 µs).
+   * `wamp.register`) and per invocation handled (`wamp.invocation`), none per event, with the trace
+   * context sent in CALL / PUBLISH options (`_traceparent`, see `Tracing`). Default: on when the
+   * session is made under a tracer other than Effect's built-in one (e.g. @effect/opentelemetry's),
+   * off otherwise; then the cost is one boolean test per operation and nothing is added on the wire.
    */
   readonly tracing?: boolean | undefined
 }

@@ -17,6 +17,7 @@ import { TransportError } from "../Errors.js"
 import * as Inbox from "../internal/inbox.js"
 import * as KeepAlive from "../internal/keepAlive.js"
 import * as Framing from "../internal/rawSocketFraming.js"
+import { errorText } from "../internal/values.js"
 import type { Frame, SerializerService } from "../Serializer.js"
 import { type CloseInfo, type Link, Transport, type TransportService } from "../Transport.js"
 
@@ -113,7 +114,7 @@ const openLink = (
         catch: (cause) =>
           new TransportError({
             reason: "Open",
-            message: `could not connect to ${config.describe}: ${messageOf(cause)}`,
+            message: `could not connect to ${config.describe}: ${errorText(cause)}`,
             cause
           })
       }),
@@ -306,7 +307,7 @@ class Connection {
   }
 
   private openFailure(): TransportError {
-    const detail = this.socketError === undefined ? "" : `: ${messageOf(this.socketError)}`
+    const detail = this.socketError === undefined ? "" : `: ${errorText(this.socketError)}`
     const cause = this.socketError === undefined ? {} : { cause: this.socketError }
     return this.connected
       ? new TransportError({
@@ -327,7 +328,7 @@ class Connection {
       return { code: 1000, reason: this.ownCloseReason ?? "closed by the router", clean: true }
     }
     const reason = this.socketError !== undefined
-      ? messageOf(this.socketError)
+      ? errorText(this.socketError)
       : !this.parser.isIdle()
       ? "connection ended in the middle of a frame"
       : "connection dropped"
@@ -423,5 +424,3 @@ class Connection {
     return Effect.void
   })
 }
-
-const messageOf = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)

@@ -7,7 +7,9 @@ const all: ReadonlyArray<readonly [string, () => Promise<{ run: () => Promise<vo
   ["message", () => import("./message.js")],
   ["serializer", () => import("./serializer.js")],
   ["session", () => import("./session.js")],
-  ["peers", () => import("./peers.js")]
+  ["peers", () => import("./peers.js")],
+  ["bundle", () => import("./bundle.js")],
+  ["tracing", () => import("./tracing.js")]
 ]
 for (const [name, load] of all) {
   if (sections.length > 0 && !sections.includes(name)) continue

@@ -228,7 +228,7 @@ const encodeShared = (link: Link, message: Message.Message): Frame | undefined =
 
 /** The session state machine for one link; each frame is handled synchronously. */
 const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
-  let verify: ((signature: string) => Auth.AuthStep) | undefined
+  let verify: ((signature: string, extra: Message.Dict) => Auth.AuthStep) | undefined
   let realm: Realm | undefined
 
   const abort = (reason: string, message: string) => {
@@ -322,7 +322,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
         if (message._tag === "Abort") return session.close()
         return message._tag === "Hello" ? hello(message) : violation(`${message._tag} before HELLO`)
       case "challenging":
-        if (message._tag === "Authenticate" && verify !== undefined) return step(verify(message.signature))
+        if (message._tag === "Authenticate" && verify !== undefined) return step(verify(message.signature, message.extra))
         if (message._tag === "Abort") return session.close()
         return violation(`${message._tag} while authenticating`)
       case "established":

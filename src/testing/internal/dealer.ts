@@ -11,6 +11,7 @@ import type { Match } from "../../Uri.js"
 import * as Uri from "../../Uri.js"
 import { Uri as Errors } from "../../WampError.js"
 import { isoNow, payload, type RealmContext, sendError } from "./context.js"
+import { forwardCustomKeys } from "./customKeys.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { PendingCall, RouterSession } from "./session.js"
 
@@ -199,6 +200,7 @@ export class Dealer {
     if (pending.timeout > 0) this.armTimer(pending)
 
     const details: Record<string, unknown> = {}
+    forwardCustomKeys(message.options, details)
     if (registration.match !== "exact") details["procedure"] = message.procedure
     if (receiveProgress) details["receive_progress"] = true
     if (progress) details["progress"] = true
