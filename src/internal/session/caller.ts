@@ -22,12 +22,10 @@ const isProgress = (message: Message.Result): boolean => message.details["progre
 
 export const makeCaller = (core: Core) => {
   /** CANCEL on abandon, when the dealer can cancel; otherwise the late reply is just ignored. */
-  const cancelWith = (mode: CancelMode | (() => CancelMode)) => (id: number): Effect.Effect<void> =>
-    core.info?.supports("dealer", "call_canceling")
-      ? Effect.suspend(() =>
-        core.sendQuietly({ _tag: "Cancel", request: id, options: { mode: typeof mode === "function" ? mode() : mode } })
-      )
-      : Effect.void
+  const cancelWith = (mode: CancelMode | (() => CancelMode)) => (id: number): void => {
+    if (!core.info?.supports("dealer", "call_canceling")) return
+    core.sendQuietly({ _tag: "Cancel", request: id, options: { mode: typeof mode === "function" ? mode() : mode } })
+  }
 
   const call = (
     procedure: string,
@@ -100,13 +98,14 @@ export const makeCaller = (core: Core) => {
       const cancel = cancelWith(options?.cancelMode ?? "killnowait")
 
       if (input === undefined) {
-        const id = yield* core.open(
+        const id = core.open(
           Message.Code.Call,
           (request) => ({ _tag: "Call", request, options: wire, procedure, ...payload(first.args, first.kwargs) }),
           onReply,
           onClose
         )
-        yield* Effect.addFinalizer(() => done ? Effect.void : core.abandon(id, cancel))
+        if (typeof id !== "number") return yield* Effect.fail(id)
+        yield* Effect.addFinalizer(() => done ? Effect.void : core.abandonEffect(id, cancel))
         return Mailbox.toStream(results)
       }
 
@@ -120,17 +119,18 @@ export const makeCaller = (core: Core) => {
         sentAny = true
         return { _tag: "Call", request, options: opts, procedure, ...payload(chunk.args, chunk.kwargs) }
       }
-      const id = yield* core.reserve(Message.Code.Call, onReply, onClose)
-      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandon(id, cancel))
+      const id = core.reserve(Message.Code.Call, onReply, onClose)
+      if (typeof id !== "number") return yield* Effect.fail(id)
+      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandonEffect(id, cancel))
       const pump = Effect.gen(function*() {
         yield* Stream.runForEach(input, (chunk) =>
           Effect.suspend(() => {
             const ready = previous
             previous = chunk
             // After the final result, the dealer discards continuations: stop sending.
-            return ready === undefined || done ? Effect.void : core.send(callMessage(id, ready, true))
+            return ready === undefined || done ? Effect.void : core.sendEffect(callMessage(id, ready, true))
           }))
-        if (!done) yield* core.send(callMessage(id, previous ?? {}, false))
+        if (!done) yield* core.sendEffect(callMessage(id, previous ?? {}, false))
       })
       yield* pump.pipe(
         Effect.catchAll((error) =>
@@ -139,7 +139,7 @@ export const makeCaller = (core: Core) => {
               done = true
               results.unsafeDone(Exit.fail(error))
             }),
-            core.abandon(id, cancel)
+            core.abandonEffect(id, cancel)
           )
         ),
         Effect.forkScoped

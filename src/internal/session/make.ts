@@ -2,7 +2,7 @@
  * Builds a session: opens the link, forks the dispatcher, waits for WELCOME, and registers the
  * leave on the scope.
  */
-import { Deferred, Effect, ExecutionStrategy, Scope } from "effect"
+import { Deferred, Effect, type Scope } from "effect"
 import { Authenticator } from "../../Authenticator.js"
 import { Serializers } from "../../Serializer.js"
 import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
@@ -12,6 +12,7 @@ import { makeCallee } from "./callee.js"
 import { makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
+import { Lifecycle } from "./lifecycle.js"
 import { makePubSub } from "./pubsub.js"
 
 export interface SessionInternals {
@@ -38,26 +39,19 @@ export const make = (
     const link = yield* transport.open(serializers)
     const closed = yield* Deferred.make<CloseReason>()
     const joined = yield* Deferred.make<SessionInfo, JoinError>()
-    const core = new Core(link, options, authenticator, closed, joined)
-    // Handler fibers live in their own scope, closed after the leave below.
-    const handlerScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-    const callee = makeCallee(core, handlerScope)
+    const core = new Core(link, options)
+    const callee = makeCallee(core, yield* Effect.runtime<never>())
     const caller = makeCaller(core)
     const pubsub = makePubSub(core)
-    core.handlers = {
-      event: pubsub.event,
-      invocation: callee.invocation,
-      interrupt: callee.interrupt,
-      revokeSubscription: pubsub.revoke,
-      revokeRegistration: callee.revoke,
-      terminate: (error, local) => {
-        callee.terminate()
-        pubsub.terminate(error, local)
-      }
-    }
-    yield* Effect.forkIn(Dispatcher.run(core), scope)
+    const lifecycle = new Lifecycle(core, closed, joined, [callee, pubsub])
+    // Finalizers run in reverse: the leave first, then the handlers still running are stopped.
+    yield* Effect.addFinalizer(() => callee.awaitHandlers)
+    yield* Effect.forkIn(
+      Dispatcher.run({ core, lifecycle, authenticator, subscriber: pubsub, callee }),
+      scope
+    )
     const goodbyeTimeout = options.goodbyeTimeout ?? DEFAULT_GOODBYE_TIMEOUT
-    yield* Effect.addFinalizer(() => core.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
+    yield* Effect.addFinalizer(() => lifecycle.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
     const info = yield* Deferred.await(joined)
 
     const traced = options.tracing === true
@@ -77,7 +71,7 @@ export const make = (
       subscribe: (topic, subscribeOptions) => span("wamp.subscribe", topic, pubsub.subscribe(topic, subscribeOptions)),
       publish: (topic, args, kwargs, publishOptions) =>
         span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
-      leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
+      leave: (reason, message) => lifecycle.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
     internals.set(service, {
       core,

@@ -20,6 +20,7 @@ import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
 import { Tombstones } from "../tombstones.js"
 import type { Core, SessionError } from "./core.js"
+import type { Step } from "./dispatcher.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
 
 export const DEFAULT_BUFFER: SubscriptionBuffer = { capacity: 4096, overflow: "fail" }
@@ -78,10 +79,14 @@ export const makePubSub = (core: Core) => {
     }
     // Unacknowledged: the id is consumed, nothing stays pending.
     return Effect.suspend(() => {
-      const notOpen = core.ensureOpen()
-      if (notOpen) return Effect.fail(notOpen)
-      const request = core.nextRequestId()
-      return Effect.as(core.send({ _tag: "Publish", request, options: wire, topic, ...fields }), undefined)
+      const error = core.ensureOpen() ?? core.send({
+        _tag: "Publish",
+        request: core.nextRequestId(),
+        options: wire,
+        topic,
+        ...fields
+      })
+      return error === undefined ? Effect.void as Effect.Effect<undefined> : Effect.fail(error)
     })
   }
 
@@ -164,11 +169,11 @@ export const makePubSub = (core: Core) => {
       )
     })
 
-  const event = (message: Message.Event): Effect.Effect<void> | undefined => {
+  const event = (message: Message.Event): Step => {
     const entry = entries.get(message.subscription)
     if (entry === undefined) {
       if (left.has(message.subscription)) return undefined
-      return core.violation(`EVENT for subscription ${message.subscription}, which this session never held`)
+      return `EVENT for subscription ${message.subscription}, which this session never held`
     }
     const details: EventDetails = {
       publication: message.publication,
@@ -221,7 +226,7 @@ export const makePubSub = (core: Core) => {
     subscribe,
     event,
     revoke,
-    terminate,
+    end: terminate,
     counters: () => ({ subscriptions: entries.size })
   }
 }

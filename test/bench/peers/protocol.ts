@@ -1,5 +1,6 @@
 /** What the `peers` benchmark's processes agree on: names, and the messages they exchange over IPC. */
-export const realm = "bench"
+/** The test-kit router serves "bench"; a third-party router is given its own (BENCH_REALM, e.g. Nexus's realm1). */
+export const realm = process.env.BENCH_REALM ?? "bench"
 /** Returns its arguments. */
 export const echoProcedure = "bench.echo"
 /** `[n]`: publishes n events to `topic`, then returns. */
