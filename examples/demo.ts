@@ -4,14 +4,15 @@
  * Prints what happens and exits 0.
  */
 import { Console, Effect, Layer, Stream } from "effect"
-import { Authenticator, Serializer, Session, WampError, WebSocketTransport } from "../src/index.js"
+import { Authenticator, Serializer, Session, WampError } from "../src/index.js"
+import { NodeWebSocketTransport } from "../src/node/index.js"
 import { Router } from "../src/testing/index.js"
 
 /** Joins `realm1` at `url` as one client (its own WebSocket connection). */
 const client = (url: string, serializer: Serializer.SerializerService) =>
   Session.make({ realm: "realm1" }).pipe(
     Effect.provide(Layer.mergeAll(
-      WebSocketTransport.layer({ url }),
+      NodeWebSocketTransport.layer({ url }),
       Serializer.layerList(serializer),
       Authenticator.layerAnonymous()
     ))

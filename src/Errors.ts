@@ -40,13 +40,26 @@ export class AuthenticationError extends Data.TaggedError("AuthenticationError")
   readonly cause?: unknown
 }> {}
 
-/** The session ended (GOODBYE, ABORT, transport lost) while an operation was pending or when one was started. */
+/**
+ * The session ended (GOODBYE, ABORT, transport lost) while an operation was pending or when one was
+ * started. Its `message` always starts with the `reason` URI, followed by the explanation when
+ * there is one (`wamp.close.system_shutdown: router going down`), so a log line says what happened
+ * even when the router sent no text.
+ */
 export class SessionClosedError extends Data.TaggedError("SessionClosedError")<{
   /** A WAMP close/error URI, e.g. `wamp.close.normal`, `wamp.close.transport_lost`. */
   readonly reason: string
   readonly message: string
   readonly wasClean: boolean
-}> {}
+}> {
+  constructor(args: { readonly reason: string; readonly message: string; readonly wasClean: boolean }) {
+    super({ ...args, message: withUri(args.reason, args.message) })
+  }
+}
+
+/** `uri: text`, or just the URI when there is no text or the text already starts with it. */
+export const withUri = (uri: string, text: string): string =>
+  text === "" || text === uri ? uri : text.startsWith(`${uri}:`) ? text : `${uri}: ${text}`
 
 /** The router revoked a subscription (`[35, 0, {subscription, reason}]`); its stream fails with this. */
 export class SubscriptionRevokedError extends Data.TaggedError("SubscriptionRevokedError")<{

@@ -10,6 +10,7 @@ import { Context, type Duration, Effect, Layer, type Scope, type Stream } from "
 import type { Authenticator } from "./Authenticator.js"
 import type {
   AuthenticationError,
+  EncodeError,
   ProtocolError,
   SessionClosedError,
   SubscriptionOverflowError,
@@ -41,6 +42,12 @@ export interface SessionOptions {
   readonly realm: string
   /** HELLO.Details.agent. Default `effect-wamp/<version>`. */
   readonly agent?: string | undefined
+  /**
+   * How long joining may take from HELLO to WELCOME, authentication rounds included (the link's
+   * own open is bounded by the transport's `openTimeout`). Then the link is closed and the join
+   * fails with `TransportError` "Timeout". Default 10 seconds.
+   */
+  readonly joinTimeout?: Duration.DurationInput | undefined
   /** How long `leave` / scope close waits for the router's GOODBYE reply. Default 5 seconds. */
   readonly goodbyeTimeout?: Duration.DurationInput | undefined
   /** Default buffer of each subscriber. Default `{ capacity: 4096, overflow: "fail" }`. */
@@ -315,7 +322,18 @@ export interface SessionService {
 /** The current session. User code does `const session = yield* Session`. */
 export class Session extends Context.Tag("effect-wamp/Session")<Session, SessionService>() {}
 
-export type JoinError = TransportError | AuthenticationError | WampError | ProtocolError | SessionClosedError
+/**
+ * Why joining failed. `EncodeError`: our own HELLO could not be serialized (an unserializable
+ * `helloDetails` or `authextra`). A join that takes longer than `joinTimeout` fails with
+ * `TransportError` "Timeout".
+ */
+export type JoinError =
+  | TransportError
+  | AuthenticationError
+  | WampError
+  | ProtocolError
+  | SessionClosedError
+  | EncodeError
 
 /** Joins a realm; the scope leaves it. */
 export const make: (

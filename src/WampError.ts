@@ -11,9 +11,15 @@ export class WampError extends Data.TaggedError("WampError")<{
   readonly kwargs: { readonly [key: string]: unknown }
   readonly details: { readonly [key: string]: unknown }
 }> {
+  /**
+   * The URI and the peer's explanation: the first argument when it is a string (what ERROR
+   * usually carries), else `details.message` (what ABORT and GOODBYE carry).
+   */
   override get message(): string {
     const first = this.args[0]
-    return typeof first === "string" ? `${this.error}: ${first}` : this.error
+    if (typeof first === "string") return `${this.error}: ${first}`
+    const text = this.details["message"]
+    return typeof text === "string" && text !== "" ? `${this.error}: ${text}` : this.error
   }
 }
 

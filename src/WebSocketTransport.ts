@@ -1,47 +1,20 @@
 /**
  * WebSocketTransport: a Transport over WebSocket (RFC 6455), negotiating the WAMP subprotocol
- * (`wamp.2.json`, ...). Built on `@effect/platform`'s `Socket`; on Node the `ws` package supplies
- * the WebSocket (so headers, TLS options and a payload limit apply), in browsers the global one.
+ * (`wamp.2.json`, ...). Built on `@effect/platform`'s `Socket`; the WebSocket itself comes from
+ * the `Socket.WebSocketConstructor` service: `Socket.layerWebSocketConstructorGlobal` in browsers,
+ * `NodeWebSocketTransport.layerWebSocketConstructor` (the `ws` package: headers, TLS, a payload
+ * limit) from `effect-wamp/node`. Platform-neutral: nothing here imports Node.
  */
 import * as Socket from "@effect/platform/Socket"
-import { Cause, Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
-import type { ConnectionOptions } from "node:tls"
-import NodeWebSocket from "ws"
+import { Cause, type Context, Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/inbox.js"
-import { writeCoalescer } from "./internal/writeCoalescer.js"
+import { hooksOf } from "./internal/webSocketHooks.js"
 import type { Frame, SerializerService } from "./Serializer.js"
 import { type CloseInfo, type Link, Transport, type TransportService } from "./Transport.js"
 
-/** TLS settings for `wss://` on Node (ignored by browsers, which use the platform's trust store). */
-export type TlsOptions = Pick<
-  ConnectionOptions,
-  | "ca"
-  | "cert"
-  | "key"
-  | "passphrase"
-  | "pfx"
-  | "rejectUnauthorized"
-  | "servername"
-  | "ciphers"
-  | "minVersion"
-  | "maxVersion"
-  | "checkServerIdentity"
->
-
-/** What the transport asks of a WebSocket constructor; browsers' constructors ignore `nodeOptions`. */
-export interface NodeOptions {
-  readonly headers?: Readonly<Record<string, string>> | undefined
-  readonly tls?: TlsOptions | undefined
-  /** Largest inbound message in bytes; the socket closes with 1009 above it. */
-  readonly maxPayload: number
-}
-
-export type WebSocketConstructor = (
-  url: string,
-  protocols: Array<string>,
-  nodeOptions: NodeOptions
-) => globalThis.WebSocket
+/** The service `Socket.WebSocketConstructor` provides: the global one in browsers, `ws` on Node. */
+export type WebSocketConstructor = Context.Tag.Service<typeof Socket.WebSocketConstructor>
 
 export interface Options {
   /** `ws://` or `wss://` URL of the router. */
@@ -52,12 +25,6 @@ export interface Options {
   readonly openTimeout?: Duration.DurationInput | undefined
   /** How long `close` waits for the peer's closing handshake before dropping the socket (default 5 s). */
   readonly closeTimeout?: Duration.DurationInput | undefined
-  /** Extra HTTP headers on the upgrade request (Node only). */
-  readonly headers?: Readonly<Record<string, string>> | undefined
-  /** TLS settings (Node only). */
-  readonly tls?: TlsOptions | undefined
-  /** Overrides the WebSocket implementation (default: `ws` on Node, the global `WebSocket` elsewhere). */
-  readonly webSocketConstructor?: WebSocketConstructor | undefined
 }
 
 export const defaultMaxMessageSize = 16 * 1024 * 1024
@@ -67,36 +34,25 @@ const CLOSED = 3
 
 const closedError = new TransportError({ reason: "Closed", message: "link is closed" })
 
-const isNode = (): boolean => typeof process !== "undefined" && typeof process.versions?.node === "string"
-
-/** `ws` on Node (headers, TLS, payload limit enforced before buffering); the global WebSocket elsewhere. */
-export const defaultWebSocketConstructor: WebSocketConstructor = (url, protocols, nodeOptions) => {
-  if (!isNode()) return new globalThis.WebSocket(url, protocols)
-  // ws hands its options to tls.connect, so every TLS field (servername included) reaches it.
-  const wsOptions = { ...nodeOptions.tls, maxPayload: nodeOptions.maxPayload } as unknown as NodeWebSocket.ClientOptions
-  if (nodeOptions.headers !== undefined) wsOptions.headers = { ...nodeOptions.headers }
-  // ws implements the DOM WebSocket surface (addEventListener, readyState, protocol, binaryType) used here.
-  return new NodeWebSocket(url, protocols, wsOptions) as unknown as globalThis.WebSocket
-}
-
-/** Builds the transport; every `open` makes a new connection. */
-export const make = (options: Options): TransportService => {
+/** Builds the transport over the given WebSocket constructor; every `open` makes a new connection. */
+export const makeWith = (options: Options, construct: WebSocketConstructor): TransportService => {
   const config: Config = {
     url: options.url,
     maxMessageSize: options.maxMessageSize ?? defaultMaxMessageSize,
     openTimeout: Duration.decode(options.openTimeout ?? Duration.seconds(10)),
     closeTimeout: Duration.decode(options.closeTimeout ?? Duration.seconds(5)),
-    construct: options.webSocketConstructor ?? defaultWebSocketConstructor,
-    nodeOptions: {
-      headers: options.headers,
-      tls: options.tls,
-      maxPayload: options.maxMessageSize ?? defaultMaxMessageSize
-    }
+    construct
   }
   return { open: (serializers) => openLink(config, serializers) }
 }
 
-export const layer = (options: Options): Layer.Layer<Transport> => Layer.succeed(Transport, make(options))
+/** Builds the transport over the `Socket.WebSocketConstructor` service. */
+export const make = (options: Options): Effect.Effect<TransportService, never, Socket.WebSocketConstructor> =>
+  Effect.map(Socket.WebSocketConstructor, (construct) => makeWith(options, construct))
+
+/** Provide `Socket.layerWebSocketConstructorGlobal` in browsers, or use `effect-wamp/node` on Node. */
+export const layer = (options: Options): Layer.Layer<Transport, never, Socket.WebSocketConstructor> =>
+  Layer.effect(Transport, make(options))
 
 interface Config {
   readonly url: string
@@ -104,7 +60,6 @@ interface Config {
   readonly openTimeout: Duration.Duration
   readonly closeTimeout: Duration.Duration
   readonly construct: WebSocketConstructor
-  readonly nodeOptions: NodeOptions
 }
 
 /** Mutable facts about one connection, written by socket callbacks. */
@@ -139,7 +94,7 @@ const openLink = (
     const acquire = Effect.acquireRelease(
       Effect.try({
         try: () => {
-          const ws = config.construct(config.url, [...offered], config.nodeOptions)
+          const ws = config.construct(config.url, [...offered])
           // A Blob would be read asynchronously by Socket and could overtake later frames.
           if (ws.binaryType === "blob") ws.binaryType = "arraybuffer"
           ws.addEventListener("error", (event) => {
@@ -183,7 +138,7 @@ const openLink = (
           if (state.ws === undefined || state.ws.readyState === CLOSED) {
             inbox.end({ code: 1006, reason: "connection ended", clean: false })
           }
-          Deferred.unsafeDone(opened, Effect.fail(openFailure(exit, state, config)))
+          Deferred.unsafeDone(opened, Effect.fail(openFailure(exit, state, config, offered)))
         })
       ),
       Effect.forkScoped
@@ -196,9 +151,9 @@ const openLink = (
       closeQuietly(ws, 1002, "no WAMP subprotocol")
       return yield* new TransportError({
         reason: "Handshake",
-        message: ws.protocol === ""
+        message: (ws.protocol === ""
           ? "server selected no WAMP subprotocol"
-          : `server selected subprotocol "${ws.protocol}", which was not offered`
+          : `server selected subprotocol "${ws.protocol}", which was not offered`) + offeredText(offered)
       })
     }
 
@@ -226,7 +181,8 @@ const openLink = (
       message: `inbound message over ${config.maxMessageSize} bytes`,
       code: 1009
     })
-    const coalesce = writeCoalescer(ws)
+    const hooks = hooksOf(ws)
+    const coalesce = hooks === undefined ? () => {} : hooks.writeCoalescer(ws)
     const link: Link = {
       serializer,
       send: (frame) => {
@@ -243,7 +199,7 @@ const openLink = (
       receive: Effect.mapError(inbox.pull, Option.map((error) => state.tooLarge ? tooLargeError : error)),
       closed: inbox.closed,
       close,
-      channelBinding: tlsUnique(ws)
+      channelBinding: hooks?.channelBinding(ws)
     }
     return link
   })
@@ -285,11 +241,15 @@ const closeQuietly = (ws: globalThis.WebSocket, code: number, reason: string): v
 
 const handshakeRefusal = /subprotocol|Unexpected server response|Invalid Sec-WebSocket|Sec-WebSocket-Extensions/
 
+/** What we offered, for handshake failures: the fix is usually a serializer both sides speak. */
+const offeredText = (offered: ReadonlyArray<string>): string => ` (offered: ${offered.join(", ")})`
+
 /** Maps how the socket's run ended before "open" to a TransportError. */
 const openFailure = (
   exit: Exit.Exit<void, Socket.SocketError>,
   state: ConnectionState,
-  config: Config
+  config: Config,
+  offered: ReadonlyArray<string>
 ): TransportError => {
   const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
   if (Option.isSome(failure) && failure.value.reason === "OpenTimeout") {
@@ -302,11 +262,11 @@ const openFailure = (
   const detail = cause instanceof Error ? cause.message : undefined
   if (detail !== undefined && handshakeRefusal.test(detail)) {
     // ws checks the subprotocol itself and refuses the upgrade; say it in WAMP terms.
-    const message = detail === "Server sent no subprotocol"
+    const message = (detail === "Server sent no subprotocol"
       ? "server selected no WAMP subprotocol"
       : detail === "Server sent an invalid subprotocol"
       ? "server selected a subprotocol that was not offered"
-      : `WebSocket handshake refused: ${detail}`
+      : `WebSocket handshake refused: ${detail}`) + offeredText(offered)
     return new TransportError({ reason: "Handshake", message, cause })
   }
   const code = Option.isSome(failure) && failure.value.reason === "Close" ? failure.value.code : undefined
@@ -316,14 +276,4 @@ const openFailure = (
     ...(code !== undefined ? { code } : {}),
     ...(cause !== undefined ? { cause } : {})
   })
-}
-
-/**
- * RFC 5929 `tls-unique` (the first Finished message of the handshake, which the client sends) for
- * `wss://` on Node. Reaches into `ws`'s underlying TLS socket; undefined where that is not there.
- */
-const tlsUnique = (ws: globalThis.WebSocket): Uint8Array | undefined => {
-  const tcp = (ws as { _socket?: { getFinished?: () => Uint8Array | undefined } })._socket
-  const finished = typeof tcp?.getFinished === "function" ? tcp.getFinished() : undefined
-  return finished === undefined ? undefined : Uint8Array.from(finished)
 }

@@ -9,11 +9,11 @@ import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { SessionClosedError } from "../src/Errors.js"
 import { internals } from "../src/internal/connection/make.js"
+import * as NodeWebSocketTransport from "../src/node/NodeWebSocketTransport.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import { Router } from "../src/testing/index.js"
 import * as Transport from "../src/Transport.js"
-import * as WebSocketTransport from "../src/WebSocketTransport.js"
 
 /** Waits for a session other than `previous` to be open. */
 const waitNewSession = (connection: Connection.ConnectionService, previous: number) =>
@@ -47,7 +47,7 @@ describe("Connection against the loopback router", () => {
           goodbyeTimeout: "200 millis",
           retry: Schedule.spaced("50 millis")
         }).pipe(Effect.provide(Layer.mergeAll(
-          WebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
+          NodeWebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
           Serializer.layerMsgpack,
           Authenticator.layerAnonymous()
         )))

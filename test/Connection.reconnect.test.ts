@@ -195,7 +195,7 @@ describe("Connection reconnect", () => {
       expect(details.willRetry).toBe(false)
       expect(Connection.toAutobahnDetails(details)).toEqual({
         reason: WampError.Uri.NoSuchRealm,
-        message: "wamp.error.no_such_realm",
+        message: "no realm",
         will_retry: false,
         retry_delay: null,
         retry_count: null

@@ -5,14 +5,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
-import * as RawSocketTransport from "../src/RawSocketTransport.js"
+import * as NodeWebSocketTransport from "../src/node/NodeWebSocketTransport.js"
+import * as RawSocketTransport from "../src/node/RawSocketTransport.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
-import * as WebSocketTransport from "../src/WebSocketTransport.js"
 
 const transports = [
-  ["WebSocket", (served: FakePeer.ServedFakeRouter) => WebSocketTransport.layer({ url: served.url })],
+  ["WebSocket", (served: FakePeer.ServedFakeRouter) => NodeWebSocketTransport.layer({ url: served.url })],
   [
     "RawSocket",
     (served: FakePeer.ServedFakeRouter) => RawSocketTransport.layer({ host: "127.0.0.1", port: served.rawSocketPort! })

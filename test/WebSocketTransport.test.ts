@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Either, Queue, Stream } from "effect"
+import { Chunk, Deferred, Effect, Either, Layer, Queue, Stream } from "effect"
 import type { IncomingMessage } from "node:http"
 import * as https from "node:https"
 import * as net from "node:net"
 import type { TLSSocket } from "node:tls"
 import NodeWebSocket, { WebSocketServer } from "ws"
 import { DecodeError, EncodeError, type TransportError } from "../src/Errors.js"
+import * as NodeWebSocketTransport from "../src/node/NodeWebSocketTransport.js"
 import type { Frame, SerializerName, SerializerService } from "../src/Serializer.js"
 import { Transport } from "../src/Transport.js"
 import * as WebSocketTransport from "../src/WebSocketTransport.js"
@@ -91,8 +92,8 @@ const startServer = (options: ServerOptions = {}) =>
     return { url: `${scheme}://127.0.0.1:${address.port}/ws`, connections }
   })
 
-const transport = (url: string, options: Partial<WebSocketTransport.Options> = {}) =>
-  WebSocketTransport.make({ url, ...options })
+const transport = (url: string, options: Partial<NodeWebSocketTransport.Options> = {}) =>
+  NodeWebSocketTransport.make({ url, ...options })
 
 const collectEither = <A, E>(stream: Stream.Stream<A, E>) =>
   stream.pipe(Stream.either, Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
@@ -120,6 +121,7 @@ describe("WebSocketTransport", () => {
         expect(error._tag).toBe("TransportError")
         expect(error.reason).toBe("Handshake")
         expect(error.message).toContain("server selected no WAMP subprotocol")
+        expect(error.message).toContain("(offered: wamp.2.json, wamp.2.msgpack)")
       }))
 
     it.scopedLive("fails with Handshake when the server selects one that was not offered", () =>
@@ -127,6 +129,7 @@ describe("WebSocketTransport", () => {
         const server = yield* startServer({ handleProtocols: () => "wamp.2.ubjson" })
         const error = yield* Effect.flip(transport(server.url).open([json]))
         expect(error.reason).toBe("Handshake")
+        expect(error.message).toContain("(offered: wamp.2.json)")
       }))
 
     it.scopedLive("checks the selected subprotocol itself when the WebSocket does not", () =>
@@ -251,7 +254,7 @@ describe("WebSocketTransport", () => {
         expect(received).toEqual(expected)
       }))
 
-    const tooLargeCase = (label: string, options: Partial<WebSocketTransport.Options>, big: string | Buffer) =>
+    const tooLargeCase = (label: string, options: Partial<NodeWebSocketTransport.Options>, big: string | Buffer) =>
       it.scopedLive(`ends with TooLarge and closes 1009 on an inbound frame over maxMessageSize (${label})`, () =>
         Effect.gen(function*() {
           const server = yield* startServer({
@@ -345,7 +348,7 @@ describe("WebSocketTransport", () => {
       Effect.gen(function*() {
         const server = yield* startServer()
         const link = yield* Effect.flatMap(Transport, (t) => t.open([cbor, json])).pipe(
-          Effect.provide(WebSocketTransport.layer({ url: server.url }))
+          Effect.provide(NodeWebSocketTransport.layer({ url: server.url }))
         )
         expect(link.serializer.name).toBe("cbor")
       }))
@@ -380,6 +383,30 @@ KbTNR4e+oQcalC3iGVz3BJ2l5RhNJpGy
         expect(link.channelBinding).toBeInstanceOf(Uint8Array)
         expect(serverView).toBeDefined()
         expect([...link.channelBinding!]).toEqual([...serverView!])
+      }))
+
+    it.scopedLive("the platform-neutral layer over the Node constructor service keeps TLS and tls-unique", () =>
+      Effect.gen(function*() {
+        const server = yield* startServer({ server: https.createServer({ key, cert }) })
+        const link = yield* Effect.flatMap(Transport, (t) => t.open([json])).pipe(
+          Effect.provide(
+            WebSocketTransport.layer({ url: server.url }).pipe(
+              Layer.provide(NodeWebSocketTransport.layerWebSocketConstructor({ tls: { ca: cert } }))
+            )
+          )
+        )
+        const peer = yield* Queue.take(server.connections)
+        const serverView = (peer.request.socket as TLSSocket).getPeerFinished()
+        expect([...link.channelBinding!]).toEqual([...serverView!])
+      }))
+
+    it.scopedLive("a constructor without platform hooks (a browser's) gives no channel binding", () =>
+      Effect.gen(function*() {
+        const server = yield* startServer({ server: https.createServer({ key, cert }) })
+        const bare: WebSocketTransport.WebSocketConstructor = (url, protocols) =>
+          new NodeWebSocket(url, protocols, { ca: cert }) as unknown as globalThis.WebSocket
+        const link = yield* WebSocketTransport.makeWith({ url: server.url }, bare).open([json])
+        expect(link.channelBinding).toBeUndefined()
       }))
 
     it.scopedLive("fails with Open on an untrusted certificate", () =>

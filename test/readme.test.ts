@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema, Stream } from "effect"
-import { Authenticator, Connection, Procedure, Serializer, Session, WebSocketTransport } from "../src/index.js"
+import { Authenticator, Connection, Meta, Procedure, Serializer, Session, Transport } from "../src/index.js"
+import { NodeWebSocketTransport } from "../src/node/index.js"
 import { Router } from "../src/testing/index.js"
 
 const program = Effect.gen(function*() {
@@ -30,7 +31,7 @@ describe("README", () => {
       const { port } = yield* router.serve({ host: "127.0.0.1", port: 0 })
       const WampLive = Session.layer({ realm: "realm1" }).pipe(
         Layer.provide(Layer.mergeAll(
-          WebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
+          NodeWebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
           Serializer.layerList(Serializer.msgpack, Serializer.json),
           Authenticator.layerAnonymous()
         ))
@@ -40,7 +41,7 @@ describe("README", () => {
       // The same program under Connection.layer.
       const ConnectionLive = Connection.layer({ realm: "realm1" }).pipe(
         Layer.provide(Layer.mergeAll(
-          WebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
+          NodeWebSocketTransport.layer({ url: `ws://127.0.0.1:${port}/ws` }),
           Serializer.layerList(Serializer.msgpack, Serializer.json),
           Authenticator.layerAnonymous()
         ))
@@ -66,5 +67,30 @@ describe("README", () => {
         return yield* Procedure.call(Add, [2, 3])
       }).pipe(Effect.scoped, Effect.provide(TestWamp))
       expect(sum).toBe(5)
+    }))
+
+  it.scopedLive("the meta API example", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const join = Session.make({ realm: "realm1" }).pipe(
+        Effect.provideService(Serializer.Serializers, [Serializer.json]),
+        Effect.provideService(Transport.Transport, router.transport),
+        Effect.provide(Authenticator.layerAnonymous())
+      )
+      const observer = yield* join
+      const seen = yield* Effect.gen(function*() {
+        const ids = yield* Meta.sessionList()
+        const details = yield* Meta.sessionGet(ids[0]!)
+        const joins = yield* Meta.subscribe(Meta.OnJoin)
+        const other = yield* Effect.fork(join)
+        const authids: Array<string> = []
+        yield* Stream.runForEach(Stream.take(joins.events, 1), ({ payload }) =>
+          Effect.sync(() => authids.push(payload.details.authid)))
+        yield* other.await
+        return { ids, details, authids }
+      }).pipe(Effect.provideService(Session.Session, observer))
+      expect(seen.ids).toEqual([observer.info.id])
+      expect(seen.details.session).toBe(observer.info.id)
+      expect(seen.authids.length).toBe(1)
     }))
 })

@@ -10,8 +10,10 @@ import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
 import {
   authenticatorOf,
+  browserPlatform,
   type ConnectionOptions,
   type ErrorHandler,
+  type Platform,
   retrySchedule,
   serializersOf,
   toServices,
@@ -109,12 +111,21 @@ export class Connection {
     return running !== undefined && this.#runtime.runSync(running.core.isRetrying)
   }
 
+  /**
+   * How transports are made: the global WebSocket here; the Node entry point's subclass gives `ws`
+   * and RawSocket.
+   * @internal
+   */
+  protected platform(): Platform {
+    return browserPlatform
+  }
+
   /** Opens the connection; it then retries per the options until closed. Throws if already open. */
   open(): void {
     if (this.#running !== undefined) throw new Error("connection already open (or opening)")
     const options = this.#options
     const context = Layer.mergeAll(
-      Layer.succeed(Transport.Transport, transportOf(options) ?? unsupportedTransport),
+      Layer.succeed(Transport.Transport, transportOf(options, this.platform()) ?? unsupportedTransport),
       Layer.succeed(Serializer.Serializers, toServices(serializersOf(options))),
       Layer.succeed(
         Authenticator.Authenticator,

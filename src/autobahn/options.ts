@@ -5,7 +5,6 @@
 import { Duration, Effect, Schedule } from "effect"
 import * as Authenticator from "../Authenticator.js"
 import { AuthenticationError, TransportError } from "../Errors.js"
-import * as RawSocketTransport from "../RawSocketTransport.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
 import * as WebSocketTransport from "../WebSocketTransport.js"
@@ -91,17 +90,35 @@ export const retrySchedule = (options: ConnectionOptions): Schedule.Schedule<unk
   return maxRetries < 0 ? capped : Schedule.intersect(capped, Schedule.recurs(maxRetries))
 }
 
+/**
+ * How the facade makes transports where it runs: the global WebSocket, and no RawSocket, from the
+ * default entry point (browsers); `ws` and RawSocket from the Node one (`src/node/autobahn.ts`).
+ */
+export interface Platform {
+  readonly webSocket: (url: string) => Transport.TransportService
+  /** `undefined` where RawSocket is not available: such entries are skipped, as unusable. */
+  readonly rawSocket: ((entry: RawSocketTransportOptions) => Transport.TransportService | undefined) | undefined
+}
+
+const globalWebSocket: WebSocketTransport.WebSocketConstructor = (url, protocols) =>
+  new globalThis.WebSocket(url, protocols)
+
+export const browserPlatform: Platform = {
+  webSocket: (url) => WebSocketTransport.makeWith({ url }, globalWebSocket),
+  rawSocket: undefined
+}
+
 /** The transports named by the options, or `undefined` when none is usable ("unsupported"). */
-export const transportOf = (options: ConnectionOptions): Transport.TransportService | undefined => {
+export const transportOf = (options: ConnectionOptions, platform: Platform): Transport.TransportService | undefined => {
   const entries: ReadonlyArray<TransportOptions> = options.transports ?? [{ type: "websocket", url: options.url }]
   const services: Array<Transport.TransportService> = []
   for (const entry of entries) {
     if (entry.type === "websocket") {
       const url = entry.url ?? options.url
-      if (url !== undefined) services.push(WebSocketTransport.make({ url }))
+      if (url !== undefined) services.push(platform.webSocket(url))
     } else if (entry.type === "rawsocket") {
-      if (entry.path !== undefined) services.push(RawSocketTransport.make({ path: entry.path }))
-      else if (entry.port !== undefined) services.push(RawSocketTransport.make({ host: entry.host, port: entry.port }))
+      const service = platform.rawSocket?.(entry)
+      if (service !== undefined) services.push(service)
     }
   }
   const [first, ...rest] = services

@@ -18,6 +18,7 @@ import {
   Registration,
   Subscription
 } from "./objects.js"
+import { ownArgs, ownKwargs } from "./payload.js"
 import { CallPromise, type CancelOptions, ProgressHub, type ProgressListener } from "./promise.js"
 
 /** Options of `session.call`: Autobahn|JS's, plus `on_progress`, `signal` and `cancel_mode`. Others pass through. */
@@ -275,7 +276,7 @@ export class Session {
       Effect.tryPromise({
         try: (signal) =>
           attempt(() =>
-            endpoint(invocation.args as Args, invocation.kwargs as Kwargs, this.#details(invocation, signal))
+            endpoint(ownArgs(invocation.args), ownKwargs(invocation.kwargs), this.#details(invocation, signal))
           ),
         catch: (error) => {
           if (!(error instanceof AutobahnError)) {
@@ -362,7 +363,7 @@ export class Session {
             d.raw["forward_for"]
           )
           try {
-            handler(event.args as Args, event.kwargs as Kwargs, details, subscription)
+            handler(ownArgs(event.args), ownKwargs(event.kwargs), details, subscription)
           } catch (error) {
             this.#host.onUserError(error, "Exception raised in event handler:")
           }

@@ -9,6 +9,7 @@
 import { ParseResult, Schema } from "effect"
 import type * as AST from "effect/SchemaAST"
 import * as Uri from "../Uri.js"
+import { InexactInteger } from "./serializer/leadingIntegers.js"
 
 type Dict = { readonly [key: string]: unknown }
 type List = ReadonlyArray<unknown>
@@ -16,6 +17,7 @@ type List = ReadonlyArray<unknown>
 /** Short rendering of an offending value for error messages; never throws (BigInt, cycles). */
 export const show = (value: unknown): string => {
   if (value === undefined) return "undefined"
+  if (value instanceof InexactInteger) return value.description
   if (typeof value === "bigint") return `${value}n`
   if (typeof value === "function") return "a function"
   let text: string
@@ -49,6 +51,12 @@ const element = <A>(identifier: string, check: (input: unknown) => string | unde
 /** Largest WAMP ID: 2^53 is exactly representable but not a "safe" integer, hence not `isSafeInteger`. */
 export const maxId = 2 ** 53
 
+/**
+ * THE id check, for every ID element of every message: an integer in [1, 2^53]. What the decoders
+ * would hide from it (an ID sent as the float `1.0`, or as 2^53 + 1 and rounded to 2^53) the
+ * serializers replace by an `InexactInteger` (see `serializer/leadingIntegers.ts`), which fails here
+ * like any other non-number; a BigInt (a CBOR bignum) fails too.
+ */
 export const isId = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 1 && u <= maxId
 
 /** A plain object: not an array, not null, not a Map, Uint8Array or other class instance. */

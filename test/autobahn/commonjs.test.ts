@@ -40,7 +40,7 @@ describe("CommonJS", () => {
     fs.writeFileSync(
       program,
       [
-        "const autobahn = require('./autobahn/index.js')",
+        "const autobahn = require('./node/autobahn/index.js')",
         "const facade = autobahn.default",
         "const connection = new facade.Connection({ url: 'ws://127.0.0.1:1/ws', realm: 'realm1' })",
         "console.log(JSON.stringify({",

@@ -6,8 +6,8 @@
 import { Effect, ScheduleDecision, ScheduleIntervals } from "effect"
 import * as net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import autobahn from "../../src/autobahn/index.js"
 import { retrySchedule } from "../../src/autobahn/options.js"
+import autobahn from "../../src/node/autobahn/index.js"
 import { deferred, serve, type Served, until, within } from "./support/router.js"
 
 let served: Served

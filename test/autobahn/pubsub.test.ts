@@ -3,7 +3,7 @@
  * details, acknowledged publishes, publish options, shared subscriptions, retained events, revocation.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import autobahn from "../../src/autobahn/index.js"
+import autobahn from "../../src/node/autobahn/index.js"
 import { deferred, serve, type Served, until, within } from "./support/router.js"
 
 let served: Served

@@ -4,7 +4,7 @@
  * progressive results in both when.js and native forms, cancel, unregister.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import autobahn from "../../src/autobahn/index.js"
+import autobahn from "../../src/node/autobahn/index.js"
 import { deferred, serve, type Served, until, within } from "./support/router.js"
 
 let served: Served

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import autobahn from "../../src/autobahn/index.js"
+import autobahn from "../../src/node/autobahn/index.js"
 import { deferred, serve, type Served, within } from "./support/router.js"
 
 let served: Served

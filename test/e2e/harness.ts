@@ -10,12 +10,12 @@ import { Context, Effect, Layer, Redacted, type Scope } from "effect"
 import type { AuthenticatorService } from "../../src/Authenticator.js"
 import * as Authenticator from "../../src/Authenticator.js"
 import type { TransportError } from "../../src/Errors.js"
-import * as RawSocketTransport from "../../src/RawSocketTransport.js"
+import * as NodeWebSocketTransport from "../../src/node/NodeWebSocketTransport.js"
+import * as RawSocketTransport from "../../src/node/RawSocketTransport.js"
 import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
 import * as Router from "../../src/testing/Router.js"
 import * as Transport from "../../src/Transport.js"
-import * as WebSocketTransport from "../../src/WebSocketTransport.js"
 
 /** Fixed test credentials (fixtures of this file; nothing is read from outside the repository). */
 export const credentials = {
@@ -69,7 +69,7 @@ export const connectors: ReadonlyArray<readonly [name: string, connector: Connec
     (router) =>
       Effect.map(
         router.serve({ host: "127.0.0.1", port: 0 }),
-        ({ port }) => WebSocketTransport.make({ url: `ws://127.0.0.1:${port}/ws` })
+        ({ port }) => NodeWebSocketTransport.make({ url: `ws://127.0.0.1:${port}/ws` })
       )
   ],
   [

@@ -7,11 +7,11 @@ import { Context, Effect, Layer, type Scope } from "effect"
 import { createRequire } from "node:module"
 import * as Authenticator from "../../src/Authenticator.js"
 import type { TransportError } from "../../src/Errors.js"
+import * as NodeWebSocketTransport from "../../src/node/NodeWebSocketTransport.js"
 import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
 import * as Router from "../../src/testing/Router.js"
 import * as Transport from "../../src/Transport.js"
-import * as WebSocketTransport from "../../src/WebSocketTransport.js"
 import { routerConfig } from "../e2e/harness.js"
 
 export { authRealm, credentials, openRealm } from "../e2e/harness.js"
@@ -42,7 +42,7 @@ export const layer: Layer.Layer<Served, TransportError> = Layer.scoped(
     const router = yield* Router.make(routerConfig)
     const { port, rawSocketPort } = yield* router.serve({ host: "127.0.0.1", port: 0, rawSocketPort: 0 })
     const url = `ws://127.0.0.1:${port}/ws`
-    const transport = WebSocketTransport.make({ url })
+    const transport = NodeWebSocketTransport.make({ url })
     let next = 0
     return {
       router,

@@ -218,6 +218,7 @@ export const make = (
               live = current
               lastInfo = session.info
               Deferred.unsafeDone(nextOpen, Exit.succeed(current))
+              yield* Effect.logInfo(`effect-wamp: session ${session.info.id} joined realm ${session.info.realm}`)
               yield* setState(ConnectionState.Open({ info: session.info, session }))
             }
             const reason = yield* session.closed
@@ -265,10 +266,19 @@ export const make = (
         const next = shouldRetry(failure) && (everOpened || retryFirstConnect)
           ? yield* step(failure, scheduleState)
           : undefined
-        if (next === undefined) return yield* finish(policy.closeDetails(failure, everOpened, undefined))
+        if (next === undefined) {
+          const details = policy.closeDetails(failure, everOpened, undefined)
+          yield* Effect.logWarning(`effect-wamp: connection closed, not retrying: ${policy.because(details)}`)
+          return yield* finish(details)
+        }
         scheduleState = next.nextState
         retries++
         const details = policy.closeDetails(failure, everOpened, { delay: next.delay, count: retries })
+        yield* Effect.logInfo(
+          `effect-wamp: retrying in ${Duration.format(next.delay)} (retry ${retries}) because ${
+            policy.because(details)
+          }`
+        )
         yield* setState(ConnectionState.Retrying({ attempt: retries, delay: next.delay, lastError: failure, details }))
         yield* Effect.sleep(next.delay)
       }

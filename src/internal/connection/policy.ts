@@ -4,7 +4,7 @@
  */
 import { Duration } from "effect"
 import type { CloseDetails, CloseKind, ConnectionFailure } from "../../Connection.js"
-import { AuthenticationError, ProtocolError, SessionClosedError, TransportError } from "../../Errors.js"
+import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError, TransportError } from "../../Errors.js"
 import type { JoinError } from "../../Session.js"
 import { Uri, WampError } from "../../WampError.js"
 
@@ -30,7 +30,8 @@ const joinErrorRetries = (error: JoinError): boolean => {
   // The link ended during the handshake: the router went away, not a refusal.
   if (error instanceof SessionClosedError) return !fatalUris.has(error.reason)
   if (error instanceof WampError) return !fatalUris.has(error.error)
-  // AuthenticationError (our side cannot sign) and ProtocolError (the router broke the handshake).
+  // AuthenticationError (our side cannot sign), ProtocolError (the router broke the handshake) and
+  // EncodeError (our own HELLO cannot be serialized): the same again would fail the same way.
   return false
 }
 
@@ -63,12 +64,20 @@ export const isRetryable = (failure: ConnectionFailure): boolean => {
 export const describe = (failure: ConnectionFailure): { readonly uri: string; readonly message: string } => {
   if (failure._tag === "SessionLost") return { uri: failure.reason.reason, message: failure.reason.message }
   const error = failure.error
-  if (error instanceof WampError) return { uri: error.error, message: error.message }
-  if (error instanceof SessionClosedError) return { uri: error.reason, message: error.message }
+  // The peer's own text, as Autobahn|JS reports it: the URI travels beside it in `reason`.
+  if (error instanceof WampError) return { uri: error.error, message: withoutUri(error.error, error.message) }
+  if (error instanceof SessionClosedError) {
+    return { uri: error.reason, message: withoutUri(error.reason, error.message) }
+  }
   if (error instanceof AuthenticationError) return { uri: Uri.CannotAuthenticate, message: error.message }
   if (error instanceof ProtocolError) return { uri: Uri.ProtocolViolation, message: error.message }
+  if (error instanceof EncodeError) return { uri: Uri.InvalidPayload, message: error.message }
   return { uri: Uri.TransportLost, message: error.message }
 }
+
+/** The explanation after `uri: ` in an error message (errors lead with their URI). */
+const withoutUri = (uri: string, message: string): string =>
+  message === uri ? "" : message.startsWith(`${uri}: `) ? message.slice(uri.length + 2) : message
 
 /**
  * Autobahn|JS's `onclose` reason: "unreachable" while no session was ever open on this connection,
@@ -103,6 +112,12 @@ export const closeDetails = (
     retryCount: retry?.count,
     failure
   }
+}
+
+/** A log line's "because …": what failed, the URI and the explanation. */
+export const because = (details: CloseDetails): string => {
+  const what = details.failure?._tag === "JoinFailed" ? "joining failed" : "the session was lost"
+  return details.message === "" ? `${what}: ${details.reason}` : `${what}: ${details.reason}: ${details.message}`
 }
 
 /** The details of a close asked for by the user. */

@@ -8,6 +8,7 @@ import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
 import * as CborScan from "./cborScan.js"
 import * as Inbound from "./inbound.js"
+import { markCbor } from "./leadingIntegers.js"
 import { makeNormalizer, Unserializable } from "./outbound.js"
 
 const options = {
@@ -75,6 +76,7 @@ const decode = (frame: Frame): Either.Either<ReadonlyArray<unknown>, DecodeError
   if (!Array.isArray(value)) {
     return Either.left(new DecodeError({ reason: "Syntax", message: "the top-level value is not a list" }))
   }
+  markCbor(bytes, value)
   const problem = Inbound.check(value, bytes, exactTopLevel)
   return problem === undefined ? Either.right(value) : Either.left(problem)
 }

@@ -7,6 +7,7 @@ import { Either } from "effect"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
 import * as Base64 from "./base64.js"
+import { markJson } from "./leadingIntegers.js"
 import { makeNormalizer, MAX_DEPTH, Unserializable } from "./outbound.js"
 
 const normalize = makeNormalizer({
@@ -65,6 +66,7 @@ const decode = (frame: Frame): Either.Either<ReadonlyArray<unknown>, DecodeError
   if (!Array.isArray(value)) {
     return Either.left(new DecodeError({ reason: "Syntax", message: "the top-level value is not a list" }))
   }
+  markJson(frame, value)
   // JSON text cannot hold a raw U+0000 inside a string: a binary string always shows as this escape.
   if (frame.includes("\\u0000")) {
     try {

@@ -7,6 +7,7 @@ import { addExtension, Packr, Unpackr } from "msgpackr"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
 import * as Inbound from "./inbound.js"
+import { markMsgpack } from "./leadingIntegers.js"
 import { makeNormalizer, Unserializable } from "./outbound.js"
 
 /**
@@ -97,6 +98,7 @@ const decode = (frame: Frame): Either.Either<ReadonlyArray<unknown>, DecodeError
   if (!Array.isArray(value)) {
     return Either.left(new DecodeError({ reason: "Syntax", message: "the top-level value is not a list" }))
   }
+  markMsgpack(bytes, value)
   const problem = Inbound.check(value, bytes, exactTopLevel)
   return problem === undefined ? Either.right(value) : Either.left(problem)
 }

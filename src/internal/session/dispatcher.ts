@@ -8,6 +8,7 @@ import type { AuthenticatorService } from "../../Authenticator.js"
 import { type AuthenticationError, ProtocolError, SessionClosedError, type TransportError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { Frame } from "../../Serializer.js"
+import type { JoinError } from "../../Session.js"
 import * as WampError from "../../WampError.js"
 import type { Core } from "./core.js"
 import { helloDetails, parseWelcome } from "./hello.js"
@@ -47,13 +48,7 @@ export interface Routes {
 export const run = (routes: Routes): Effect.Effect<void> => {
   const { core, lifecycle } = routes
   return Effect.zipRight(
-    Effect.sync(() =>
-      core.sendQuietly({
-        _tag: "Hello",
-        realm: core.options.realm,
-        details: helloDetails(core.options, routes.authenticator)
-      })
-    ),
+    sendHello(routes),
     Effect.flatMap(pullOf(core), (pull) => Effect.forever(Effect.flatMap(pull, (frames) => process(routes, frames))))
       .pipe(
         Effect.scoped,
@@ -75,6 +70,28 @@ export const run = (routes: Routes): Effect.Effect<void> => {
         )
       )
   )
+}
+
+/**
+ * A HELLO that cannot be encoded or written (over a RawSocket router's length limit, say) fails the
+ * join at once with that error: nothing else would ever answer it.
+ */
+const sendHello = ({ authenticator, core, lifecycle }: Routes): Effect.Effect<void> => {
+  const hello: Message.Message = {
+    _tag: "Hello",
+    realm: core.options.realm,
+    details: helloDetails(core.options, authenticator)
+  }
+  const frame = core.serializer.encode(Message.encode(hello))
+  const failJoin = (error: JoinError, message: string) => {
+    Deferred.unsafeDone(lifecycle.joined, Effect.fail(error))
+    return lifecycle.terminate(
+      { reason: WampError.Uri.CloseNormal, message, by: "local", wasClean: false },
+      new SessionClosedError({ reason: WampError.Uri.CloseNormal, message, wasClean: false })
+    )
+  }
+  if (Either.isLeft(frame)) return failJoin(frame.left, `HELLO not sent: ${frame.left.message}`)
+  return Effect.catchAll(core.link.send(frame.right), (error) => failJoin(error, `HELLO not sent: ${error.message}`))
 }
 
 /** The link's batch pull, or one built from its `inbound` stream. */

@@ -2,8 +2,9 @@
  * Builds a session: opens the link, forks the dispatcher, waits for WELCOME, and registers the
  * leave on the scope.
  */
-import { Deferred, Effect, type Scope } from "effect"
+import { Deferred, Duration, Effect, type Scope } from "effect"
 import { Authenticator } from "../../Authenticator.js"
+import { SessionClosedError, TransportError } from "../../Errors.js"
 import { Serializers } from "../../Serializer.js"
 import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
 import { Transport } from "../../Transport.js"
@@ -27,6 +28,31 @@ export interface SessionInternals {
 
 /** Internals by service, for the test kit and leak checks; not part of the public API. */
 export const internals = new WeakMap<SessionService, SessionInternals>()
+
+export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
+
+/**
+ * Waits for WELCOME (or the ABORT / failure that ends the join) at most `timeout`, counted from
+ * HELLO and covering the authentication rounds; then closes the link and fails with "Timeout".
+ */
+const awaitJoin = (lifecycle: Lifecycle, timeout: Duration.DurationInput): Effect.Effect<SessionInfo, JoinError> =>
+  Deferred.await(lifecycle.joined).pipe(
+    Effect.timeoutTo({
+      duration: timeout,
+      onSuccess: Effect.succeed,
+      onTimeout: () => {
+        const message = `no WELCOME from the router within ${Duration.format(Duration.decode(timeout))} of HELLO`
+        return Effect.zipRight(
+          lifecycle.terminate(
+            { reason: WampError.Uri.Timeout, message, by: "local", wasClean: false },
+            new SessionClosedError({ reason: WampError.Uri.Timeout, message, wasClean: false })
+          ),
+          Effect.fail(new TransportError({ reason: "Timeout", message }))
+        )
+      }
+    }),
+    Effect.flatten
+  )
 
 export const make = (
   options: SessionOptions
@@ -52,7 +78,7 @@ export const make = (
     )
     const goodbyeTimeout = options.goodbyeTimeout ?? DEFAULT_GOODBYE_TIMEOUT
     yield* Effect.addFinalizer(() => lifecycle.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
-    const info = yield* Deferred.await(joined)
+    const info = yield* awaitJoin(lifecycle, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
 
     const traced = options.tracing === true
     const span = <A, E, R>(name: string, uri: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -6,8 +6,11 @@ import type { Dict, List } from "../../Message.js"
 import * as Uri from "../../Uri.js"
 import * as WampError from "../../WampError.js"
 
-const EMPTY_LIST: List = []
-const EMPTY_DICT: Dict = {}
+// Absent args/kwargs come back as these two shared values: frozen, so that no handler can change
+// what every later message without a payload would carry. The Effect API types them readonly; the
+// Autobahn facade, whose users expect mutable objects, hands out fresh copies instead.
+const EMPTY_LIST: List = Object.freeze([])
+const EMPTY_DICT: Dict = Object.freeze({})
 
 /** The `args`/`kwargs` fields of a message, present only when given (exact optional properties). */
 export const payload = (

@@ -142,7 +142,9 @@ export class RouterCore {
   }
 
   private shutdownSession(session: RouterSession): void {
-    if (!this.kill(session, Errors.CloseSystemShutdown, undefined) && session.state !== "closing") session.close()
+    if (!this.kill(session, Errors.CloseSystemShutdown, "the router is shutting down") && session.state !== "closing") {
+      session.close()
+    }
   }
 
   /**

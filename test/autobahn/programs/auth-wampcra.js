@@ -1,7 +1,7 @@
 /* eslint-disable -- kept exactly as Autobahn|JS users write it (their style, not this repo's) */
 // WAMP-CRA authentication with onchallenge, as in Autobahn|JS's examples. Only the import differs:
 // import autobahn from "autobahn"
-import autobahn from "../../../src/autobahn/index.js";
+import autobahn from "../../../src/node/autobahn/index.js";
 
 var user = "alice";
 var key = "s3cret";

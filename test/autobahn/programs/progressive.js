@@ -1,7 +1,7 @@
 /* eslint-disable -- kept exactly as Autobahn|JS users write it (their style, not this repo's) */
 // Progressive call results, as in Autobahn|JS's examples. Only the import differs:
 // import autobahn from "autobahn"
-import autobahn from "../../../src/autobahn/index.js";
+import autobahn from "../../../src/node/autobahn/index.js";
 
 var connection = new autobahn.Connection({
    url: process.env.WAMP_URL || "ws://127.0.0.1:8080/ws",

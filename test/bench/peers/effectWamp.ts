@@ -1,9 +1,10 @@
 /** The measured effect-wamp client: `Session` over `WebSocketTransport`, driven by Effect programs. */
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
 import * as Authenticator from "../../../src/Authenticator.js"
+import * as NodeWebSocketTransport from "../../../src/node/NodeWebSocketTransport.js"
 import * as Serializer from "../../../src/Serializer.js"
 import * as Session from "../../../src/Session.js"
-import * as WebSocketTransport from "../../../src/WebSocketTransport.js"
+import type { WebSocketConstructor } from "../../../src/WebSocketTransport.js"
 import type { Driver, Latencies } from "./driver.js"
 import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from "./protocol.js"
 
@@ -14,8 +15,9 @@ import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from
  */
 export const coalescing = process.env.BENCH_PEERS_COALESCE === "1"
 
-const coalescingConstructor: WebSocketTransport.WebSocketConstructor = (url, protocols, options) => {
-  const ws = WebSocketTransport.defaultWebSocketConstructor(url, protocols, options)
+const nodeConstructor = NodeWebSocketTransport.makeWebSocketConstructor()
+const coalescingConstructor: WebSocketConstructor = (url, protocols) => {
+  const ws = nodeConstructor(url, protocols)
   const send = ws.send.bind(ws)
   let corked = false
   ws.send = (data) => {
@@ -36,7 +38,7 @@ const coalescingConstructor: WebSocketTransport.WebSocketConstructor = (url, pro
 export const connect = async (url: string, serializer: SerializerName): Promise<Driver> => {
   const runtime = ManagedRuntime.make(
     Session.layer({ realm }).pipe(Layer.provide(Layer.mergeAll(
-      WebSocketTransport.layer(coalescing ? { url, webSocketConstructor: coalescingConstructor } : { url }),
+      NodeWebSocketTransport.layer(coalescing ? { url, webSocketConstructor: coalescingConstructor } : { url }),
       serializer === "json" ? Serializer.layerJson : Serializer.layerMsgpack,
       Authenticator.layerAnonymous()
     )))

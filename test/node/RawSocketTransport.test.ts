@@ -4,11 +4,11 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { DecodeError, TransportError } from "../src/Errors.js"
-import * as Framing from "../src/internal/rawSocketFraming.js"
-import * as RawSocketTransport from "../src/RawSocketTransport.js"
-import type { Frame, SerializerService } from "../src/Serializer.js"
-import type { Link } from "../src/Transport.js"
+import { DecodeError, TransportError } from "../../src/Errors.js"
+import * as Framing from "../../src/internal/rawSocketFraming.js"
+import * as RawSocketTransport from "../../src/node/RawSocketTransport.js"
+import type { Frame, SerializerService } from "../../src/Serializer.js"
+import type { Link } from "../../src/Transport.js"
 
 // Stand-in serializers: the transport only reads their ids and whether they are binary.
 const fakeSerializer = (name: SerializerService["name"], rawSocketId: number, binary: boolean): SerializerService => ({
@@ -166,7 +166,7 @@ describe("RawSocketTransport handshake", () => {
         const error = yield* openError(() => Framing.encodeHandshakeError(code))
         expect(error.reason).toBe("Handshake")
         expect(error.code).toBe(code)
-        expect(error.message).toBe(`router refused: ${texts[code]} (${code})`)
+        expect(error.message).toBe(`router refused: ${texts[code]} (${code}) (requested json, RawSocket serializer 1)`)
       }
     }))
 

@@ -13,11 +13,11 @@
  */
 import { Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
 import * as net from "node:net"
-import { TransportError } from "./Errors.js"
-import * as Inbox from "./internal/inbox.js"
-import * as Framing from "./internal/rawSocketFraming.js"
-import type { Frame, SerializerService } from "./Serializer.js"
-import { type CloseInfo, type Link, Transport, type TransportService } from "./Transport.js"
+import { TransportError } from "../Errors.js"
+import * as Inbox from "../internal/inbox.js"
+import * as Framing from "../internal/rawSocketFraming.js"
+import type { Frame, SerializerService } from "../Serializer.js"
+import { type CloseInfo, type Link, Transport, type TransportService } from "../Transport.js"
 
 /** A router on TCP; `host` defaults to `localhost`. */
 export interface TcpAddress {
@@ -203,7 +203,8 @@ class Connection {
         Effect.fail(
           new TransportError({
             reason: "Handshake",
-            message: reply.message,
+            message:
+              `${reply.message} (requested ${this.serializer.name}, RawSocket serializer ${this.serializer.rawSocketId})`,
             ...(reply._tag === "Refused" ? { code: reply.code } : {})
           })
         )

@@ -1,0 +1,10 @@
+/** The typed meta API against the test-kit router served on RawSocket, for json, msgpack and cbor. */
+import { describe } from "@effect/vitest"
+import { connectors, serializers } from "./e2e/harness.js"
+import { metaSuite } from "./meta/suite.js"
+import { testKitTarget } from "./meta/target.js"
+
+const [, connector] = connectors.find(([name]) => name === "RawSocket")!
+for (const serializer of serializers) {
+  describe(`Meta over RawSocket / ${serializer.name}`, () => metaSuite(testKitTarget(connector, serializer)))
+}
