@@ -10,7 +10,7 @@ import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionServic
 import { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
 import { makeCallee } from "./callee.js"
-import { makeCaller } from "./caller.js"
+import { type Caller, makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
 import { Lifecycle } from "./lifecycle.js"
@@ -28,6 +28,16 @@ export interface SessionInternals {
 
 /** Internals by service, for the test kit and leak checks; not part of the public API. */
 export const internals = new WeakMap<SessionService, SessionInternals>()
+
+/**
+ * The callback-level operations of a session, for the Autobahn facade: one Promise per operation
+ * and no fiber. Looked up once per session, never per operation.
+ */
+export interface SessionHandle {
+  readonly call: Caller["startCall"]
+}
+
+export const handles = new WeakMap<SessionService, SessionHandle>()
 
 export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
 
@@ -99,6 +109,7 @@ export const make = (
         span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
       leave: (reason, message) => lifecycle.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
+    handles.set(service, { call: caller.startCall })
     internals.set(service, {
       core,
       counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
