@@ -3,7 +3,7 @@
  * core's `SessionService` of that one session (unrouted: once it has ended, everything on it fails
  * instead of reaching a later session; registrations and subscriptions are redone in `onopen`).
  */
-import { Cause, Effect, Exit, type Fiber, type ManagedRuntime, Option, Scope, Stream } from "effect"
+import { Cause, type Chunk, Effect, Exit, type Fiber, type ManagedRuntime, Option, Scope, Stream } from "effect"
 import { SubscriptionRevokedError } from "../Errors.js"
 import { clientRoles } from "../internal/session/hello.js"
 import { handles, type SessionHandle } from "../internal/session/make.js"
@@ -406,26 +406,30 @@ export class Session {
       siblings.push(subscription)
       this.#subscriptions.set(subscription.id, siblings)
       this.#heldSubscriptions.set(subscription, held)
-      const deliver = (event: Core.Event) =>
+      const deliver = (event: Core.Event) => {
+        const d = event.details
+        const details = new Event(
+          d.publication,
+          d.topic,
+          d.publisher,
+          d.publisher_authid,
+          d.publisher_authrole,
+          d.retained,
+          d.raw["forward_for"]
+        )
+        try {
+          handler(ownArgs(event.args), ownKwargs(event.kwargs), details, subscription)
+        } catch (error) {
+          this.#host.onUserError(error, "Exception raised in event handler:")
+        }
+      }
+      // Everything buffered is delivered in one step: one Effect per batch, none per event.
+      const deliverAll = (events: Chunk.Chunk<Core.Event>) =>
         Effect.sync(() => {
-          const d = event.details
-          const details = new Event(
-            d.publication,
-            d.topic,
-            d.publisher,
-            d.publisher_authid,
-            d.publisher_authrole,
-            d.retained,
-            d.raw["forward_for"]
-          )
-          try {
-            handler(ownArgs(event.args), ownKwargs(event.kwargs), details, subscription)
-          } catch (error) {
-            this.#host.onUserError(error, "Exception raised in event handler:")
-          }
+          for (const event of events) deliver(event)
         })
       // One consumer fiber per subscription (not per event); it ends with the subscription.
-      this.#host.runtime.runFork(Stream.runForEach(held.core.events, deliver)).addObserver((exit) => {
+      this.#host.runtime.runFork(Stream.runForEachChunk(held.core.events, deliverAll)).addObserver((exit) => {
         this.#forget(subscription)
         subscription._ended(revocationReason(exit))
         this.#release(held)
