@@ -3,10 +3,11 @@
  * core's `SessionService` of that one session (unrouted: once it has ended, everything on it fails
  * instead of reaching a later session; registrations and subscriptions are redone in `onopen`).
  */
-import { Cause, type Chunk, Effect, Exit, type Fiber, type ManagedRuntime, Option, Scope, Stream } from "effect"
+import { Cause, Effect, Exit, type Fiber, type ManagedRuntime, Option, Scope, Stream } from "effect"
 import { SubscriptionRevokedError } from "../Errors.js"
 import { clientRoles } from "../internal/session/hello.js"
 import { handles, type SessionHandle } from "../internal/session/make.js"
+import type { DirectSubscription } from "../internal/session/pubsub.js"
 import type * as Core from "../Session.js"
 import { Uri } from "../WampError.js"
 import { type Args, Error as AutobahnError, fromCause, type Kwargs, Result, toWampError, unwrap } from "./errors.js"
@@ -112,7 +113,7 @@ export class Session {
   readonly #registrations = new Map<number, Registration>()
   readonly #heldRegistrations = new WeakMap<Registration, Held<Core.Registration>>()
   readonly #subscriptions = new Map<number, Array<Subscription>>()
-  readonly #heldSubscriptions = new WeakMap<Subscription, Held<Core.Subscription>>()
+  readonly #directSubscriptions = new WeakMap<Subscription, DirectSubscription>()
 
   /** Default of `disclose_me` on calls. */
   caller_disclose_me = false
@@ -400,13 +401,12 @@ export class Session {
     const invalid = payloadError(undefined, undefined, options)
     if (invalid !== undefined) return Promise.reject(invalid)
     if (core === undefined || this.#ended) return Promise.reject(notOpen())
-    return this.#hold(core.subscribe(this.resolve(topic), options ?? {}), (held) => {
-      const subscription = new Subscription(topic, handler, options ?? {}, this, held.core.id)
-      const siblings = this.#subscriptions.get(subscription.id) ?? []
-      siblings.push(subscription)
-      this.#subscriptions.set(subscription.id, siblings)
-      this.#heldSubscriptions.set(subscription, held)
+    const handle = this.#handle
+    if (handle === undefined) return Promise.reject(notOpen())
+    return new Promise<Subscription>((resolve, reject) => {
+      let subscription: Subscription | undefined
       const deliver = (event: Core.Event) => {
+        if (subscription === undefined) return
         const d = event.details
         const details = new Event(
           d.publication,
@@ -423,32 +423,35 @@ export class Session {
           this.#host.onUserError(error, "Exception raised in event handler:")
         }
       }
-      // Everything buffered is delivered in one step: one Effect per batch, none per event.
-      const deliverAll = (events: Chunk.Chunk<Core.Event>) =>
-        Effect.sync(() => {
-          for (const event of events) deliver(event)
-        })
-      // One consumer fiber per subscription (not per event); it ends with the subscription.
-      this.#host.runtime.runFork(Stream.runForEachChunk(held.core.events, deliverAll)).addObserver((exit) => {
+      const ended = (error: Option.Option<unknown>) => {
+        if (subscription === undefined) return
         this.#forget(subscription)
-        subscription._ended(revocationReason(exit))
-        this.#release(held)
+        subscription._ended(revocationReason(Option.isSome(error) ? Exit.fail(error.value) : Exit.void))
+      }
+      // Events are delivered by the session's dispatcher, in place: no fiber or stream per subscription.
+      handle.subscribe(this.resolve(topic), options ?? {}, deliver, ended, (exit) => {
+        if (exit._tag === "Failure") return reject(fromCause(exit.cause))
+        const made = new Subscription(topic, handler, options ?? {}, this, exit.value.id)
+        subscription = made
+        const siblings = this.#subscriptions.get(made.id) ?? []
+        siblings.push(made)
+        this.#subscriptions.set(made.id, siblings)
+        this.#directSubscriptions.set(made, exit.value)
+        resolve(made)
       })
-      return subscription
     })
   }
 
   /** Unsubscribes (what `subscription.unsubscribe()` calls): `true` when the router subscription ended. */
   unsubscribe(subscription: Subscription): Promise<boolean> {
-    const held = this.#heldSubscriptions.get(subscription)
-    if (held === undefined || !subscription.active) {
+    const direct = this.#directSubscriptions.get(subscription)
+    if (direct === undefined || !subscription.active) {
       return Promise.reject(new AutobahnError(Uri.NoSuchSubscription, ["subscription not active"]))
     }
     this.#forget(subscription)
     subscription.active = false
     const last = !this.#subscriptions.has(subscription.id)
-    return this.#host.runtime.runPromiseExit(held.core.unsubscribe).then((exit) => {
-      this.#release(held)
+    return this.#host.runtime.runPromiseExit(direct.unsubscribe).then((exit) => {
       if (Exit.isFailure(exit)) throw fromCause(exit.cause)
       return last
     })

@@ -14,7 +14,7 @@ import { type Caller, makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
 import { Lifecycle } from "./lifecycle.js"
-import { makePubSub } from "./pubsub.js"
+import { makePubSub, type PubSub } from "./pubsub.js"
 
 export interface SessionInternals {
   readonly core: Core
@@ -35,6 +35,7 @@ export const internals = new WeakMap<SessionService, SessionInternals>()
  */
 export interface SessionHandle {
   readonly call: Caller["startCall"]
+  readonly subscribe: PubSub["subscribeDirect"]
 }
 
 export const handles = new WeakMap<SessionService, SessionHandle>()
@@ -109,7 +110,7 @@ export const make = (
         span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
       leave: (reason, message) => lifecycle.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
-    handles.set(service, { call: caller.startCall })
+    handles.set(service, { call: caller.startCall, subscribe: pubsub.subscribeDirect })
     internals.set(service, {
       core,
       counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
