@@ -18,10 +18,22 @@
  *   open: they are lost. `eventsWithGaps` marks where that may have happened with a `Gap`.
  * - `close()` leaves gracefully (GOODBYE) and stops retrying, also during a retry wait.
  */
-import { Context, Data, type Duration, type Effect, Layer, type Schedule, type Scope, type Stream } from "effect"
+import {
+  Config,
+  type ConfigError,
+  Context,
+  type Data,
+  type Duration,
+  Effect,
+  Layer,
+  type Schedule,
+  type Scope,
+  type Stream
+} from "effect"
 import type { Authenticator } from "./Authenticator.js"
 import * as internal from "./internal/connection/make.js"
 import * as policy from "./internal/connection/policy.js"
+import * as state from "./internal/connection/state.js"
 import type { Serializers } from "./Serializer.js"
 import {
   type CloseReason,
@@ -55,26 +67,22 @@ export type ConnectionFailure = Data.TaggedEnum<{
   SessionLost: { readonly reason: CloseReason }
 }>
 
-export const ConnectionFailure = Data.taggedEnum<ConnectionFailure>()
+export const ConnectionFailure: Data.TaggedEnum.Constructor<ConnectionFailure> = state.ConnectionFailure
 
-/** Autobahn|JS's `onclose` reason. */
-export type CloseKind = "closed" | "lost" | "unreachable" | "unsupported"
-
-/**
- * What Autobahn|JS passes to `onclose(reason, details)`, plus the failure itself.
- * `Connection.toAutobahnDetails` gives the exact Autobahn|JS shape.
- */
+/** How a session ended or a join failed, as the state `Retrying` and `Closed` report it. */
 export interface CloseDetails {
-  /**
-   * "unreachable": no session was ever open on this connection and the transport failed;
-   * "unsupported": the transport handshake was refused (no common serializer/subprotocol);
-   * "closed": ended cleanly (the user's close, a router GOODBYE or ABORT);
-   * "lost": anything else (transport dropped, protocol violation).
-   */
-  readonly kind: CloseKind
-  /** The WAMP URI (`wamp.close.transport_lost`, the ABORT/GOODBYE reason, ...): Autobahn's `details.reason`. */
+  /** The WAMP URI (`wamp.close.transport_lost`, the ABORT/GOODBYE reason, ...). */
   readonly reason: string
   readonly message: string
+  /**
+   * True when it ended by a decision rather than by its link: this client's close, a router
+   * GOODBYE or ABORT, a join that ended in an ABORT (refused by the router, or aborted because this
+   * client could not authenticate or the router broke the handshake). False when the link failed to
+   * open or dropped, or a joined session ended with a protocol violation.
+   */
+  readonly wasClean: boolean
+  /** Whether a session was ever open on this connection before this close. */
+  readonly everOpened: boolean
   readonly willRetry: boolean
   /** The wait before the next attempt, when one will be made. */
   readonly retryDelay: Duration.Duration | undefined
@@ -108,7 +116,7 @@ export type ConnectionState = Data.TaggedEnum<{
   Closed: { readonly details: CloseDetails }
 }>
 
-export const ConnectionState = Data.taggedEnum<ConnectionState>()
+export const ConnectionState: Data.TaggedEnum.Constructor<ConnectionState> = state.ConnectionState
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -223,22 +231,13 @@ export class Connection extends Context.Tag("effect-wamp/Connection")<Connection
  * non-compounding jitter keeps every delay within ±10 % of the nominal one. Uses Effect's `Random`
  * and `Clock`, so it is deterministic under `TestClock` with a seeded `Random`.
  */
-export const defaultRetry: Schedule.Schedule<unknown, unknown> = internal.defaultRetry
+export const defaultRetry: Schedule.Schedule<unknown, unknown> = policy.defaultRetry
 
 /** The default classification of failures (see `policy.isRetryable`). */
 export const isRetryable: (failure: ConnectionFailure) => boolean = policy.isRetryable
 
 /** The ABORT/close URIs that stop retrying by default. */
 export const fatalUris: ReadonlySet<string> = policy.fatalUris
-
-/** `onclose` details with Autobahn|JS's field names and units (seconds, null when absent). */
-export const toAutobahnDetails: (details: CloseDetails) => {
-  readonly reason: string
-  readonly message: string
-  readonly will_retry: boolean
-  readonly retry_delay: number | null
-  readonly retry_count: number | null
-} = policy.toAutobahn
 
 /** Starts the supervisor; closing the scope closes the connection (GOODBYE) and stops it. */
 export const make: (
@@ -250,3 +249,12 @@ export const layer = (
   options: LayerOptions
 ): Layer.Layer<Connection | Session, JoinError, Transport | Serializers | Authenticator> =>
   Layer.scopedContext(internal.makeContext(options, Connection, Session))
+
+/**
+ * The connection from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ realm: Config.string("WAMP_REALM"), retry: Config.succeed(Schedule.spaced("1 second")) })`.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<LayerOptions>
+): Layer.Layer<Connection | Session, JoinError | ConfigError.ConfigError, Transport | Serializers | Authenticator> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

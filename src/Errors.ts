@@ -2,7 +2,7 @@
  * The typed failures of effect-wamp, below the application level.
  * `WampError` (an ERROR or ABORT from the other side) lives in `WampError.ts`.
  */
-import { Data } from "effect"
+import { Data, type ParseResult } from "effect"
 
 /** A frame could not be turned into a message list (bad JSON / MessagePack / CBOR, wrong frame kind). */
 export class DecodeError extends Data.TaggedError("DecodeError")<{
@@ -32,9 +32,13 @@ export class TransportError extends Data.TaggedError("TransportError")<{
   readonly cause?: unknown
 }> {}
 
-/** Authentication could not be done on our side (method not offered, signing failed, bad secret). */
+/**
+ * Authentication could not be done on our side (method not offered, signing failed, bad secret),
+ * or the router failed to prove itself when asked to ("Router": a cryptosign router signature, a
+ * WAMP-SCRAM server signature).
+ */
 export class AuthenticationError extends Data.TaggedError("AuthenticationError")<{
-  readonly reason: "UnsupportedMethod" | "Challenge" | "Signature"
+  readonly reason: "UnsupportedMethod" | "Challenge" | "Signature" | "Router"
   readonly method: string
   readonly message: string
   readonly cause?: unknown
@@ -74,4 +78,26 @@ export class SubscriptionOverflowError extends Data.TaggedError("SubscriptionOve
   readonly topic: string
   readonly capacity: number
   readonly message: string
+}> {}
+
+/** What an operation on a session can fail with, besides the router's own `WampError`. */
+export type SessionError = SessionClosedError | ProtocolError
+
+/**
+ * A payload did not match its contract (`Procedure` / `Topic`) on our side. Nothing was sent for
+ * the `Encode…` reasons; for the `Decode…` reasons the peer sent something the contract does not allow.
+ */
+export class PayloadError extends Data.TaggedError("PayloadError")<{
+  readonly reason:
+    | "EncodeInput"
+    | "DecodeResult"
+    | "DecodeProgress"
+    | "DecodeError"
+    | "EncodeEvent"
+    | "DecodeEvent"
+  /** The procedure or topic URI of the contract. */
+  readonly uri: string
+  readonly message: string
+  /** The Schema parse failure. */
+  readonly cause: ParseResult.ParseError
 }> {}

@@ -48,7 +48,9 @@
 import { Cause, Effect, Stream } from "effect"
 import type { Scope } from "effect"
 import type { ParseResult } from "effect"
+import { PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
+import { mergeOptions } from "./internal/values.js"
 import {
   type CallOptions,
   type CallResult,
@@ -63,7 +65,12 @@ import {
 } from "./Session.js"
 import * as WampError from "./WampError.js"
 
-export { type ErrorClass, PayloadError, type Placement } from "./internal/contract.js"
+export { type ErrorClass, type Placement } from "./internal/contract.js"
+
+/** @deprecated Use `Errors.PayloadError`, its one home. */
+export const PayloadError = PayloadErrorClass
+/** @deprecated Use `Errors.PayloadError`, its one home. */
+export type PayloadError = PayloadErrorClass
 
 // ---------------------------------------------------------------------------------------------
 // The contract
@@ -111,7 +118,7 @@ export type Progress<P> = P extends Procedure<infer S> ? Contract.ValueOf<S, "pr
 export type Errors<P> = P extends Procedure<infer S> ? Contract.ErrorsOf<S> : never
 
 /** What a call of the contract can fail with. */
-export type CallError<P> = Errors<P> | WampError.WampError | Contract.PayloadError | SessionError
+export type CallError<P> = Errors<P> | WampError.WampError | PayloadErrorClass | SessionError
 
 /** An element of `callProgressive`: progress chunks first, then exactly one final result. */
 export type ProgressiveResult<P> =
@@ -173,12 +180,8 @@ export const make = <const S extends ProcedureSpec>(uri: string, spec: S): Proce
 // Caller side
 // ---------------------------------------------------------------------------------------------
 
-const failWith =
-  (reason: Contract.PayloadError["reason"], uri: string, what: string) => (cause: ParseResult.ParseError) =>
-    new Contract.PayloadError({ reason, uri, message: `${what} of ${uri}: ${Contract.describe(cause)}`, cause })
-
-const mergeOptions = <O extends object>(defaults: O | undefined, given: O | undefined): O | undefined =>
-  defaults === undefined ? given : given === undefined ? defaults : { ...defaults, ...given }
+const failWith = (reason: PayloadErrorClass["reason"], uri: string, what: string) => (cause: ParseResult.ParseError) =>
+  new PayloadErrorClass({ reason, uri, message: `${what} of ${uri}: ${Contract.describe(cause)}`, cause })
 
 /** A WampError as the contract's error when its URI is bound; anything else passes through. */
 const decodeFailure = <P extends Procedure>(procedure: P) => <E>(error: E) =>
@@ -223,7 +226,7 @@ const callProgressiveOn = <P extends Procedure>(
         Stream.catchAll((error) =>
           Stream.fromEffect(decodeFailure(procedure)(error))
         ),
-        Stream.mapEffect((result): Effect.Effect<ProgressiveResult<P>, Contract.PayloadError> =>
+        Stream.mapEffect((result): Effect.Effect<ProgressiveResult<P>, PayloadErrorClass> =>
           result.details["progress"] === true
             ? procedure.codecs.progress.decode(result.args, result.kwargs).pipe(
               Effect.mapBoth({

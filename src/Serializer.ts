@@ -57,6 +57,7 @@ export const layerList = (
 ): Layer.Layer<Serializer | Serializers> =>
   Layer.succeedContext(Context.make(Serializer, first).pipe(Context.add(Serializers, [first, ...rest])))
 
-export const layerJson: Layer.Layer<Serializer | Serializers> = layerList(json)
-export const layerMsgpack: Layer.Layer<Serializer | Serializers> = layerList(msgpack)
-export const layerCbor: Layer.Layer<Serializer | Serializers> = layerList(cbor)
+// Pure calls: a bundler drops the layers (and so the codecs) a program does not use.
+export const layerJson: Layer.Layer<Serializer | Serializers> = /* @__PURE__ */ layerList(json)
+export const layerMsgpack: Layer.Layer<Serializer | Serializers> = /* @__PURE__ */ layerList(msgpack)
+export const layerCbor: Layer.Layer<Serializer | Serializers> = /* @__PURE__ */ layerList(cbor)

@@ -6,13 +6,14 @@
  * leaves it (GOODBYE, wait for the reply up to `goodbyeTimeout`, close the link). One dispatcher fiber
  * reads frames in order; every operation is an Effect whose error channel names what it can fail with.
  */
-import { Context, type Duration, Effect, Layer, type Scope, type Stream } from "effect"
+import { Config, type ConfigError, Context, type Duration, Effect, Layer, type Scope, type Stream } from "effect"
 import type { Authenticator } from "./Authenticator.js"
 import type {
   AuthenticationError,
   EncodeError,
   ProtocolError,
   SessionClosedError,
+  SessionError,
   SubscriptionOverflowError,
   SubscriptionRevokedError,
   TransportError
@@ -124,8 +125,7 @@ export interface Chunk {
   readonly kwargs?: Dict | undefined
 }
 
-/** What an operation on a session can fail with, besides the router's own `WampError`. */
-export type SessionError = SessionClosedError | ProtocolError
+export type { SessionError } from "./Errors.js"
 
 export type MatchPolicy = "exact" | "prefix" | "wildcard"
 export type InvokePolicy = "single" | "roundrobin" | "random" | "first" | "last"
@@ -344,6 +344,15 @@ export const make: (
 export const layer = (
   options: SessionOptions
 ): Layer.Layer<Session, JoinError, Transport | Serializers | Authenticator> => Layer.scoped(Session, make(options))
+
+/**
+ * The session from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ realm: Config.string("WAMP_REALM") })`.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<SessionOptions>
+): Layer.Layer<Session, JoinError | ConfigError.ConfigError, Transport | Serializers | Authenticator> =>
+  Layer.scoped(Session, Effect.flatMap(Config.unwrap(config), make))
 
 /** Registers with the handler, within the current `Session`. */
 export const register = <E, R>(

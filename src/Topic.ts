@@ -25,7 +25,9 @@
  * defaults; options given per use are merged over them.
  */
 import { Effect, identity, Option, type Scope, Stream } from "effect"
+import { PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
+import { mergeOptions } from "./internal/values.js"
 import {
   type EventDetails,
   type PublishOptions,
@@ -38,7 +40,10 @@ import {
 } from "./Session.js"
 import type * as WampError from "./WampError.js"
 
-export { PayloadError } from "./internal/contract.js"
+/** @deprecated Use `Errors.PayloadError`, its one home. */
+export const PayloadError = PayloadErrorClass
+/** @deprecated Use `Errors.PayloadError`, its one home. */
+export type PayloadError = PayloadErrorClass
 
 /** What a subscriber does with an event whose payload does not match the contract. */
 export type InvalidEventPolicy = "skip" | "fail"
@@ -73,7 +78,7 @@ export interface TopicSubscribeOptions extends SubscribeOptions {
   readonly onInvalid?: InvalidEventPolicy | undefined
 }
 
-export type EventStreamError = SubscriptionStreamError | Contract.PayloadError
+export type EventStreamError = SubscriptionStreamError | PayloadErrorClass
 
 export interface TopicSubscription<T> {
   readonly id: number
@@ -94,25 +99,24 @@ export const make = <const S extends TopicSpec>(uri: string, spec: S): Topic<S> 
   codec: Contract.payloadCodec(spec)
 })
 
-const merge = <O extends object>(defaults: O | undefined, given: O | undefined): O | undefined =>
-  defaults === undefined ? given : given === undefined ? defaults : { ...defaults, ...given }
-
 const publishOn = <T extends Topic>(
   session: SessionService,
   topic: T,
   payload: Payload<T>,
   options?: PublishOptions
-): Effect.Effect<number | undefined, WampError.WampError | SessionError | Contract.PayloadError> =>
+): Effect.Effect<number | undefined, WampError.WampError | SessionError | PayloadErrorClass> =>
   topic.codec.encode(payload).pipe(
     Effect.mapError((cause) =>
-      new Contract.PayloadError({
+      new PayloadErrorClass({
         reason: "EncodeEvent",
         uri: topic.uri,
         message: `the payload of ${topic.uri}: ${Contract.describe(cause)}`,
         cause
       })
     ),
-    Effect.flatMap((wire) => session.publish(topic.uri, wire.args, wire.kwargs, merge(topic.spec.publish, options)))
+    Effect.flatMap((wire) =>
+      session.publish(topic.uri, wire.args, wire.kwargs, mergeOptions(topic.spec.publish, options))
+    )
   )
 
 const subscribeOn = <T extends Topic>(
@@ -120,7 +124,7 @@ const subscribeOn = <T extends Topic>(
   topic: T,
   options?: TopicSubscribeOptions
 ): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError, Scope.Scope> => {
-  const { onInvalid, ...rest } = merge<TopicSubscribeOptions>(topic.spec.subscribe, options) ?? {}
+  const { onInvalid, ...rest } = mergeOptions<TopicSubscribeOptions>(topic.spec.subscribe, options) ?? {}
   const policy = onInvalid ?? topic.spec.onInvalid ?? "skip"
   return Effect.map(session.subscribe(topic.uri, rest), (subscription) => ({
     id: subscription.id,
@@ -136,7 +140,7 @@ const subscribeOn = <T extends Topic>(
             Contract.describe(cause)
           }`
           return policy === "fail"
-            ? Effect.fail(new Contract.PayloadError({ reason: "DecodeEvent", uri: topic.uri, message, cause }))
+            ? Effect.fail(new PayloadErrorClass({ reason: "DecodeEvent", uri: topic.uri, message, cause }))
             : Effect.as(Effect.logWarning(`skipped ${message}`), Option.none())
         })
       )).pipe(Stream.filterMap(identity))
@@ -152,7 +156,7 @@ export const publish = <T extends Topic>(
   topic: T,
   payload: Payload<T>,
   options?: PublishOptions
-): Effect.Effect<number | undefined, WampError.WampError | SessionError | Contract.PayloadError, Session> =>
+): Effect.Effect<number | undefined, WampError.WampError | SessionError | PayloadErrorClass, Session> =>
   Effect.flatMap(Session, (session) => publishOn(session, topic, payload, options))
 
 /** Subscribes for the lifetime of the scope; `events` is a stream of decoded events. */

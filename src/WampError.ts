@@ -1,8 +1,11 @@
 /**
  * `WampError`: an ERROR or ABORT received from the other side, with the standard URIs as data and
- * readable refinements instead of a class per URI.
+ * readable refinements instead of a class per URI. One tag serves every URI, so `catchTag` cannot
+ * tell `no_such_procedure` from an application error: `catchUri` and the `is…` refinements can, and
+ * they narrow `error` to the URI they matched.
  */
-import { Data } from "effect"
+import { Data, Effect } from "effect"
+import { dual } from "effect/Function"
 
 export class WampError extends Data.TaggedError("WampError")<{
   /** The error URI, e.g. `wamp.error.no_such_procedure` or an application URI. */
@@ -71,12 +74,48 @@ export const Uri = {
   TransportLost: "wamp.close.transport_lost"
 } as const
 
-export const is = (uri: string) => (u: unknown): u is WampError => u instanceof WampError && u.error === uri
+/** A `WampError` known to carry one of the URIs `U`. */
+export type WampErrorWith<U extends string> = WampError & { readonly error: U }
+
+/** A refinement: a `WampError` whose URI is `uri` (or one of `uri`). */
+export const is = <const U extends string>(uri: U | ReadonlyArray<U>) => {
+  if (typeof uri === "string") return (u: unknown): u is WampErrorWith<U> => u instanceof WampError && u.error === uri
+  const uris: ReadonlySet<string> = new Set(uri)
+  return (u: unknown): u is WampErrorWith<U> => u instanceof WampError && uris.has(u.error)
+}
+
+/**
+ * Recovers from a `WampError` with the URI `uri` (or one of `uri`); every other failure, other
+ * `WampError`s included, passes through. The handler sees `error` narrowed to the URIs matched.
+ *
+ * ```ts
+ * session.call("com.example.add", [1, 2]).pipe(
+ *   WampError.catchUri(WampError.Uri.NoSuchProcedure, () => Effect.succeed(fallback))
+ * )
+ * ```
+ */
+export const catchUri: {
+  <const U extends string, A2, E2, R2>(
+    uri: U | ReadonlyArray<U>,
+    f: (error: WampErrorWith<U>) => Effect.Effect<A2, E2, R2>
+  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | A2, E | E2, R | R2>
+  <A, E, R, const U extends string, A2, E2, R2>(
+    self: Effect.Effect<A, E, R>,
+    uri: U | ReadonlyArray<U>,
+    f: (error: WampErrorWith<U>) => Effect.Effect<A2, E2, R2>
+  ): Effect.Effect<A | A2, E | E2, R | R2>
+} = dual(3, <A, E, R, const U extends string, A2, E2, R2>(
+  self: Effect.Effect<A, E, R>,
+  uri: U | ReadonlyArray<U>,
+  f: (error: WampErrorWith<U>) => Effect.Effect<A2, E2, R2>
+): Effect.Effect<A | A2, E | E2, R | R2> => {
+  const matches = is(uri)
+  return Effect.catchAll(self, (error): Effect.Effect<A2, E | E2, R2> => matches(error) ? f(error) : Effect.fail(error))
+})
 
 export const isNoSuchProcedure = is(Uri.NoSuchProcedure)
 /** Both spellings: the spec once writes `wamp.error.cancelled`. */
-export const isCanceled = (u: unknown): u is WampError =>
-  u instanceof WampError && (u.error === Uri.Canceled || u.error === "wamp.error.cancelled")
+export const isCanceled = is([Uri.Canceled, "wamp.error.cancelled"])
 export const isTimeout = is(Uri.Timeout)
 export const isNotAuthorized = is(Uri.NotAuthorized)
 export const isInvalidArgument = is(Uri.InvalidArgument)

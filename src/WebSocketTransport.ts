@@ -6,7 +6,20 @@
  * limit) from `effect-wamp/node`. Platform-neutral: nothing here imports Node.
  */
 import * as Socket from "@effect/platform/Socket"
-import { Cause, type Context, Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
+import {
+  Cause,
+  Config,
+  type ConfigError,
+  type Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Option,
+  type Scope,
+  Stream
+} from "effect"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/inbox.js"
 import { hooksOf } from "./internal/webSocketHooks.js"
@@ -53,6 +66,15 @@ export const make = (options: Options): Effect.Effect<TransportService, never, S
 /** Provide `Socket.layerWebSocketConstructorGlobal` in browsers, or use `effect-wamp/node` on Node. */
 export const layer = (options: Options): Layer.Layer<Transport, never, Socket.WebSocketConstructor> =>
   Layer.effect(Transport, make(options))
+
+/**
+ * The transport from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ url: Config.string("WAMP_URL") })`.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<Transport, ConfigError.ConfigError, Socket.WebSocketConstructor> =>
+  Layer.effect(Transport, Effect.flatMap(Config.unwrap(config), make))
 
 interface Config {
   readonly url: string

@@ -4,6 +4,7 @@ import * as FastCheck from "effect/FastCheck"
 import { inspect } from "node:util"
 import * as Authenticator from "../src/Authenticator.js"
 import { AuthenticationError } from "../src/Errors.js"
+import * as AuthCrypto from "../src/internal/authCrypto.js"
 
 const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, "hex"))
 
@@ -94,6 +95,34 @@ describe("pure functions", () => {
     expect(Authenticator.deriveKey("password", "salt", 100, 16)).toBe("B+aZcYDPfxKQTwQQDUBdNA==")
     // autobahn-python derive_key("pässword", "saltß", 1000, 32)
     expect(Authenticator.deriveKey("pässword", "saltß")).toBe("KINZeiq//XPeFSylf4tfZjptodaBhIU2jJ7jzHGgODE=")
+  })
+
+  it("the asynchronous derivation gives the same keys on WebCrypto and on the noble fallback", async () => {
+    const derive = (
+      webCrypto: SubtleCrypto | undefined,
+      secret: string,
+      salt: string,
+      iterations: number,
+      keylen: number
+    ) =>
+      new Promise<string>((resolve, reject) =>
+        AuthCrypto.deriveKeyAsync(
+          secret,
+          salt,
+          iterations,
+          keylen,
+          (error, key) => error ? reject(error) : resolve(key),
+          webCrypto
+        )
+      )
+    expect(globalThis.crypto.subtle).toBeDefined()
+    for (const webCrypto of [globalThis.crypto.subtle, undefined]) {
+      expect(await derive(webCrypto, "password", "salt", 100, 16)).toBe("B+aZcYDPfxKQTwQQDUBdNA==")
+      expect(await derive(webCrypto, "pässword", "saltß", 1000, 32)).toBe(
+        "KINZeiq//XPeFSylf4tfZjptodaBhIU2jJ7jzHGgODE="
+      )
+      await expect(derive(webCrypto, "p", "s", 0, 32)).rejects.toThrow(/iterations/)
+    }
   })
 
   it("deriveKey rejects out-of-range parameters with a plain Error", () => {

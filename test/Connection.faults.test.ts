@@ -3,15 +3,15 @@ import { Effect, Fiber, Layer, Option, Schedule, Stream, Supervisor } from "effe
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { SessionClosedError } from "../src/Errors.js"
-import { internals } from "../src/internal/connection/make.js"
 import type * as Message from "../src/Message.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
+import * as Tracked from "./support/connection.js"
 
 const connect = (supervisor?: Supervisor.Supervisor<unknown>) =>
   Effect.gen(function*() {
     const fake = yield* FakePeer.make({ timeout: "2 seconds" })
     const layer = Layer.merge(fake.layer, Layer.succeed(Authenticator.Authenticator, Authenticator.anonymous()))
-    const make = Connection.make({
+    const make = Tracked.make({
       realm: "realm1",
       goodbyeTimeout: "200 millis",
       retry: Schedule.spaced("1 millis")
@@ -55,7 +55,7 @@ describe("Connection under faults", () => {
       expect(errors).toHaveLength(1000)
       for (const error of errors) expect(error).toBeInstanceOf(SessionClosedError)
       console.log(`1,000 in-flight calls failed ${elapsed.toFixed(1)} ms after the drop`)
-      expect(internals.get(connection)!.counters().waiting).toBe(0)
+      expect(Tracked.counters(connection).waiting).toBe(0)
     }))
 
   it.scopedLive("200 drop/reconnect cycles: re-applied each time, no growth of pending entries, intents or fibers", () =>
@@ -79,7 +79,7 @@ describe("Connection under faults", () => {
       const reading = yield* Effect.fork(Stream.runForEach(subscription.events, () => Effect.sync(() => received++)))
 
       const sample = () => ({
-        ...internals.get(connection)!.counters(),
+        ...Tracked.counters(connection),
         fibers: 0
       })
       let baseline: ReturnType<typeof sample> | undefined

@@ -8,12 +8,12 @@ import { Effect, Exit, Fiber, Layer, Option, Schedule, Scope, Stream } from "eff
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { SessionClosedError } from "../src/Errors.js"
-import { internals } from "../src/internal/connection/make.js"
 import * as NodeWebSocketTransport from "../src/node/NodeWebSocketTransport.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import { Router } from "../src/testing/index.js"
 import * as Transport from "../src/Transport.js"
+import * as Tracked from "./support/connection.js"
 
 /** Waits for a session other than `previous` to be open. */
 const waitNewSession = (connection: Connection.ConnectionService, previous: number) =>
@@ -42,7 +42,7 @@ describe("Connection against the loopback router", () => {
 
         let listener = yield* Scope.make()
         const { port } = yield* router.serve({ host: "127.0.0.1", port: 0 }).pipe(Scope.extend(listener))
-        const connection = yield* Connection.make({
+        const connection = yield* Tracked.make({
           realm: "realm1",
           goodbyeTimeout: "200 millis",
           retry: Schedule.spaced("50 millis")
@@ -89,7 +89,7 @@ describe("Connection against the loopback router", () => {
             Option.some([[cycle], "com.durable.tick"])
           )
         }
-        const counters = internals.get(connection)!.counters()
+        const counters = Tracked.counters(connection)
         expect(counters.waiting).toBe(0)
         console.log(`after 5 kill/restart cycles: ${JSON.stringify(counters)}`)
       }),

@@ -3,12 +3,12 @@ import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Option, Schedule, 
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { SessionClosedError, TransportError } from "../src/Errors.js"
-import { internals } from "../src/internal/connection/make.js"
 import type * as Message from "../src/Message.js"
 import * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
 import * as Transport from "../src/Transport.js"
 import * as WampError from "../src/WampError.js"
+import * as Tracked from "./support/connection.js"
 
 const fastRetry = Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
 
@@ -24,7 +24,7 @@ const connect = (
       transport === undefined ? Layer.empty : Layer.succeed(Transport.Transport, transport(fake)),
       Layer.succeed(Authenticator.Authenticator, Authenticator.anonymous())
     )
-    const connection = yield* Connection.make({
+    const connection = yield* Tracked.make({
       realm: "realm1",
       goodbyeTimeout: "200 millis",
       retry: fastRetry,
@@ -86,7 +86,7 @@ describe("Connection reconnect", () => {
 
       yield* peer1.drop
       const retrying = yield* waitFor(connection, "Retrying")
-      expect(retrying._tag === "Retrying" && retrying.details.kind).toBe("lost")
+      expect(retrying._tag === "Retrying" && retrying.details).toMatchObject({ wasClean: false, everOpened: true })
       expect(retrying._tag === "Retrying" && retrying.details.willRetry).toBe(true)
 
       const peer2 = yield* open(fake, 2)
@@ -190,15 +190,14 @@ describe("Connection reconnect", () => {
       yield* peer.expect("Hello")
       yield* peer.send({ _tag: "Abort", details: { message: "no realm" }, reason: WampError.Uri.NoSuchRealm })
       const details = yield* connection.closed
-      expect(details.kind).toBe("closed")
-      expect(details.reason).toBe(WampError.Uri.NoSuchRealm)
-      expect(details.willRetry).toBe(false)
-      expect(Connection.toAutobahnDetails(details)).toEqual({
+      expect(details).toMatchObject({
         reason: WampError.Uri.NoSuchRealm,
         message: "no realm",
-        will_retry: false,
-        retry_delay: null,
-        retry_count: null
+        wasClean: true,
+        everOpened: false,
+        willRetry: false,
+        retryDelay: undefined,
+        retryCount: undefined
       })
       const error = yield* Effect.flip(connection.awaitOpen)
       expect(WampError.isNoSuchRealm(error)).toBe(true)
@@ -214,7 +213,7 @@ describe("Connection reconnect", () => {
       yield* peer1.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.CloseSystemShutdown })
       const retrying = yield* waitFor(connection, "Retrying")
       expect(retrying._tag === "Retrying" && retrying.details).toMatchObject({
-        kind: "closed",
+        wasClean: true,
         reason: WampError.Uri.CloseSystemShutdown,
         willRetry: true,
         retryCount: 1
@@ -225,7 +224,7 @@ describe("Connection reconnect", () => {
       expect(yield* connection.isRetrying).toBe(false)
       yield* peer2.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.Killed })
       const details = yield* connection.closed
-      expect(details).toMatchObject({ kind: "closed", reason: WampError.Uri.Killed, willRetry: false })
+      expect(details).toMatchObject({ wasClean: true, reason: WampError.Uri.Killed, willRetry: false })
       expect(yield* connection.isOpen).toBe(false)
     }))
 
@@ -240,7 +239,7 @@ describe("Connection reconnect", () => {
       yield* connection.close()
       const state = yield* connection.state
       expect(state._tag).toBe("Closed")
-      expect(state._tag === "Closed" && state.details.kind).toBe("closed")
+      expect(state._tag === "Closed" && state.details).toMatchObject({ wasClean: true, everOpened: true })
       expect(yield* noConnection(fake)).toBe(true)
       const error = yield* Effect.flip(connection.session.call("com.p"))
       expect(error).toBeInstanceOf(SessionClosedError)
@@ -267,7 +266,7 @@ describe("Connection reconnect", () => {
       yield* Fiber.join(closing)
       expect(Chunk.size(yield* Fiber.join(drained))).toBe(0)
       expect((yield* registration.ended).reason).toBe("session-closed")
-      expect((yield* connection.closed).kind).toBe("closed")
+      expect((yield* connection.closed).wasClean).toBe(true)
     }))
 
   it.scopedLive("the first connect is retried (unreachable), unless retryFirstConnect is false", () =>
@@ -292,13 +291,19 @@ describe("Connection reconnect", () => {
       yield* Deferred.succeed(watching, undefined)
       yield* open(fake, 1)
       const seen = Chunk.toReadonlyArray(yield* Fiber.join(states))
-      expect(seen.map((state) => state._tag === "Retrying" ? `${state._tag}:${state.details.kind}` : state._tag))
-        .toEqual(["Connecting", "Retrying:unreachable", "Connecting", "Retrying:unreachable", "Connecting", "Open"])
+      expect(
+        seen.map((state) =>
+          state._tag === "Retrying"
+            ? `${state._tag}:${state.details.everOpened ? "after-open" : "never-open"}`
+            : state._tag
+        )
+      )
+        .toEqual(["Connecting", "Retrying:never-open", "Connecting", "Retrying:never-open", "Connecting", "Open"])
 
       refusals = 1
       const once = yield* connect({ retryFirstConnect: false }, flaky)
       const details = yield* once.connection.closed
-      expect(details).toMatchObject({ kind: "unreachable", willRetry: false })
+      expect(details).toMatchObject({ wasClean: false, everOpened: false, willRetry: false })
       const error = yield* Effect.flip(once.connection.awaitOpen)
       expect(error).toBeInstanceOf(TransportError)
     }))
@@ -349,7 +354,7 @@ describe("Connection reconnect", () => {
       yield* peer1.send({ _tag: "Unsubscribed", request: unsubscribe.request })
       yield* Fiber.join(unsubscribing)
       yield* Scope.close(scope, Exit.void)
-      expect(internals.get(connection)!.counters()).toMatchObject({ durableRegistrations: 0, durableSubscriptions: 0 })
+      expect(Tracked.counters(connection)).toMatchObject({ durableRegistrations: 0, durableSubscriptions: 0 })
       yield* peer1.drop
       yield* open(fake, 2).pipe(Effect.flatMap((peer) => peer.expectNothing("100 millis")))
     }))

@@ -99,7 +99,7 @@ describe("Connection retry schedule", () => {
       for (let retry = 1; retry <= 15; retry++) {
         const state = yield* next(connection, "Retrying", retry)
         if (state._tag !== "Retrying") return expect.unreachable()
-        expect(state.details).toMatchObject({ kind: "unreachable", willRetry: true, retryCount: retry })
+        expect(state.details).toMatchObject({ wasClean: false, everOpened: false, willRetry: true, retryCount: retry })
         expect(state.lastError._tag).toBe("JoinFailed")
         expect(yield* connection.isRetrying).toBe(true)
         const delay = Duration.toMillis(state.delay)
@@ -113,7 +113,7 @@ describe("Connection retry schedule", () => {
       }
       const details = yield* connection.closed
       expect(attempts.count).toBe(16)
-      expect(details).toMatchObject({ kind: "unreachable", willRetry: false, retryCount: undefined })
+      expect(details).toMatchObject({ wasClean: false, everOpened: false, willRetry: false, retryCount: undefined })
       expect(retried.some((delay, index) => delay !== nominal(index + 1))).toBe(true)
       expect(retried.every((delay, index) => Math.abs(delay - nominal(index + 1)) <= nominal(index + 1) * 0.1)).toBe(
         true
@@ -154,7 +154,7 @@ describe("Connection retry schedule", () => {
   it.scoped("retryFirstConnect: false closes after the first failure; shouldRetry overrides the classification", () =>
     Effect.gen(function*() {
       const first = yield* unreachable({ retryFirstConnect: false })
-      expect((yield* first.connection.closed).kind).toBe("unreachable")
+      expect(yield* first.connection.closed).toMatchObject({ wasClean: false, everOpened: false })
       expect(first.attempts.count).toBe(1)
       const never = yield* unreachable({ shouldRetry: () => false })
       yield* never.connection.closed

@@ -6,11 +6,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import { SessionClosedError, withUri } from "../src/Errors.js"
+import { NodeWebSocketTransport as WebSocketTransport } from "../src/node/index.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import * as Router from "../src/testing/Router.js"
 import * as WampError from "../src/WampError.js"
-import * as WebSocketTransport from "../src/WebSocketTransport.js"
 
 const over = (url: string) =>
   Layer.mergeAll(

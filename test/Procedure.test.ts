@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Logger, ParseResult, Ref, Schema, Stream } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
+import { PayloadError } from "../src/Errors.js"
 import * as Procedure from "../src/Procedure.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
@@ -235,7 +236,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       const runs = yield* Ref.make(0)
       yield* asCallee(Procedure.register(Sqrt, ([x]) => Effect.as(Ref.update(runs, (n) => n + 1), Math.sqrt(x))))
       const error = yield* Effect.flip(asCaller(Procedure.call(Sqrt, [-1])))
-      expect(error).toBeInstanceOf(Procedure.PayloadError)
+      expect(error).toBeInstanceOf(PayloadError)
       expect(error).toMatchObject({ _tag: "PayloadError", reason: "EncodeInput", uri: Sqrt.uri })
       expect(yield* asCaller(Procedure.call(Sqrt, [9]))).toBe(3)
       expect(yield* Ref.get(runs)).toBe(1)
@@ -246,9 +247,9 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       const { asCaller, callee } = yield* twoSessions(serializer)
       yield* callee.register(Divide.uri, () => Effect.succeed({ args: ["not a number"] }))
       const error = yield* Effect.flip(asCaller(Procedure.call(Divide, [1, 2])))
-      expect(error).toBeInstanceOf(Procedure.PayloadError)
+      expect(error).toBeInstanceOf(PayloadError)
       expect(error).toMatchObject({ reason: "DecodeResult", uri: Divide.uri })
-      const payloadError = error as Procedure.PayloadError
+      const payloadError = error as PayloadError
       expect(ParseResult.isParseError(payloadError.cause)).toBe(true)
       expect(payloadError.message).toContain("args[0]")
     }))
@@ -262,7 +263,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       )
       const error = yield* Effect.flip(asCaller(Procedure.call(Divide, [1, 0])))
       expect(error).toMatchObject({ _tag: "PayloadError", reason: "DecodeError", uri: Divide.uri })
-      expect((error as Procedure.PayloadError).message).toContain("dividend")
+      expect((error as PayloadError).message).toContain("dividend")
     }))
 
   it.scopedLive("progressive: decoded chunks, then the decoded result; a bad chunk is a DecodeProgress error", () =>

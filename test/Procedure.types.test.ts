@@ -5,6 +5,7 @@
  */
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import { Context, Effect, Schema, type Scope, type Stream } from "effect"
+import type { PayloadError } from "../src/Errors.js"
 import * as Procedure from "../src/Procedure.js"
 import type { CallOptions, Registration, Session, SessionError } from "../src/Session.js"
 import * as Topic from "../src/Topic.js"
@@ -65,14 +66,14 @@ describe("Procedure types", () => {
   it("call: the decoded result; errors = contract errors | WampError | PayloadError | session errors", () => {
     const call = Procedure.call(Divide, [1, 2])
     expectTypeOf(call).toEqualTypeOf<
-      Effect.Effect<number, DivisionByZero | Overflow | WampError | Procedure.PayloadError | SessionError, Session>
+      Effect.Effect<number, DivisionByZero | Overflow | WampError | PayloadError | SessionError, Session>
     >()
     expectTypeOf(Procedure.call(Greet, { name: "x", at: new Date() }, { timeout: 5 })).toEqualTypeOf<
-      Effect.Effect<void, WampError | Procedure.PayloadError | SessionError, Session>
+      Effect.Effect<void, WampError | PayloadError | SessionError, Session>
     >()
     // A contract without input is called without one.
     expectTypeOf(Procedure.call(Ping)).toEqualTypeOf<
-      Effect.Effect<void, WampError | Procedure.PayloadError | SessionError, Session>
+      Effect.Effect<void, WampError | PayloadError | SessionError, Session>
     >()
     expectTypeOf(Procedure.call<typeof Divide>).parameter(1).toEqualTypeOf<readonly [number, number]>()
     // @ts-expect-error: the input must match the contract
@@ -88,7 +89,7 @@ describe("Procedure types", () => {
     expectTypeOf(Procedure.callProgressive(Divide, [4, 2])).toEqualTypeOf<
       Stream.Stream<
         Procedure.ProgressiveResult<typeof Divide>,
-        DivisionByZero | Overflow | WampError | Procedure.PayloadError | SessionError,
+        DivisionByZero | Overflow | WampError | PayloadError | SessionError,
         Session
       >
     >()
@@ -127,7 +128,7 @@ describe("Topic types", () => {
     expectTypeOf<Topic.Payload<typeof Tick>>().toEqualTypeOf<{ readonly seq: number; readonly at: Date }>()
     expectTypeOf<Topic.Payload<typeof Pair>>().toEqualTypeOf<readonly [string, bigint]>()
     expectTypeOf(Topic.publish(Pair, ["a", 1n])).toEqualTypeOf<
-      Effect.Effect<number | undefined, WampError | SessionError | Topic.PayloadError, Session>
+      Effect.Effect<number | undefined, WampError | SessionError | PayloadError, Session>
     >()
     expectTypeOf(Topic.stream(Tick)).toEqualTypeOf<
       Stream.Stream<{ readonly seq: number; readonly at: Date }, WampError | Topic.EventStreamError, Session>

@@ -10,11 +10,11 @@ import { WebSocketServer } from "ws"
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { EncodeError, TransportError } from "../src/Errors.js"
-import * as RawSocketTransport from "../src/RawSocketTransport.js"
+import { NodeWebSocketTransport as WebSocketTransport } from "../src/node/index.js"
+import * as RawSocketTransport from "../src/node/RawSocketTransport.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
-import * as WebSocketTransport from "../src/WebSocketTransport.js"
 
 /** A TCP server that answers every RawSocket handshake with `reply` and then reads and ignores everything. */
 const silentRawSocketRouter = (reply: Uint8Array) =>

@@ -1,12 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Scope, Stream } from "effect"
-import { internals } from "../src/internal/session/make.js"
 import type * as Message from "../src/Message.js"
 import type * as Session from "../src/Session.js"
 import type * as FakePeer from "../src/testing/FakePeer.js"
-import { join } from "./support/session.js"
-
-const counters = (session: Session.SessionService) => internals.get(session)!.counters()
+import { counters, join } from "./support/session.js"
 
 const subscribeVia = (
   joined: { peer: FakePeer.FakePeer; session: Session.SessionService },

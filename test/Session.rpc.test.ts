@@ -1,12 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Option, Ref, Scope, Stream } from "effect"
-import { internals } from "../src/internal/session/make.js"
 import type * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
 import * as WampError from "../src/WampError.js"
-import { join } from "./support/session.js"
-
-const counters = (session: Session.SessionService) => internals.get(session)!.counters()
+import { counters, join } from "./support/session.js"
 
 describe("Session RPC: caller", () => {
   it.scopedLive("call: CALL with payload and options; RESULT resolves with args, kwargs, details", () =>

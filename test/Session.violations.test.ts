@@ -6,11 +6,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
-import { internals } from "../src/internal/session/make.js"
 import type * as Message from "../src/Message.js"
 import * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
-import { join } from "./support/session.js"
+import { counters, join } from "./support/session.js"
 
 type Bad =
   | { readonly message: Message.Message }
@@ -61,7 +60,7 @@ describe("Session protocol violations", () => {
         const closed = yield* session.closed
         expect(closed.by).toBe("violation")
         yield* peer.closed
-        expect(internals.get(session)!.counters().pending).toBe(0)
+        expect(counters(session).pending).toBe(0)
       }))
   }
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Logger, Ref, Schema, Stream } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
+import { PayloadError } from "../src/Errors.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import * as Router from "../src/testing/Router.js"
@@ -146,7 +147,7 @@ describe.each(serializers)("Topic over $name", (serializer) => {
         Stream.runForEach(subscription.events, (event) => Ref.update(received, (all) => [...all, event.payload[0]]))
       )
       expect(yield* Ref.get(received)).toEqual([1])
-      expect(error).toBeInstanceOf(Topic.PayloadError)
+      expect(error).toBeInstanceOf(PayloadError)
       expect(error).toMatchObject({ _tag: "PayloadError", reason: "DecodeEvent", uri: Strict.uri })
       // The per-subscription option overrides the contract's policy.
       const lenient = yield* asSubscriber(Topic.subscribe(Strict, { onInvalid: "skip" }))
@@ -169,7 +170,7 @@ describe.each(serializers)("Topic over $name", (serializer) => {
         asPublisher(Topic.publish(Tick, { seq: 1.5, at: new Date(0), data: new Uint8Array() }, acknowledged))
       )
       expect(error).toMatchObject({ _tag: "PayloadError", reason: "EncodeEvent", uri: Tick.uri })
-      expect((error as Topic.PayloadError).message).toContain("kwargs.seq")
+      expect((error as PayloadError).message).toContain("kwargs.seq")
       yield* asPublisher(Topic.publish(Tick, { seq: 2, at: new Date(0), data: new Uint8Array() }, acknowledged))
       const [event] = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(subscription.events, 1)))
       expect(event?.payload.seq).toBe(2)

@@ -1,4 +1,4 @@
-/** Everything `effect-wamp/autobahn` exports, by name (the entry point adds the default export). */ import { VERSION } from "../internal/session/hello.js"
+/** Everything `effect-wamp/autobahn` exports, by name (the entry point adds the default export). */ import { VERSION } from "../internal/version.js"
 import * as auth_cra from "./auth_cra.js"
 import { Connection } from "./connection.js"
 import { Error, Result } from "./errors.js"

@@ -8,6 +8,7 @@ import * as Authenticator from "../Authenticator.js"
 import * as CoreConnection from "../Connection.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
+import { type CloseDetails, closeDetailsOf, type CloseReason, closeReasonOf } from "./close.js"
 import {
   authenticatorOf,
   browserPlatform,
@@ -22,18 +23,7 @@ import {
 } from "./options.js"
 import { Session, type SessionHost } from "./session.js"
 
-/** Autobahn|JS's `onclose` reason. */
-export type CloseReason = "closed" | "lost" | "unreachable" | "unsupported"
-
-/** Autobahn|JS's `onclose` details (delays in seconds). */
-export interface CloseDetails {
-  /** The WAMP URI that ended the session (`wamp.close.transport_lost` when the transport dropped). */
-  readonly reason: string | null
-  readonly message: string | null
-  readonly retry_delay: number | null
-  readonly retry_count: number | null
-  readonly will_retry: boolean
-}
+export type { CloseDetails, CloseReason } from "./close.js"
 
 /** WELCOME.Details, plus where the session runs. */
 export interface OpenDetails {
@@ -209,7 +199,7 @@ export class Connection {
   #fireClose(details: CoreConnection.CloseDetails): boolean {
     let stop: unknown = false
     this.#callUser(() => {
-      stop = this.onclose?.(details.kind, CoreConnection.toAutobahnDetails(details))
+      stop = this.onclose?.(closeReasonOf(details), closeDetailsOf(details))
     }, "Exception raised from app code while firing Connection.onclose()")
     return stop === true
   }

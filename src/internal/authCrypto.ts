@@ -1,11 +1,19 @@
 /**
- * The signing primitives of WAMP-CRA and WAMP-Cryptosign, on `node:crypto`.
+ * The signing primitives of WAMP-CRA and WAMP-Cryptosign, on the audited, synchronous,
+ * platform-neutral `@noble/hashes` (HMAC-SHA256, PBKDF2) and `@noble/curves` (Ed25519), so they
+ * run the same in browsers and on Node. Salted key derivation off the calling stack uses WebCrypto
+ * where it is there (Node, secure browser contexts), else noble's time-sliced PBKDF2.
  *
  * Plain synchronous functions: they throw a plain `Error` with a clear message on malformed input
  * (wrong key length, non-hex text, challenge not 32 bytes). The Authenticator services wrap them and
  * turn those throws into `AuthenticationError`s; `cryptosignVerify` never throws (a router asks yes/no).
  */
-import * as Crypto from "node:crypto"
+import { ed25519 } from "@noble/curves/ed25519.js"
+import { hmac } from "@noble/hashes/hmac.js"
+import { pbkdf2, pbkdf2Async } from "@noble/hashes/pbkdf2.js"
+import { sha256 } from "@noble/hashes/sha2.js"
+import { bytesToHex, hexToBytes as nobleHexToBytes } from "@noble/hashes/utils.js"
+import * as Base64 from "./serializer/base64.js"
 
 const utf8 = new TextEncoder()
 
@@ -21,7 +29,7 @@ const bytesOf = (value: string | Uint8Array): Uint8Array => typeof value === "st
  * UTF-8 bytes of the challenge string as received (never re-serialized: the router signs those bytes).
  */
 export const craSign = (secret: string | Uint8Array, challenge: string): string =>
-  Crypto.createHmac("sha256", bytesOf(secret)).update(challenge, "utf8").digest("base64")
+  Base64.encode(hmac(sha256, bytesOf(secret), utf8.encode(challenge)))
 
 /** Bounds for salted WAMP-CRA key derivation: a hostile router must not make us spin for minutes. */
 export const maxIterations = 10_000_000
@@ -44,39 +52,61 @@ const checkDerivationParameters = (iterations: number, keylen: number): void => 
  */
 export const deriveKey = (secret: string | Uint8Array, salt: string, iterations = 1000, keylen = 32): string => {
   checkDerivationParameters(iterations, keylen)
-  return Crypto.pbkdf2Sync(bytesOf(secret), utf8.encode(salt), iterations, keylen, "sha256").toString("base64")
+  return Base64.encode(pbkdf2(sha256, bytesOf(secret), utf8.encode(salt), { c: iterations, dkLen: keylen }))
 }
 
-/** `deriveKey` off the event loop (libuv thread pool), for the session's dispatcher. */
+const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle
+
+/** WebCrypto's PBKDF2 (native, off the main thread); rejects where the platform refuses it. */
+const deriveBitsWebCrypto = async (
+  subtle: SubtleCrypto,
+  secret: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  keylen: number
+): Promise<Uint8Array> => {
+  // Copies: WebCrypto wants ArrayBuffer-backed views.
+  const key = await subtle.importKey("raw", new Uint8Array(secret), "PBKDF2", false, ["deriveBits"])
+  const bits = await subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt: new Uint8Array(salt), iterations },
+    key,
+    keylen * 8
+  )
+  return new Uint8Array(bits)
+}
+
+/**
+ * `deriveKey` without blocking the session's dispatcher: WebCrypto when available, else noble's
+ * PBKDF2, which yields to the event loop every 10 ms.
+ */
 export const deriveKeyAsync = (
   secret: string | Uint8Array,
   salt: string,
   iterations: number,
   keylen: number,
-  callback: (error: Error | null, key: string) => void
+  callback: (error: Error | null, key: string) => void,
+  webCrypto: SubtleCrypto | undefined = subtle
 ): void => {
   try {
     checkDerivationParameters(iterations, keylen)
   } catch (error) {
     return callback(error as Error, "")
   }
-  Crypto.pbkdf2(
-    bytesOf(secret),
-    utf8.encode(salt),
-    iterations,
-    keylen,
-    "sha256",
-    (error, key) => callback(error, error === null ? key.toString("base64") : "")
+  const password = bytesOf(secret)
+  const saltBytes = utf8.encode(salt)
+  const fallback = () => pbkdf2Async(sha256, password, saltBytes, { c: iterations, dkLen: keylen, asyncTick: 10 })
+  const derived = webCrypto === undefined
+    ? fallback()
+    : deriveBitsWebCrypto(webCrypto, password, saltBytes, iterations, keylen).catch(fallback)
+  derived.then(
+    (key) => callback(null, Base64.encode(key)),
+    (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), "")
   )
 }
 
 // ---------------------------------------------------------------------------------------------
 // WAMP-Cryptosign (Ed25519)
 // ---------------------------------------------------------------------------------------------
-
-/** DER headers that turn a raw 32-byte Ed25519 seed / public key into PKCS#8 / SPKI documents. */
-const pkcs8Header = Buffer.from("302e020100300506032b657004220420", "hex")
-const spkiHeader = Buffer.from("302a300506032b6570032100", "hex")
 
 const hexPattern = /^(?:[0-9a-fA-F]{2})*$/
 
@@ -85,7 +115,7 @@ export const hexToBytes = (hex: string, length: number, what: string): Uint8Arra
   if (typeof hex !== "string" || hex.length !== length * 2 || !hexPattern.test(hex)) {
     throw new Error(`${what} must be ${length * 2} hex characters (${length} bytes)`)
   }
-  return Buffer.from(hex, "hex")
+  return nobleHexToBytes(hex)
 }
 
 const seedBytes = (seed: Uint8Array | string): Uint8Array => {
@@ -98,20 +128,17 @@ const seedBytes = (seed: Uint8Array | string): Uint8Array => {
 
 /** A parsed Ed25519 key pair; parse once, sign many times. */
 export interface CryptosignKey {
-  readonly privateKey: Crypto.KeyObject
+  /** The 32-byte seed. */
+  readonly privateKey: Uint8Array
   /** Lowercase hex of the 32-byte public key. */
   readonly publicKey: string
 }
 
 /** Parses a 32-byte seed (bytes or 64 hex chars); throws a plain `Error` on any other length or text. */
 export const cryptosignKey = (seed: Uint8Array | string): CryptosignKey => {
-  const privateKey = Crypto.createPrivateKey({
-    key: Buffer.concat([pkcs8Header, seedBytes(seed)]),
-    format: "der",
-    type: "pkcs8"
-  })
-  const spki = Crypto.createPublicKey(privateKey).export({ format: "der", type: "spki" })
-  return { privateKey, publicKey: spki.subarray(spkiHeader.length).toString("hex") }
+  // A copy, so a caller's later change to its array does not change the key.
+  const privateKey = Uint8Array.from(seedBytes(seed))
+  return { privateKey, publicKey: bytesToHex(ed25519.getPublicKey(privateKey)) }
 }
 
 /** The message signed: the challenge, or the challenge XOR the 32-byte TLS channel id. */
@@ -127,8 +154,7 @@ const signedMessage = (challengeHex: string, channelId: Uint8Array | undefined):
 /** AUTHENTICATE signature with an already parsed key: hex(Ed25519 signature of msg) + hex(msg). */
 export const cryptosignSignWith = (key: CryptosignKey, challengeHex: string, channelId?: Uint8Array): string => {
   const message = signedMessage(challengeHex, channelId)
-  const signature = Crypto.sign(null, message, key.privateKey)
-  return signature.toString("hex") + Buffer.from(message).toString("hex")
+  return bytesToHex(ed25519.sign(message, key.privateKey)) + bytesToHex(message)
 }
 
 /**
@@ -155,16 +181,20 @@ export const cryptosignVerify = (
   channelId?: Uint8Array
 ): boolean => {
   try {
-    const publicKey = Crypto.createPublicKey({
-      key: Buffer.concat([spkiHeader, hexToBytes(publicKeyHex, 32, "Cryptosign public key")]),
-      format: "der",
-      type: "spki"
-    })
+    const publicKey = hexToBytes(publicKeyHex, 32, "Cryptosign public key")
     const signed = hexToBytes(signatureHex, 96, "Cryptosign signature")
     const expected = signedMessage(challengeHex, channelId)
     const message = signed.subarray(64)
-    return Crypto.timingSafeEqual(message, expected) && Crypto.verify(null, message, publicKey, signed.subarray(0, 64))
+    return equalBytes(message, expected) && ed25519.verify(signed.subarray(0, 64), message, publicKey)
   } catch {
     return false
   }
+}
+
+/** Compares in time independent of where the bytes differ. */
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  let difference = 0
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!
+  return difference === 0
 }

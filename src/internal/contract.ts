@@ -1,15 +1,15 @@
 /**
  * What Procedure and Topic contracts share: the payload codecs (a value <-> WAMP Arguments /
- * ArgumentsKw), the error classes bound to URIs, the typed error for payloads that do not match,
- * and readable messages from Schema parse errors.
+ * ArgumentsKw), the error classes bound to URIs, and readable messages from Schema parse errors.
  *
  * Every codec wraps the user's schema in a small Struct whose keys are `args` / `kwargs`, so one
  * decoder compiled at contract creation checks both parts and its parse errors name the place
  * (`args[1]`, `kwargs.name`).
  */
-import { Data, Effect, ParseResult, Schema, SchemaAST } from "effect"
+import { Effect, ParseResult, Schema, SchemaAST } from "effect"
 import type { Dict, List } from "../Message.js"
 import * as WampError from "../WampError.js"
+import { isDict } from "./messageElements.js"
 
 // ---------------------------------------------------------------------------------------------
 // Schema shapes
@@ -84,25 +84,6 @@ export type ErrorsOf<S> = S extends { readonly error: ReadonlyArray<infer C exte
 // The typed error
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A payload did not match its contract on our side. Nothing was sent for the `Encode…` reasons;
- * for the `Decode…` reasons the peer sent something the contract does not allow.
- */
-export class PayloadError extends Data.TaggedError("PayloadError")<{
-  readonly reason:
-    | "EncodeInput"
-    | "DecodeResult"
-    | "DecodeProgress"
-    | "DecodeError"
-    | "EncodeEvent"
-    | "DecodeEvent"
-  /** The procedure or topic URI of the contract. */
-  readonly uri: string
-  readonly message: string
-  /** The Schema parse failure. */
-  readonly cause: ParseResult.ParseError
-}> {}
-
 // ---------------------------------------------------------------------------------------------
 // Messages
 // ---------------------------------------------------------------------------------------------
@@ -140,8 +121,6 @@ export interface Codec {
 }
 
 type Envelope = { readonly args?: unknown; readonly kwargs?: unknown }
-
-const isDict = (u: unknown): u is Dict => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const notA = (what: string, where: string, actual: unknown) =>
   new ParseResult.ParseError({

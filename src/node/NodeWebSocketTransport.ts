@@ -5,7 +5,7 @@
  * `wss://` links carry RFC 5929 `tls-unique` data for cryptosign channel binding.
  */
 import * as Socket from "@effect/platform/Socket"
-import { Layer } from "effect"
+import { Config, type ConfigError, Effect, Layer, Redacted } from "effect"
 import type { ConnectionOptions } from "node:tls"
 import WebSocket from "ws"
 import { attachHooks, type WebSocketHooks } from "../internal/webSocketHooks.js"
@@ -30,9 +30,12 @@ export type TlsOptions = Pick<
   | "checkServerIdentity"
 >
 
+/** A header value; a `Redacted` one (a bearer token, say) is revealed only when a connection is made. */
+export type HeaderValue = string | Redacted.Redacted
+
 export interface ConstructorOptions {
   /** Extra HTTP headers on the upgrade request. */
-  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly headers?: Readonly<Record<string, HeaderValue>> | undefined
   readonly tls?: TlsOptions | undefined
   /** Largest inbound message in bytes, refused by `ws` before it is buffered (default 16 MiB). */
   readonly maxPayload?: number | undefined
@@ -40,10 +43,19 @@ export interface ConstructorOptions {
 
 export interface Options extends WebSocketTransport.Options {
   /** Extra HTTP headers on the upgrade request. */
-  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly headers?: Readonly<Record<string, HeaderValue>> | undefined
   readonly tls?: TlsOptions | undefined
   /** Overrides the WebSocket implementation (default: `ws` with the options above). */
   readonly webSocketConstructor?: WebSocketTransport.WebSocketConstructor | undefined
+}
+
+// Per connection, into ws's options only: the revealed values are kept nowhere else.
+const revealHeaders = (headers: Readonly<Record<string, HeaderValue>>): Record<string, string> => {
+  const plain: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    plain[name] = Redacted.isRedacted(value) ? Redacted.value(value) : value
+  }
+  return plain
 }
 
 const hooks: WebSocketHooks = { writeCoalescer, channelBinding: tlsUnique }
@@ -56,7 +68,7 @@ export const makeWebSocketConstructor =
       ...options.tls,
       maxPayload: options.maxPayload ?? WebSocketTransport.defaultMaxMessageSize
     } as unknown as WebSocket.ClientOptions
-    if (options.headers !== undefined) wsOptions.headers = { ...options.headers }
+    if (options.headers !== undefined) wsOptions.headers = revealHeaders(options.headers)
     // ws implements the DOM WebSocket surface (addEventListener, readyState, protocol, binaryType) used here.
     return attachHooks(new WebSocket(url, protocols, wsOptions), hooks) as unknown as globalThis.WebSocket
   }
@@ -77,3 +89,10 @@ export const make = (options: Options): TransportService =>
   )
 
 export const layer = (options: Options): Layer.Layer<Transport> => Layer.succeed(Transport, make(options))
+
+/**
+ * The transport from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ url: Config.string("WAMP_URL"), headers: { authorization: Config.redacted("WAMP_TOKEN") } })`.
+ */
+export const layerConfig = (config: Config.Config.Wrap<Options>): Layer.Layer<Transport, ConfigError.ConfigError> =>
+  Layer.effect(Transport, Effect.map(Config.unwrap(config), make))

@@ -11,11 +11,12 @@
  * is a drop (code 1006, not clean). This transport answers every PING with one PONG and never sends
  * PING itself.
  */
-import { Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
+import { Config, type ConfigError, Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
 import * as net from "node:net"
 import { TransportError } from "../Errors.js"
 import * as Inbox from "../internal/inbox.js"
 import * as Framing from "../internal/rawSocketFraming.js"
+import { errorText } from "../internal/values.js"
 import type { Frame, SerializerService } from "../Serializer.js"
 import { type CloseInfo, type Link, Transport, type TransportService } from "../Transport.js"
 
@@ -63,6 +64,13 @@ export const make = (options: Options): TransportService => {
 
 export const layer = (options: Options): Layer.Layer<Transport> => Layer.succeed(Transport, make(options))
 
+/**
+ * The transport from `Config`, as @effect/sql's clients do, e.g.
+ * `layerConfig({ host: Config.string("WAMP_HOST"), port: Config.port("WAMP_PORT") })`.
+ */
+export const layerConfig = (config: Config.Config.Wrap<Options>): Layer.Layer<Transport, ConfigError.ConfigError> =>
+  Layer.effect(Transport, Effect.map(Config.unwrap(config), make))
+
 interface Config {
   readonly address: net.NetConnectOpts
   readonly describe: string
@@ -97,7 +105,7 @@ const openLink = (
         catch: (cause) =>
           new TransportError({
             reason: "Open",
-            message: `could not connect to ${config.describe}: ${messageOf(cause)}`,
+            message: `could not connect to ${config.describe}: ${errorText(cause)}`,
             cause
           })
       }),
@@ -258,7 +266,7 @@ class Connection {
   }
 
   private openFailure(): TransportError {
-    const detail = this.socketError === undefined ? "" : `: ${messageOf(this.socketError)}`
+    const detail = this.socketError === undefined ? "" : `: ${errorText(this.socketError)}`
     const cause = this.socketError === undefined ? {} : { cause: this.socketError }
     return this.connected
       ? new TransportError({
@@ -279,7 +287,7 @@ class Connection {
       return { code: 1000, reason: this.ownCloseReason ?? "closed by the router", clean: true }
     }
     const reason = this.socketError !== undefined
-      ? messageOf(this.socketError)
+      ? errorText(this.socketError)
       : !this.parser.isIdle()
       ? "connection ended in the middle of a frame"
       : "connection dropped"
@@ -358,5 +366,3 @@ class Connection {
     return Effect.void
   })
 }
-
-const messageOf = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)

@@ -5,9 +5,9 @@
  * Advanced features listed in its WELCOME (pattern-based and shared registrations, progressive
  * results and invocations, cancelation, call timeout, caller/publisher disclosure, blackwhite
  * listing, publisher exclusion, event retention, revocation, session/registration/subscription
- * meta API) and authenticates with anonymous, ticket, WAMP-CRA and WAMP-Cryptosign. It is NOT a
- * production router: no clustering, no persistence, no flow control, no TLS. For production use
- * Crossbar.io, Bondy or Nexus.
+ * meta API, testaments) and authenticates with anonymous, ticket, WAMP-CRA and WAMP-Cryptosign.
+ * It is NOT a production router: no clustering, no persistence, no flow control, no TLS. For
+ * production use Crossbar.io, Bondy or Nexus.
  *
  * ```ts
  * const router = yield* Router.make({ realms: ["realm1"] })

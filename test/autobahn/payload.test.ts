@@ -5,7 +5,7 @@
  * another endpoint come back as `Result([2], { polluted: true })`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import autobahn from "../../src/autobahn/index.js"
+import autobahn from "../../src/node/autobahn/index.js"
 import { deferred, serve, type Served, within } from "./support/router.js"
 
 let served: Served

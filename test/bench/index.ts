@@ -14,7 +14,8 @@ const all: ReadonlyArray<readonly [string, () => Promise<{ run: () => Promise<vo
   ["message", () => import("./message.js")],
   ["serializer", () => import("./serializer.js")],
   ["session", () => import("./session.js")],
-  ["peers", () => import("./peers.js")]
+  ["peers", () => import("./peers.js")],
+  ["bundle", () => import("./bundle.js")]
 ]
 for (const [name, load] of all) {
   if (sections.length > 0 && !sections.includes(name)) continue

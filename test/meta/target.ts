@@ -1,12 +1,12 @@
 /** How the meta suite reaches its router: a fresh test-kit router per test, or a running Nexus. */
 import { Effect } from "effect"
 import * as Authenticator from "../../src/Authenticator.js"
-import * as RawSocketTransport from "../../src/RawSocketTransport.js"
+import * as WebSocketTransport from "../../src/node/NodeWebSocketTransport.js"
+import * as RawSocketTransport from "../../src/node/RawSocketTransport.js"
 import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
 import * as Router from "../../src/testing/Router.js"
 import * as Transport from "../../src/Transport.js"
-import * as WebSocketTransport from "../../src/WebSocketTransport.js"
 import type { Connector } from "../e2e/harness.js"
 import type { MetaTarget } from "./suite.js"
 

@@ -1,9 +1,9 @@
 /**
- * What a connection failure means, as data: whether it retries by default, and how Autobahn|JS
- * would describe it to `onclose`.
+ * What a connection failure means, as data: whether it retries by default, and how the connection
+ * describes its close.
  */
-import { Duration } from "effect"
-import type { CloseDetails, CloseKind, ConnectionFailure } from "../../Connection.js"
+import { Duration, Schedule } from "effect"
+import type { CloseDetails, ConnectionFailure } from "../../Connection.js"
 import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError, TransportError } from "../../Errors.js"
 import type { JoinError } from "../../Session.js"
 import { Uri, WampError } from "../../WampError.js"
@@ -60,7 +60,7 @@ export const isRetryable = (failure: ConnectionFailure): boolean => {
   }
 }
 
-/** The WAMP URI and text that describe a failure (`details.reason` / `details.message` in Autobahn|JS). */
+/** The WAMP URI and text that describe a failure (`CloseDetails.reason` / `message`). */
 export const describe = (failure: ConnectionFailure): { readonly uri: string; readonly message: string } => {
   if (failure._tag === "SessionLost") return { uri: failure.reason.reason, message: failure.reason.message }
   const error = failure.error
@@ -80,21 +80,17 @@ const withoutUri = (uri: string, message: string): string =>
   message === uri ? "" : message.startsWith(`${uri}: `) ? message.slice(uri.length + 2) : message
 
 /**
- * Autobahn|JS's `onclose` reason: "unreachable" while no session was ever open on this connection,
- * "unsupported" when the transport handshake itself was refused (no common serializer or
- * subprotocol), "closed" for a clean end (GOODBYE, ABORT, our own close), "lost" otherwise.
+ * Whether the connection ended by a decision rather than by its link: this client's close, a
+ * router GOODBYE or ABORT, or a join that ended in an ABORT (refused by the router, or aborted by
+ * us because we could not authenticate or the router broke the handshake). A link that failed to
+ * open, dropped, or a session ended by a protocol violation after it had worked, is not clean.
  */
-export const kindOf = (failure: ConnectionFailure, everOpened: boolean): CloseKind => {
+export const isCleanEnd = (failure: ConnectionFailure): boolean => {
   if (failure._tag === "JoinFailed") {
-    const error = failure.error
-    if (error instanceof TransportError && error.reason === "Handshake") return "unsupported"
-    if (error instanceof TransportError || error instanceof SessionClosedError) {
-      return everOpened ? "lost" : "unreachable"
-    }
-    return "closed"
+    return !(failure.error instanceof TransportError || failure.error instanceof SessionClosedError)
   }
   const { by, wasClean } = failure.reason
-  return by === "router" || (by === "local" && wasClean) ? "closed" : "lost"
+  return by === "router" || (by === "local" && wasClean)
 }
 
 export const closeDetails = (
@@ -104,9 +100,10 @@ export const closeDetails = (
 ): CloseDetails => {
   const { message, uri } = describe(failure)
   return {
-    kind: kindOf(failure, everOpened),
     reason: uri,
     message,
+    wasClean: isCleanEnd(failure),
+    everOpened,
     willRetry: retry !== undefined,
     retryDelay: retry?.delay,
     retryCount: retry?.count,
@@ -121,21 +118,26 @@ export const because = (details: CloseDetails): string => {
 }
 
 /** The details of a close asked for by the user. */
-export const userCloseDetails = (reason: string, message: string | undefined): CloseDetails => ({
-  kind: "closed",
+export const userCloseDetails = (reason: string, message: string | undefined, everOpened: boolean): CloseDetails => ({
   reason,
   message: message ?? "",
+  wasClean: true,
+  everOpened,
   willRetry: false,
   retryDelay: undefined,
   retryCount: undefined,
   failure: undefined
 })
 
-/** `onclose` details with Autobahn|JS's names and units (seconds). */
-export const toAutobahn = (details: CloseDetails) => ({
-  reason: details.reason,
-  message: details.message,
-  will_retry: details.willRetry,
-  retry_delay: details.retryDelay === undefined ? null : Duration.toMillis(details.retryDelay) / 1000,
-  retry_count: details.retryCount ?? null
-})
+/**
+ * The default retry schedule: at most 15 retries, first delay 1.5 s, growing ×1.5, at most 300 s,
+ * each delay multiplied by a uniform random factor in [0.9, 1.1] and then capped.
+ */
+export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.millis(1500), 1.5).pipe(
+  Schedule.jitteredWith({ min: 0.9, max: 1.1 }),
+  // modifyDelay passes (output, delay): the output is the un-jittered exponential value.
+  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(300))),
+  Schedule.intersect(Schedule.recurs(15))
+)
+
+export const DEFAULT_DISCONNECTED_WAIT: Duration.DurationInput = "10 seconds"

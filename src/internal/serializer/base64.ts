@@ -1,5 +1,13 @@
 /** Standard padded base64 (RFC 4648 §4): Node's Buffer when there is one, btoa/atob in browsers. */
-const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer
+
+/** The little of Node's Buffer used here, typed locally so the types need no @types/node. */
+interface NodeBufferClass {
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): {
+    toString(encoding: "base64"): string
+    write(text: string, encoding: "base64"): number
+  }
+}
 
 const STRICT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 

@@ -6,6 +6,7 @@ import { Either } from "effect"
 import { addExtension, Packr, Unpackr } from "msgpackr"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
+import { errorText } from "../values.js"
 import * as Inbound from "./inbound.js"
 import { markMsgpack } from "./leadingIntegers.js"
 import { makeNormalizer, Unserializable } from "./outbound.js"
@@ -19,27 +20,37 @@ class WideInteger {
   constructor(readonly value: number) {}
 }
 
-addExtension(
-  {
-    Class: WideInteger,
-    // msgpackr requires a type for `pack`; 0x100 can never match an incoming extension byte (0..255),
-    // so registering it changes nothing on the decoding side of msgpackr, ours or anyone's.
-    type: 0x100,
-    pack(
-      wide: WideInteger,
-      allocate: (size: number) => { target: Uint8Array; targetView: DataView; position: number }
-    ) {
-      const { position, targetView } = allocate(9)
-      const value = wide.value
-      const high = Math.floor(value / 0x100000000)
-      targetView.setUint8(position, value >= 0 ? 0xcf : 0xd3)
-      if (value >= 0) targetView.setUint32(position + 1, high)
-      else targetView.setInt32(position + 1, high)
-      targetView.setUint32(position + 5, value - high * 0x100000000)
-      return undefined
-    }
-  } as unknown as Parameters<typeof addExtension>[0]
-)
+let registered = false
+
+/**
+ * msgpackr's extensions are process-wide, so the one above is added at the first MessagePack
+ * encode, not at import: a program that never uses MessagePack changes nothing in msgpackr.
+ */
+const registerWideInteger = (): void => {
+  if (registered) return
+  registered = true
+  addExtension(
+    {
+      Class: WideInteger,
+      // msgpackr requires a type for `pack`; 0x100 can never match an incoming extension byte (0..255),
+      // so registering it changes nothing on the decoding side of msgpackr, ours or anyone's.
+      type: 0x100,
+      pack(
+        wide: WideInteger,
+        allocate: (size: number) => { target: Uint8Array; targetView: DataView; position: number }
+      ) {
+        const { position, targetView } = allocate(9)
+        const value = wide.value
+        const high = Math.floor(value / 0x100000000)
+        targetView.setUint8(position, value >= 0 ? 0xcf : 0xd3)
+        if (value >= 0) targetView.setUint32(position + 1, high)
+        else targetView.setInt32(position + 1, high)
+        targetView.setUint32(position + 5, value - high * 0x100000000)
+        return undefined
+      }
+    } as unknown as Parameters<typeof addExtension>[0]
+  )
+}
 
 const options = {
   useRecords: false,
@@ -65,13 +76,14 @@ const normalize = makeNormalizer({
 })
 
 const encode = (message: ReadonlyArray<unknown>): Either.Either<Frame, EncodeError> => {
+  registerWideInteger()
   try {
     return Either.right(packr.pack(normalize(message)))
   } catch (cause) {
     return Either.left(
       new EncodeError({
         message: `cannot serialize to MessagePack: ${
-          cause instanceof Unserializable ? cause.message : Inbound.errorText(cause)
+          cause instanceof Unserializable ? cause.message : errorText(cause)
         }`,
         cause
       })
@@ -92,7 +104,7 @@ const decode = (frame: Frame): Either.Either<ReadonlyArray<unknown>, DecodeError
     value = unpackr.unpack(bytes)
   } catch (cause) {
     return Either.left(
-      new DecodeError({ reason: "Syntax", message: `invalid MessagePack: ${Inbound.errorText(cause)}`, cause })
+      new DecodeError({ reason: "Syntax", message: `invalid MessagePack: ${errorText(cause)}`, cause })
     )
   }
   if (!Array.isArray(value)) {

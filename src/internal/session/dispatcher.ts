@@ -146,10 +146,23 @@ const establishing = (routes: Routes, message: Message.Message): Step => {
     case "Welcome": {
       const info = parseWelcome(message, core.options.realm)
       if (typeof info === "string") return info
-      core.info = info
-      core.state = "established"
-      Deferred.unsafeDone(lifecycle.joined, Effect.succeed(info))
-      return undefined
+      const established = () => {
+        core.info = info
+        core.state = "established"
+        Deferred.unsafeDone(lifecycle.joined, Effect.succeed(info))
+      }
+      // Mutual authentication: the authenticator may refuse a router that did not prove itself.
+      const check = routes.authenticator.welcome
+      if (check === undefined) {
+        established()
+        return undefined
+      }
+      return check({ authmethod: info.authmethod, authextra: info.authextra, details: message.details }).pipe(
+        Effect.matchEffect({
+          onSuccess: () => Effect.sync(established),
+          onFailure: (error) => cannotAuthenticate(routes, error)
+        })
+      )
     }
     case "Challenge":
       return routes.authenticator.challenge({

@@ -4,8 +4,7 @@
 import type { AuthenticatorService } from "../../Authenticator.js"
 import type { Dict, Welcome } from "../../Message.js"
 import type { SessionInfo, SessionOptions } from "../../Session.js"
-
-export const VERSION = "0.1.0"
+import { VERSION } from "../version.js"
 
 export const features = (...names: ReadonlyArray<string>): { readonly features: Dict } => ({
   features: Object.fromEntries(names.map((name) => [name, true]))

@@ -9,6 +9,7 @@ import { Serializers } from "../../Serializer.js"
 import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
 import { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
+import * as Metrics from "../metrics.js"
 import { makeCallee } from "./callee.js"
 import { type Caller, makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
@@ -16,29 +17,31 @@ import * as Dispatcher from "./dispatcher.js"
 import { Lifecycle } from "./lifecycle.js"
 import { makePubSub, type PubSub } from "./pubsub.js"
 
-export interface SessionInternals {
-  readonly core: Core
-  readonly counters: () => {
-    readonly pending: number
-    readonly registrations: number
-    readonly activeInvocations: number
-    readonly subscriptions: number
-  }
-}
-
-/** Internals by service, for the test kit and leak checks; not part of the public API. */
-export const internals = new WeakMap<SessionService, SessionInternals>()
-
-/**
- * The callback-level operations of a session, for the Autobahn facade: one Promise per operation
- * and no fiber. Looked up once per session, never per operation.
- */
+/** A session with what its owner inside the library may ask of it beyond the public service. */
 export interface SessionHandle {
+  readonly service: SessionService
+  /** Whether operations may be sent now: a plain read, for routing on the hot path. */
+  readonly isEstablished: () => boolean
+  /** Sizes of the tables, for leak checks. */
+  readonly counters: () => SessionCounters
+  /** A call at callback level (the facade's: one Promise per call, no fiber). */
   readonly call: Caller["startCall"]
+  /** A subscription at callback level (the facade's: the handler called in place, no stream). */
   readonly subscribe: PubSub["subscribeDirect"]
 }
 
+/**
+ * The handle of a session by its service, for the Autobahn facade, which is handed the service:
+ * looked up once per session, never per operation.
+ */
 export const handles = new WeakMap<SessionService, SessionHandle>()
+
+export interface SessionCounters {
+  readonly pending: number
+  readonly registrations: number
+  readonly activeInvocations: number
+  readonly subscriptions: number
+}
 
 export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
 
@@ -68,10 +71,17 @@ const awaitJoin = (lifecycle: Lifecycle, timeout: Duration.DurationInput): Effec
 export const make = (
   options: SessionOptions
 ): Effect.Effect<SessionService, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
+  Effect.map(makeHandle(options), (handle) => handle.service)
+
+export const makeHandle = (
+  options: SessionOptions
+): Effect.Effect<SessionHandle, JoinError, Scope.Scope | Transport | Serializers | Authenticator> =>
   Effect.gen(function*() {
     const transport = yield* Transport
     const serializers = yield* Serializers
-    const authenticator = yield* Authenticator
+    // A fresh attempt per join when the authenticator keeps per-HELLO state (nonces, challenges).
+    const authenticatorService = yield* Authenticator
+    const authenticator = authenticatorService.attempt?.() ?? authenticatorService
     const scope = yield* Effect.scope
     const link = yield* transport.open(serializers)
     const closed = yield* Deferred.make<CloseReason>()
@@ -99,21 +109,28 @@ export const make = (
       closed: Deferred.await(closed),
       isOpen: Effect.sync(() => core.state === "established"),
       call: (procedure, args, kwargs, callOptions) =>
-        span("wamp.call", procedure, caller.call(procedure, args, kwargs, callOptions)),
-      callProgressive: caller.callProgressive,
-      callWithInput: caller.callWithInput,
-      callStreaming: caller.callStreaming,
+        span("wamp.call", procedure, Metrics.timeCall(caller.call(procedure, args, kwargs, callOptions))),
+      callProgressive: (procedure, args, kwargs, callOptions) =>
+        Metrics.timeCallStream(caller.callProgressive(procedure, args, kwargs, callOptions)),
+      callWithInput: (procedure, input, callOptions) =>
+        Metrics.timeCall(caller.callWithInput(procedure, input, callOptions)),
+      callStreaming: (procedure, input, callOptions) =>
+        Metrics.timeCallStream(caller.callStreaming(procedure, input, callOptions)),
       register: (procedure, handler, registerOptions) =>
         span("wamp.register", procedure, callee.register(procedure, handler, registerOptions)),
-      subscribe: (topic, subscribeOptions) => span("wamp.subscribe", topic, pubsub.subscribe(topic, subscribeOptions)),
+      subscribe: (topic, subscribeOptions) =>
+        span("wamp.subscribe", topic, Effect.map(pubsub.subscribe(topic, subscribeOptions), Metrics.countEvents)),
       publish: (topic, args, kwargs, publishOptions) =>
-        span("wamp.publish", topic, pubsub.publish(topic, args, kwargs, publishOptions)),
+        span("wamp.publish", topic, Metrics.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))),
       leave: (reason, message) => lifecycle.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
-    handles.set(service, { call: caller.startCall, subscribe: pubsub.subscribeDirect })
-    internals.set(service, {
-      core,
-      counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
-    })
-    return service
+    const handle: SessionHandle = {
+      service,
+      isEstablished: () => core.state === "established",
+      counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() }),
+      call: caller.startCall,
+      subscribe: pubsub.subscribeDirect
+    }
+    handles.set(service, handle)
+    return handle
   })

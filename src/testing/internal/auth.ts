@@ -4,7 +4,7 @@
  * WAMP-Cryptosign, with the signing primitives the client side uses.
  */
 import { Redacted } from "effect"
-import { craSign, cryptosignVerify, deriveKey } from "../../Authenticator.js"
+import { craSign, cryptosignPublicKey, cryptosignSign, cryptosignVerify, deriveKey } from "../../Authenticator.js"
 import type * as Message from "../../Message.js"
 import { Uri as Errors } from "../../WampError.js"
 import type { RealmConfig, Secret, User } from "./config.js"
@@ -101,10 +101,14 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
           break
         }
         const challenge = randomHex(32)
+        const proof = routerProof(realm, (details["authextra"] as Message.Dict)["challenge"])
+        if (proof === "malformed") {
+          return abort(Errors.AuthenticationFailed, "authextra.challenge must be 64 hex characters")
+        }
         return {
           _tag: "Challenge",
           method: "cryptosign",
-          extra: { challenge, channel_binding: null },
+          extra: { challenge, channel_binding: null, ...proof },
           verify: (signature) =>
             cryptosignVerify(found.pubkey, challenge, signature)
               ? welcome(found.authid, found.user, "cryptosign")
@@ -116,6 +120,18 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
   return unknownPrincipal
     ? abort(Errors.NoSuchPrincipal, `no principal for the offered methods (authid ${authid ?? "absent"})`)
     : abort(Errors.NoMatchingAuthMethod, `none of the offered methods is accepted: ${offered.join(", ")}`)
+}
+
+/** The router's answer to a client's HELLO challenge (router authentication), when it has a key. */
+const routerProof = (realm: RealmConfig, clientChallenge: unknown): Message.Dict | "malformed" => {
+  if (clientChallenge === undefined || realm.cryptosignRouterKey === undefined) return {}
+  const seed = reveal(realm.cryptosignRouterKey)
+  try {
+    // The test kit has no TLS, hence no channel binding: the challenge itself is signed.
+    return { pubkey: cryptosignPublicKey(seed), signature: cryptosignSign(seed, clientChallenge as string) }
+  } catch {
+    return "malformed"
+  }
 }
 
 const craChallenge = (authid: string, user: User, secret: Secret, session: number): AuthStep => {

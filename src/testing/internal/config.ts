@@ -42,6 +42,12 @@ export interface RealmConfig {
   readonly users?: { readonly [authid: string]: User }
   /** Permissions by authrole; roles not listed may do everything. */
   readonly roles?: { readonly [authrole: string]: Permissions }
+  /**
+   * Cryptosign router authentication: the router's Ed25519 seed (64 hex characters). With it, a
+   * client's HELLO `authextra.challenge` is signed and sent back in CHALLENGE.Extra (`pubkey`,
+   * `signature`); without it such a challenge is ignored (the client decides whether to go on).
+   */
+  readonly cryptosignRouterKey?: Secret
 }
 
 export interface Config {

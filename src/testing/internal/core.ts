@@ -42,7 +42,8 @@ const ROLES: Message.Dict = {
       call_canceling: true,
       registration_revocation: true,
       session_meta_api: true,
-      registration_meta_api: true
+      registration_meta_api: true,
+      testament_meta_api: true
     }
   }
 }

@@ -8,15 +8,19 @@ import * as Uri from "../../Uri.js"
 import { Uri as Errors } from "../../WampError.js"
 import type { Broker } from "./broker.js"
 import { subscriptionDetails } from "./broker.js"
+import type { Action } from "./config.js"
 import type { Dealer, Procedure } from "./dealer.js"
 import { registrationDetails } from "./dealer.js"
 import { parseMatch } from "./patterns.js"
 import type { RouterSession } from "./session.js"
+import { MAX_PER_SCOPE, parseScope, type Testaments } from "./testament.js"
 
 export interface MetaHost {
   readonly sessions: ReadonlyMap<number, RouterSession>
   readonly dealer: Dealer
   readonly broker: Broker
+  readonly testaments: Testaments
+  readonly authorize: (session: RouterSession, action: Action, uri: string) => boolean
   /** Sends GOODBYE to a session and detaches it; false when it is not in the realm. */
   readonly kill: (session: number, reason: string, message: string | undefined) => boolean
 }
@@ -84,6 +88,39 @@ export const install = (host: MetaHost): void => {
   define("wamp.session.kill_all", (caller, _args, kwargs) => {
     const killed = killWhere(caller, kwargs, () => true)
     return killed === undefined ? fail(Errors.InvalidUri, "reason must be a URI") : ok(killed.length)
+  })
+
+  // Testaments: checked when added (URI, permission), so a leaving session's publish cannot fail unseen.
+  const isDict = (u: unknown): u is Message.Dict => typeof u === "object" && u !== null && !Array.isArray(u)
+  define("wamp.session.add_testament", (caller, args, kwargs) => {
+    const [topic, eventArgs, eventKwargs] = args
+    const scope = parseScope(kwargs["scope"])
+    const options = kwargs["publish_options"] ?? {}
+    if (typeof topic !== "string" || !Uri.isValid(topic) || Uri.isReserved(topic)) {
+      return fail(Errors.InvalidUri, "invalid topic URI")
+    }
+    if (eventArgs !== undefined && eventArgs !== null && !Array.isArray(eventArgs)) {
+      return fail(Errors.InvalidArgument, "args must be a list")
+    }
+    if (eventKwargs !== undefined && eventKwargs !== null && !isDict(eventKwargs)) {
+      return fail(Errors.InvalidArgument, "kwargs must be a dict")
+    }
+    if (scope === undefined) return fail(Errors.InvalidArgument, "scope must be \"detached\" or \"destroyed\"")
+    if (!isDict(options)) return fail(Errors.InvalidArgument, "publish_options must be a dict")
+    if (!host.authorize(caller, "publish", topic)) return fail(Errors.NotAuthorized)
+    const added = host.testaments.add(caller.id, scope, {
+      topic,
+      args: (eventArgs ?? []) as Message.List,
+      kwargs: (eventKwargs ?? {}) as Message.Dict,
+      options
+    })
+    return added ? ok() : fail(Errors.InvalidArgument, `at most ${MAX_PER_SCOPE} testaments per scope`)
+  })
+  define("wamp.session.flush_testaments", (caller, _args, kwargs) => {
+    const scope = parseScope(kwargs["scope"])
+    if (scope === undefined) return fail(Errors.InvalidArgument, "scope must be \"detached\" or \"destroyed\"")
+    host.testaments.flush(caller.id, scope)
+    return ok()
   })
 
   // Registrations

@@ -1,0 +1,22 @@
+/**
+ * Test helpers: a connection whose tables a test can inspect afterwards (leak checks).
+ */
+import { Effect } from "effect"
+import type * as Connection from "../../src/Connection.js"
+import { type ConnectionHandle, makeHandle } from "../../src/internal/connection/make.js"
+
+const handles = new WeakMap<Connection.ConnectionService, ConnectionHandle>()
+
+/** `Connection.make`, remembering the handle for `counters`. */
+export const make = (options: Connection.ConnectionOptions) =>
+  Effect.map(makeHandle(options), (handle) => {
+    handles.set(handle.service, handle)
+    return handle.service
+  })
+
+/** The table sizes of a connection made by `make`. */
+export const counters = (connection: Connection.ConnectionService): ReturnType<ConnectionHandle["counters"]> => {
+  const handle = handles.get(connection)
+  if (handle === undefined) throw new Error("counters: not a connection made by support/connection make()")
+  return handle.counters()
+}
