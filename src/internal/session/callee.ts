@@ -6,7 +6,7 @@
  * with `Runtime.runFork` on it and answers from the fiber's observer: nothing per invocation beyond
  * the handler's own fiber (no provide, no fork into a scope, no finalizer added and removed).
  */
-import { Deferred, Effect, Exit, Fiber, Mailbox, Runtime, type Scope, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Mailbox, Runtime, type Scope, Stream } from "effect"
 import * as Message from "../../Message.js"
 import type {
   Chunk,
@@ -73,7 +73,8 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       const ended = yield* Deferred.make<RegistrationEnd>()
       const wire = wireOptions(options, [])
       // A handler that throws instead of returning an Effect fails its invocation, like a defect.
-      const fork = (invocation: Invocation) => runFork(Effect.suspend(() => handler(invocation)))
+      const fork = (invocation: Invocation) =>
+        runFork(withCallTimeout(Effect.suspend(() => handler(invocation)), invocation.details.timeout))
       const acquire = core.request(
         Message.Code.Register,
         (request) => ({ _tag: "Register", request, options: wire, procedure }),
@@ -289,3 +290,16 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
 }
 
 export type Callee = ReturnType<typeof makeCallee>
+
+/**
+ * call_timeout on the callee side: a timeout the dealer forwarded (to registrations with
+ * `forward_timeout: true`) interrupts the handler and answers `wamp.error.timeout`, as the spec asks.
+ */
+const withCallTimeout = <A, E, R>(handler: Effect.Effect<A, E, R>, timeout: number) =>
+  timeout > 0
+    ? Effect.timeoutFail(handler, {
+      duration: Duration.millis(timeout),
+      onTimeout: () =>
+        WampError.make(WampError.Uri.Timeout, { args: [`the handler did not finish within ${timeout} ms`] })
+    })
+    : handler
