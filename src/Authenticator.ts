@@ -1,8 +1,9 @@
 /**
  * Authenticator: what a client announces in HELLO (`authmethods`, `authid`, `authrole`, `authextra`)
  * and how it answers a CHALLENGE. Anonymous, ticket, WAMP-CRA (salted or not), WAMP-Cryptosign
- * (with optional tls-unique channel binding), a custom one from a function, and a combinator that
- * offers several at once.
+ * (with optional tls-unique channel binding and router authentication), WAMP-SCRAM (Argon2id or
+ * PBKDF2, verifying the router's signature in WELCOME), a custom one from a function, and a
+ * combinator that offers several at once.
  *
  * Secrets are `Redacted` and unwrapped only at the point of use: they never appear in the service
  * object, its JSON, its inspection, nor in error messages.
@@ -14,6 +15,7 @@
 import { Config, type ConfigError, Context, Effect, Layer, Redacted } from "effect"
 import { AuthenticationError } from "./Errors.js"
 import * as AuthCrypto from "./internal/authCrypto.js"
+import * as Scram from "./internal/scram.js"
 
 export {
   /** base64(HMAC-SHA256(secret, UTF-8 challenge)). Never throws. */
@@ -51,6 +53,15 @@ export interface ChallengeResponse {
   readonly extra: { readonly [key: string]: unknown }
 }
 
+export interface WelcomeContext {
+  /** WELCOME.Details.authmethod */
+  readonly authmethod: string | undefined
+  /** WELCOME.Details.authextra ({} when absent) */
+  readonly authextra: { readonly [key: string]: unknown }
+  /** The full WELCOME.Details. */
+  readonly details: { readonly [key: string]: unknown }
+}
+
 export interface AuthenticatorService {
   /** HELLO.Details.authmethods, in preference order. */
   readonly authmethods: ReadonlyArray<string>
@@ -60,6 +71,16 @@ export interface AuthenticatorService {
   readonly authextra?: { readonly [key: string]: unknown } | undefined
   /** Answers one CHALLENGE (called once per round: two-factor setups send several). */
   readonly challenge: (ctx: ChallengeContext) => Effect.Effect<ChallengeResponse, AuthenticationError>
+  /**
+   * Checks WELCOME before the session is joined (mutual authentication). A failure ABORTs with
+   * `wamp.error.cannot_authenticate` and fails the join with the error. Absent: WELCOME is accepted.
+   */
+  readonly welcome?: ((ctx: WelcomeContext) => Effect.Effect<void, AuthenticationError>) | undefined
+  /**
+   * A fresh authenticator for one join (a new HELLO): for methods whose HELLO carries a nonce or
+   * challenge of their own, checked later in CHALLENGE or WELCOME. Absent: the service itself is used.
+   */
+  readonly attempt?: (() => AuthenticatorService) | undefined
 }
 
 export class Authenticator extends Context.Tag("effect-wamp/Authenticator")<Authenticator, AuthenticatorService>() {}
@@ -91,7 +112,8 @@ const badChallenge = (method: string, message: string): AuthenticationError =>
  */
 const service = (
   fields: Identity & { readonly authmethods: ReadonlyArray<string>; readonly authextra?: Extra | undefined },
-  answer: (ctx: ChallengeContext) => Effect.Effect<ChallengeResponse, AuthenticationError>
+  answer: (ctx: ChallengeContext) => Effect.Effect<ChallengeResponse, AuthenticationError>,
+  hooks?: Pick<AuthenticatorService, "welcome" | "attempt">
 ): AuthenticatorService => {
   const authmethods = Object.freeze([...fields.authmethods])
   const result: {
@@ -100,6 +122,8 @@ const service = (
     authrole?: string
     authextra?: Extra
     challenge: AuthenticatorService["challenge"]
+    welcome?: AuthenticatorService["welcome"]
+    attempt?: AuthenticatorService["attempt"]
   } = {
     authmethods,
     challenge: (ctx) =>
@@ -108,6 +132,8 @@ const service = (
   if (fields.authid !== undefined) result.authid = fields.authid
   if (fields.authrole !== undefined) result.authrole = fields.authrole
   if (fields.authextra !== undefined) result.authextra = fields.authextra
+  if (hooks?.welcome !== undefined) result.welcome = hooks.welcome
+  if (hooks?.attempt !== undefined) result.attempt = hooks.attempt
   return result
 }
 
@@ -244,12 +270,45 @@ export interface CryptosignOptions extends Identity {
   readonly privateKey: Redacted.Redacted<string | Uint8Array>
   /** Ask the router to bind the signature to the TLS channel (needs a link with tls-unique data). */
   readonly channelBinding?: "tls-unique" | undefined
-  /** More HELLO authextra entries (e.g. `trustroot`); `pubkey` and `channel_binding` are ours. */
+  /** More HELLO authextra entries (e.g. `trustroot`); `pubkey`, `channel_binding` and `challenge` are ours. */
   readonly authextra?: Extra | undefined
+  /**
+   * Router authentication: every HELLO carries a fresh random `authextra.challenge`, and the
+   * router must answer in CHALLENGE.Extra with its `pubkey`, one of `trustedKeys` (64 hex
+   * characters each), and its `signature` of that challenge (XOR the TLS channel id under channel
+   * binding). Otherwise the join fails with `AuthenticationError` reason "Router", before we sign.
+   */
+  readonly router?: { readonly trustedKeys: ReadonlyArray<string> } | undefined
+}
+
+const randomChallenge = (): string =>
+  Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, "0")).join("")
+
+const routerFailure = (message: string): AuthenticationError =>
+  new AuthenticationError({ reason: "Router", method: "cryptosign", message })
+
+/** The router's proof in CHALLENGE.Extra: a trusted key and its signature of our HELLO challenge. */
+const checkRouter = (
+  trusted: ReadonlySet<string>,
+  ours: string,
+  extra: Extra,
+  channelId: Uint8Array | undefined
+): AuthenticationError | undefined => {
+  const pubkey = extra["pubkey"]
+  const signature = extra["signature"]
+  if (typeof pubkey !== "string" || typeof signature !== "string") {
+    return routerFailure("The router did not authenticate: CHALLENGE.Extra.pubkey / signature are missing")
+  }
+  if (!trusted.has(pubkey.toLowerCase())) return routerFailure(`The router's key ${pubkey} is not a trusted router key`)
+  if (!AuthCrypto.cryptosignVerify(pubkey, ours, signature, channelId)) {
+    return routerFailure("The router's signature of our challenge does not verify")
+  }
+  return undefined
 }
 
 /**
- * `authmethods: ["cryptosign"]`, HELLO authextra `{ pubkey, channel_binding? }`. Answers with
+ * `authmethods: ["cryptosign"]`, HELLO authextra `{ pubkey, channel_binding?, challenge? }` (the
+ * challenge with `router`: router authentication, fresh per join through `attempt`). Answers with
  * hex(Ed25519 signature) + hex(signed message). The CHALLENGE's `channel_binding` must equal the one
  * requested (absent and null both mean none): a router silently dropping a requested binding is
  * refused, as the spec asks the client to verify it.
@@ -271,45 +330,74 @@ export const cryptosign = (options: CryptosignOptions): AuthenticatorService => 
     })
   }
   const requested = options.channelBinding ?? null
-  const authextra: Record<string, unknown> = { ...options.authextra, pubkey: key.publicKey }
-  if (requested !== null) authextra["channel_binding"] = requested
-  else delete authextra["channel_binding"]
-
-  return service(
-    { authid: options.authid, authrole: options.authrole, authmethods: ["cryptosign"], authextra },
-    (ctx) => {
-      const challenge = ctx.extra["challenge"]
-      if (typeof challenge !== "string") {
-        return Effect.fail(badChallenge("cryptosign", "CHALLENGE.Extra.challenge is missing or not a string"))
+  const trusted = options.router === undefined ? undefined : new Set(
+    options.router.trustedKeys.map((trustedKey) => {
+      try {
+        AuthCrypto.hexToBytes(trustedKey, 32, "A trusted router key")
+      } catch (error) {
+        throw new AuthenticationError({
+          reason: "Signature",
+          method: "cryptosign",
+          message: error instanceof Error ? error.message : "Invalid trusted router key",
+          cause: error
+        })
       }
-      const binding = ctx.extra["channel_binding"] ?? null
-      if (binding !== requested) {
-        return Effect.fail(badChallenge(
-          "cryptosign",
-          `CHALLENGE.Extra.channel_binding is ${JSON.stringify(binding)}, but ${
-            JSON.stringify(requested)
-          } was requested`
-        ))
-      }
-      if (requested !== null && ctx.channelBinding === undefined) {
-        return Effect.fail(
-          new AuthenticationError({
-            reason: "Signature",
-            method: "cryptosign",
-            message: `Channel binding ${requested} was requested, but the link has no TLS channel id`
-          })
-        )
-      }
-      return Effect.try({
-        try: () => ({
-          signature: AuthCrypto.cryptosignSignWith(key, challenge, requested === null ? undefined : ctx.channelBinding),
-          extra: noExtra
-        }),
-        catch: (error) =>
-          badChallenge("cryptosign", error instanceof Error ? error.message : "Cannot sign the Cryptosign challenge")
-      })
-    }
+      return trustedKey.toLowerCase()
+    })
   )
+  const baseExtra: Record<string, unknown> = { ...options.authextra, pubkey: key.publicKey }
+  delete baseExtra["challenge"]
+  if (requested !== null) baseExtra["channel_binding"] = requested
+  else delete baseExtra["channel_binding"]
+
+  const answer = (
+    ctx: ChallengeContext,
+    ours: string | undefined
+  ): Effect.Effect<ChallengeResponse, AuthenticationError> => {
+    const challenge = ctx.extra["challenge"]
+    if (typeof challenge !== "string") {
+      return Effect.fail(badChallenge("cryptosign", "CHALLENGE.Extra.challenge is missing or not a string"))
+    }
+    const binding = ctx.extra["channel_binding"] ?? null
+    if (binding !== requested) {
+      return Effect.fail(badChallenge(
+        "cryptosign",
+        `CHALLENGE.Extra.channel_binding is ${JSON.stringify(binding)}, but ${JSON.stringify(requested)} was requested`
+      ))
+    }
+    if (requested !== null && ctx.channelBinding === undefined) {
+      return Effect.fail(
+        new AuthenticationError({
+          reason: "Signature",
+          method: "cryptosign",
+          message: `Channel binding ${requested} was requested, but the link has no TLS channel id`
+        })
+      )
+    }
+    const channelId = requested === null ? undefined : ctx.channelBinding
+    if (trusted !== undefined && ours !== undefined) {
+      const refused = checkRouter(trusted, ours, ctx.extra, channelId)
+      if (refused !== undefined) return Effect.fail(refused)
+    }
+    return Effect.try({
+      try: () => ({ signature: AuthCrypto.cryptosignSignWith(key, challenge, channelId), extra: noExtra }),
+      catch: (error) =>
+        badChallenge("cryptosign", error instanceof Error ? error.message : "Cannot sign the Cryptosign challenge")
+    })
+  }
+
+  // One authenticator per HELLO challenge (a new one per join under router authentication).
+  const withChallenge = (ours: string | undefined): AuthenticatorService => {
+    const authextra = ours === undefined ? baseExtra : { ...baseExtra, challenge: ours }
+    return service(
+      { authid: options.authid, authrole: options.authrole, authmethods: ["cryptosign"], authextra },
+      (ctx) => answer(ctx, ours),
+      trusted === undefined ? undefined : { attempt: () => withChallenge(randomChallenge()) }
+    )
+  }
+
+  // Used as is (without `attempt`), it still asks the router to authenticate, with one challenge.
+  return withChallenge(trusted === undefined ? undefined : randomChallenge())
 }
 
 /** `cryptosign` with a malformed key as a typed failure instead of a throw. */
@@ -333,6 +421,165 @@ export const layerCryptosignConfig = (
   config: Config.Config.Wrap<CryptosignOptions>
 ): Layer.Layer<Authenticator, ConfigError.ConfigError | AuthenticationError> =>
   Layer.effect(Authenticator, Effect.flatMap(Config.unwrap(config), makeCryptosign))
+
+// ---------------------------------------------------------------------------------------------
+// WAMP-SCRAM
+// ---------------------------------------------------------------------------------------------
+
+export type ScramKdf = Scram.Kdf
+export type ScramLimits = Scram.Limits
+
+export interface ScramOptions {
+  readonly authid: string
+  readonly authrole?: string | undefined
+  readonly password: Redacted.Redacted<string>
+  /** Cost parameters accepted from the router (too low: a weak hash; too high: a stall). */
+  readonly limits?: ScramLimits | undefined
+}
+
+const scramFailure = (reason: "Challenge" | "Signature" | "Router", message: string, cause?: unknown) =>
+  new AuthenticationError({ reason, method: "wamp-scram", message, ...(cause === undefined ? {} : { cause }) })
+
+/**
+ * `authmethods: ["wamp-scram"]` (the spec's WAMP-SCRAM, SHA-256, no channel binding): HELLO
+ * authextra `{ nonce, channel_binding: null }` with a fresh nonce per join; the CHALLENGE's nonce
+ * must extend ours and its cost parameters lie within `limits`; the key (Argon2id v1.3 or PBKDF2)
+ * is derived off the hot path and kept for reconnects with the same parameters; WELCOME must carry
+ * `authextra.verifier`, the router's ServerSignature, or the join fails (reason "Router").
+ * The password and user name are SASLprep-normalized (without the bidi check).
+ */
+export const scram = (options: ScramOptions): AuthenticatorService => {
+  let cached: { readonly id: string; readonly keys: Scram.Keys } | undefined
+  const derive = (parameters: Scram.KdfParameters): Effect.Effect<Scram.Keys, AuthenticationError> => {
+    const id = JSON.stringify([parameters.kdf, parameters.salt, parameters.iterations, parameters.memory ?? null])
+    if (cached?.id === id) return Effect.succeed(cached.keys)
+    return Effect.tryPromise({
+      try: () => Scram.saltedPassword(Redacted.value(options.password), parameters),
+      catch: (error) => scramFailure("Signature", `Cannot derive the WAMP-SCRAM key: ${String(error)}`, error)
+    }).pipe(Effect.map((salted) => {
+      const keys = Scram.keys(salted)
+      cached = { id, keys }
+      return keys
+    }))
+  }
+
+  const attempt = (): AuthenticatorService => {
+    const clientNonce = Scram.nonce()
+    let expected: Uint8Array | undefined
+    return service(
+      {
+        authid: options.authid,
+        authrole: options.authrole,
+        authmethods: ["wamp-scram"],
+        authextra: { nonce: clientNonce, channel_binding: null }
+      },
+      (ctx) =>
+        Effect.gen(function*() {
+          const { iterations, kdf, memory, nonce, salt } = ctx.extra
+          if (typeof nonce !== "string" || !nonce.startsWith(clientNonce) || nonce.length === clientNonce.length) {
+            return yield* Effect.fail(scramFailure("Challenge", "CHALLENGE.Extra.nonce does not extend our nonce"))
+          }
+          if (nonce.includes(",")) {
+            return yield* Effect.fail(scramFailure("Challenge", "CHALLENGE.Extra.nonce has a comma"))
+          }
+          if (!Scram.isBase64(salt)) {
+            return yield* Effect.fail(scramFailure("Challenge", "CHALLENGE.Extra.salt is not base64"))
+          }
+          if (kdf !== "pbkdf2" && kdf !== "argon2id13") {
+            return yield* Effect.fail(
+              scramFailure("Challenge", `CHALLENGE.Extra.kdf ${JSON.stringify(kdf)} is not supported`)
+            )
+          }
+          if ((ctx.extra["channel_binding"] ?? null) !== null) {
+            return yield* Effect.fail(scramFailure("Challenge", "CHALLENGE.Extra.channel_binding was not requested"))
+          }
+          const parameters: Scram.KdfParameters = {
+            kdf,
+            salt,
+            iterations: iterations as number,
+            memory: typeof memory === "number" ? memory : undefined
+          }
+          yield* Effect.try({
+            try: () => Scram.checkParameters(parameters, options.limits),
+            catch: (error) => scramFailure("Challenge", (error as Error).message)
+          })
+          const keys = yield* derive(parameters)
+          const message = yield* Effect.try({
+            try: () =>
+              Scram.authMessage({
+                authid: options.authid,
+                clientNonce,
+                nonce,
+                salt,
+                iterations: parameters.iterations
+              }),
+            catch: (error) => scramFailure("Signature", (error as Error).message)
+          })
+          expected = Scram.serverSignature(keys.serverKey, message)
+          return {
+            signature: Scram.toBase64(Scram.clientProof(keys, message)),
+            extra: { nonce, channel_binding: null, cbind_data: null }
+          }
+        }),
+      {
+        welcome: (ctx) => {
+          const verifier = ctx.authextra["verifier"]
+          if (expected === undefined) {
+            return Effect.fail(scramFailure("Router", "WELCOME came before the WAMP-SCRAM exchange finished"))
+          }
+          if (!Scram.isBase64(verifier) || !Scram.equalBytes(Scram.fromBase64(verifier, "verifier"), expected)) {
+            return Effect.fail(
+              scramFailure("Router", "WELCOME.Details.authextra.verifier is not the router's signature")
+            )
+          }
+          return Effect.void
+        },
+        attempt
+      }
+    )
+  }
+  return attempt()
+}
+
+export const layerScram = (options: ScramOptions): Layer.Layer<Authenticator> =>
+  Layer.succeed(Authenticator, scram(options))
+
+/** e.g. `layerScramConfig({ authid: Config.string("WAMP_AUTHID"), password: Config.redacted("WAMP_PASSWORD") })` */
+export const layerScramConfig = (
+  config: Config.Config.Wrap<ScramOptions>
+): Layer.Layer<Authenticator, ConfigError.ConfigError> =>
+  Layer.effect(Authenticator, Effect.map(Config.unwrap(config), scram))
+
+/** What a router stores for a WAMP-SCRAM user (never the password). */
+export interface ScramCredentials {
+  readonly kdf: ScramKdf
+  /** Base64 of the salt octets (random per user). */
+  readonly salt: string
+  readonly iterations: number
+  /** Argon2 memory in KiB. */
+  readonly memory?: number | undefined
+  /** Base64 StoredKey = SHA256(HMAC(SaltedPassword, "Client Key")). */
+  readonly storedKey: string
+  /** Base64 ServerKey = HMAC(SaltedPassword, "Server Key"). */
+  readonly serverKey: string
+}
+
+/** Registers a WAMP-SCRAM user: the keys a router stores, from the password and the KDF parameters. */
+export const scramCredentials = (
+  password: Redacted.Redacted<string>,
+  parameters: { readonly kdf: ScramKdf; readonly salt: string; readonly iterations: number; readonly memory?: number }
+): Effect.Effect<ScramCredentials, AuthenticationError> =>
+  Effect.tryPromise({
+    try: () => Scram.saltedPassword(Redacted.value(password), parameters),
+    catch: (error) => scramFailure("Signature", `Cannot derive the WAMP-SCRAM key: ${String(error)}`, error)
+  }).pipe(Effect.map((salted) => {
+    const keys = Scram.keys(salted)
+    return {
+      ...parameters,
+      storedKey: Scram.toBase64(keys.storedKey),
+      serverKey: Scram.toBase64(keys.serverKey)
+    }
+  }))
 
 // ---------------------------------------------------------------------------------------------
 // Custom
@@ -409,8 +656,22 @@ export const combine = (...authenticators: ReadonlyArray<AuthenticatorService>):
     authrole ??= authenticator.authrole
     if (authenticator.authextra !== undefined) authextra = { ...authenticator.authextra, ...authextra }
   }
+  const perAttempt = authenticators.some((authenticator) => authenticator.attempt !== undefined)
   // `service` rejects methods nobody offered, so the owner is always found.
-  return service({ authmethods, authid, authrole, authextra }, (ctx) => owners.get(ctx.method)!.challenge(ctx))
+  return service(
+    { authmethods, authid, authrole, authextra },
+    (ctx) => owners.get(ctx.method)!.challenge(ctx),
+    {
+      // WELCOME is checked by the authenticator of the method the router used.
+      welcome: (ctx) => {
+        const check = ctx.authmethod === undefined ? undefined : owners.get(ctx.authmethod)?.welcome
+        return check === undefined ? Effect.void : check(ctx)
+      },
+      attempt: perAttempt
+        ? () => combine(...authenticators.map((authenticator) => authenticator.attempt?.() ?? authenticator))
+        : undefined
+    }
+  )
 }
 
 /** `combine` over layers: `layerAll(layerCryptosign(...), layerTicket(...))`. */

@@ -32,9 +32,13 @@ export class TransportError extends Data.TaggedError("TransportError")<{
   readonly cause?: unknown
 }> {}
 
-/** Authentication could not be done on our side (method not offered, signing failed, bad secret). */
+/**
+ * Authentication could not be done on our side (method not offered, signing failed, bad secret),
+ * or the router failed to prove itself when asked to ("Router": a cryptosign router signature, a
+ * WAMP-SCRAM server signature).
+ */
 export class AuthenticationError extends Data.TaggedError("AuthenticationError")<{
-  readonly reason: "UnsupportedMethod" | "Challenge" | "Signature"
+  readonly reason: "UnsupportedMethod" | "Challenge" | "Signature" | "Router"
   readonly method: string
   readonly message: string
   readonly cause?: unknown

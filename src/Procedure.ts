@@ -50,6 +50,7 @@ import type { Scope } from "effect"
 import type { ParseResult } from "effect"
 import { PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
+import { mergeOptions } from "./internal/values.js"
 import {
   type CallOptions,
   type CallResult,
@@ -181,9 +182,6 @@ export const make = <const S extends ProcedureSpec>(uri: string, spec: S): Proce
 
 const failWith = (reason: PayloadErrorClass["reason"], uri: string, what: string) => (cause: ParseResult.ParseError) =>
   new PayloadErrorClass({ reason, uri, message: `${what} of ${uri}: ${Contract.describe(cause)}`, cause })
-
-const mergeOptions = <O extends object>(defaults: O | undefined, given: O | undefined): O | undefined =>
-  defaults === undefined ? given : given === undefined ? defaults : { ...defaults, ...given }
 
 /** A WampError as the contract's error when its URI is bound; anything else passes through. */
 const decodeFailure = <P extends Procedure>(procedure: P) => <E>(error: E) =>

@@ -27,6 +27,7 @@
 import { Effect, identity, Option, type Scope, Stream } from "effect"
 import { PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
+import { mergeOptions } from "./internal/values.js"
 import {
   type EventDetails,
   type PublishOptions,
@@ -98,9 +99,6 @@ export const make = <const S extends TopicSpec>(uri: string, spec: S): Topic<S> 
   codec: Contract.payloadCodec(spec)
 })
 
-const merge = <O extends object>(defaults: O | undefined, given: O | undefined): O | undefined =>
-  defaults === undefined ? given : given === undefined ? defaults : { ...defaults, ...given }
-
 const publishOn = <T extends Topic>(
   session: SessionService,
   topic: T,
@@ -116,7 +114,9 @@ const publishOn = <T extends Topic>(
         cause
       })
     ),
-    Effect.flatMap((wire) => session.publish(topic.uri, wire.args, wire.kwargs, merge(topic.spec.publish, options)))
+    Effect.flatMap((wire) =>
+      session.publish(topic.uri, wire.args, wire.kwargs, mergeOptions(topic.spec.publish, options))
+    )
   )
 
 const subscribeOn = <T extends Topic>(
@@ -124,7 +124,7 @@ const subscribeOn = <T extends Topic>(
   topic: T,
   options?: TopicSubscribeOptions
 ): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError, Scope.Scope> => {
-  const { onInvalid, ...rest } = merge<TopicSubscribeOptions>(topic.spec.subscribe, options) ?? {}
+  const { onInvalid, ...rest } = mergeOptions<TopicSubscribeOptions>(topic.spec.subscribe, options) ?? {}
   const policy = onInvalid ?? topic.spec.onInvalid ?? "skip"
   return Effect.map(session.subscribe(topic.uri, rest), (subscription) => ({
     id: subscription.id,

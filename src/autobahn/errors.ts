@@ -4,6 +4,7 @@
  */
 import { Cause, Option } from "effect"
 import { AuthenticationError, ProtocolError, SessionClosedError } from "../Errors.js"
+import { errorText } from "../internal/values.js"
 import { Uri, WampError } from "../WampError.js"
 
 /** Positional arguments of a WAMP payload. */
@@ -43,9 +44,6 @@ export class Result {
   }
 }
 
-const messageOf = (u: unknown): string =>
-  u instanceof globalThis.Error ? u.message : typeof u === "string" ? u : String(u)
-
 /** Any failure of the core (or a defect) as an `autobahn.Error`. */
 export const fromFailure = (failure: unknown): AutobahnError => {
   if (failure instanceof AutobahnError) return failure
@@ -57,7 +55,7 @@ export const fromFailure = (failure: unknown): AutobahnError => {
   }
   if (failure instanceof ProtocolError) return new AutobahnError(Uri.ProtocolViolation, [failure.message])
   if (failure instanceof AuthenticationError) return new AutobahnError(Uri.CannotAuthenticate, [failure.message])
-  return new AutobahnError(Uri.RuntimeError, [messageOf(failure)])
+  return new AutobahnError(Uri.RuntimeError, [errorText(failure)])
 }
 
 /** The failure (or defect) in a Cause as an `autobahn.Error`. */
@@ -73,7 +71,7 @@ export const fromCause = (cause: Cause.Cause<unknown>): AutobahnError => {
 export const toWampError = (thrown: unknown): WampError =>
   thrown instanceof AutobahnError
     ? new WampError({ error: thrown.error, args: thrown.args, kwargs: thrown.kwargs, details: {} })
-    : new WampError({ error: Uri.RuntimeError, args: [messageOf(thrown)], kwargs: {}, details: {} })
+    : new WampError({ error: Uri.RuntimeError, args: [errorText(thrown)], kwargs: {}, details: {} })
 
 /** Autobahn|JS's call result: one positional value, a `Result` for anything richer, `null` for nothing. */
 export const unwrap = (args: ReadonlyArray<unknown>, kwargs: { readonly [key: string]: unknown }): unknown => {

@@ -9,6 +9,7 @@
 import { Effect, ParseResult, Schema, SchemaAST } from "effect"
 import type { Dict, List } from "../Message.js"
 import * as WampError from "../WampError.js"
+import { isDict } from "./messageElements.js"
 
 // ---------------------------------------------------------------------------------------------
 // Schema shapes
@@ -120,8 +121,6 @@ export interface Codec {
 }
 
 type Envelope = { readonly args?: unknown; readonly kwargs?: unknown }
-
-const isDict = (u: unknown): u is Dict => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const notA = (what: string, where: string, actual: unknown) =>
   new ParseResult.ParseError({

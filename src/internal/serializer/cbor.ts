@@ -6,6 +6,7 @@ import { Decoder, Encoder } from "cbor-x"
 import { Either } from "effect"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
+import { errorText } from "../values.js"
 import * as CborScan from "./cborScan.js"
 import * as Inbound from "./inbound.js"
 import { markCbor } from "./leadingIntegers.js"
@@ -41,9 +42,7 @@ const encode = (message: ReadonlyArray<unknown>): Either.Either<Frame, EncodeErr
   } catch (cause) {
     return Either.left(
       new EncodeError({
-        message: `cannot serialize to CBOR: ${
-          cause instanceof Unserializable ? cause.message : Inbound.errorText(cause)
-        }`,
+        message: `cannot serialize to CBOR: ${cause instanceof Unserializable ? cause.message : errorText(cause)}`,
         cause
       })
     )
@@ -70,7 +69,7 @@ const decode = (frame: Frame): Either.Either<ReadonlyArray<unknown>, DecodeError
     value = encoder.decode(prepared)
   } catch (cause) {
     return Either.left(
-      new DecodeError({ reason: "Syntax", message: `invalid CBOR: ${Inbound.errorText(cause)}`, cause })
+      new DecodeError({ reason: "Syntax", message: `invalid CBOR: ${errorText(cause)}`, cause })
     )
   }
   if (!Array.isArray(value)) {

@@ -34,7 +34,8 @@ const hasEncodedReplacementChar = (frame: Uint8Array): boolean => {
   return false
 }
 
-const isDict = (value: unknown): value is Record<string, unknown> =>
+/** A map as msgpackr / cbor-x decode it (an object, not an array or a byte string). */
+const isDecodedMap = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
 
 /**
@@ -51,7 +52,7 @@ export const check = (
     const element = message[i]
     if (typeof element === "string") {
       if (element.includes("\uFFFD")) replacementChar = true
-    } else if (isDict(element)) {
+    } else if (isDecodedMap(element)) {
       for (const key in element) {
         if (mayBeConvertedKey(key)) suspiciousKey = true
         if (key.includes("\uFFFD")) replacementChar = true
@@ -86,5 +87,3 @@ export const check = (
 /** A plain Uint8Array over the same memory, so that decoded byte strings are not Buffers. */
 export const plainBytes = (frame: Uint8Array): Uint8Array =>
   frame.constructor === Uint8Array ? frame : new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
-
-export const errorText = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)

@@ -6,6 +6,7 @@
 import { Either } from "effect"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
+import { errorText } from "../values.js"
 import * as Base64 from "./base64.js"
 import { markJson } from "./leadingIntegers.js"
 import { makeNormalizer, MAX_DEPTH, Unserializable } from "./outbound.js"
@@ -16,8 +17,6 @@ const normalize = makeNormalizer({
   finiteOnly: true,
   rewriteUndefined: false
 })
-
-const errorText = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
 
 const encode = (message: ReadonlyArray<unknown>): Either.Either<Frame, EncodeError> => {
   try {

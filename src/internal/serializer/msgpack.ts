@@ -6,6 +6,7 @@ import { Either } from "effect"
 import { addExtension, Packr, Unpackr } from "msgpackr"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
+import { errorText } from "../values.js"
 import * as Inbound from "./inbound.js"
 import { markMsgpack } from "./leadingIntegers.js"
 import { makeNormalizer, Unserializable } from "./outbound.js"
@@ -82,7 +83,7 @@ const encode = (message: ReadonlyArray<unknown>): Either.Either<Frame, EncodeErr
     return Either.left(
       new EncodeError({
         message: `cannot serialize to MessagePack: ${
-          cause instanceof Unserializable ? cause.message : Inbound.errorText(cause)
+          cause instanceof Unserializable ? cause.message : errorText(cause)
         }`,
         cause
       })
@@ -103,7 +104,7 @@ const decode = (frame: Frame): Either.Either<ReadonlyArray<unknown>, DecodeError
     value = unpackr.unpack(bytes)
   } catch (cause) {
     return Either.left(
-      new DecodeError({ reason: "Syntax", message: `invalid MessagePack: ${Inbound.errorText(cause)}`, cause })
+      new DecodeError({ reason: "Syntax", message: `invalid MessagePack: ${errorText(cause)}`, cause })
     )
   }
   if (!Array.isArray(value)) {

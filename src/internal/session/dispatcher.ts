@@ -101,10 +101,23 @@ const establishing = (core: Core, message: Message.Message): Effect.Effect<void>
     case "Welcome": {
       const info = parseWelcome(message, core.options.realm)
       if (typeof info === "string") return core.violation(info)
-      core.info = info
-      core.state = "established"
-      Deferred.unsafeDone(core.joined, Effect.succeed(info))
-      return undefined
+      const established = () => {
+        core.info = info
+        core.state = "established"
+        Deferred.unsafeDone(core.joined, Effect.succeed(info))
+      }
+      // Mutual authentication: the authenticator may refuse a router that did not prove itself.
+      const check = core.authenticator.welcome
+      if (check === undefined) {
+        established()
+        return undefined
+      }
+      return check({ authmethod: info.authmethod, authextra: info.authextra, details: message.details }).pipe(
+        Effect.matchEffect({
+          onSuccess: () => Effect.sync(established),
+          onFailure: (error) => cannotAuthenticate(core, error)
+        })
+      )
     }
     case "Challenge":
       return core.authenticator.challenge({

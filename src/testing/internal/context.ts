@@ -1,6 +1,7 @@
 /**
  * What the dealer, the broker and the meta API need from their realm, and small message helpers.
  */
+import { maxId } from "../../internal/messageElements.js"
 import type * as Message from "../../Message.js"
 import type { Action } from "./config.js"
 import type { RouterSession } from "./session.js"
@@ -42,6 +43,6 @@ export const sendError = (
   })
 
 /** Global-scope ids (sessions, publications) are random in [1, 2^53], as the spec asks. */
-export const randomId = (): number => Math.floor(Math.random() * 2 ** 53) + 1
+export const randomId = (): number => Math.floor(Math.random() * maxId) + 1
 
 export const isoNow = (): string => new Date().toISOString()

@@ -2,6 +2,7 @@
  * The router's view of one client session: identity, announced features, its outbound channel and
  * the calls it takes part in. Plain mutable data, touched only from the routing code.
  */
+import { maxId } from "../../internal/messageElements.js"
 import type * as Message from "../../Message.js"
 
 export type Role = "caller" | "callee" | "publisher" | "subscriber"
@@ -61,7 +62,7 @@ export class RouterSession {
   ) {}
 
   invocationId(): number {
-    this.nextInvocation = this.nextInvocation >= 2 ** 53 ? 1 : this.nextInvocation + 1
+    this.nextInvocation = this.nextInvocation >= maxId ? 1 : this.nextInvocation + 1
     return this.nextInvocation
   }
 
