@@ -10,7 +10,13 @@
  */
 import type { Args, Kwargs } from "./errors.js"
 
-const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
+// Typed locally, so that the facade's types need no @types/node.
+const NodeBuffer = (globalThis as {
+  Buffer?: {
+    isBuffer(value: unknown): boolean
+    from(buffer: ArrayBufferLike, offset: number, length: number): Uint8Array
+  }
+}).Buffer
 
 /** Payloads come from a decoder that bounds nesting; this bound only keeps the walk finite. */
 const MAX_DEPTH = 512

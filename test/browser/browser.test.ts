@@ -117,13 +117,13 @@ describe("in Chromium", () => {
           const router = encodeURIComponent(`ws://127.0.0.1:${routerPort}/ws`)
           const outcome = yield* Effect.promise(async () => {
             await page.goto(`http://127.0.0.1:${httpPort}/${name}.html?router=${router}`)
-            await page.waitForFunction(
+            // On timeout the outcome says so, and the expectation below shows the page's errors too.
+            const settled = await page.waitForFunction(
               () => (globalThis as { __outcome?: unknown }).__outcome !== undefined,
               undefined,
-              {
-                timeout: 30_000
-              }
-            )
+              { timeout: 30_000 }
+            ).then(() => true, () => false)
+            if (!settled) return { ok: false, error: "no outcome within 30 s" }
             return page.evaluate(() => (globalThis as unknown as { __outcome: Outcome }).__outcome)
           })
           expect({ name, outcome, errors }).toEqual({
