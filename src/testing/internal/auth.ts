@@ -36,6 +36,22 @@ const welcome = (authid: string, user: User, authmethod: string): AuthStep => ({
   auth: { authid, authrole: user.authrole ?? "user", authmethod, authprovider: PROVIDER }
 })
 
+/** A per-process key: digests made with it are equal exactly when their inputs are. */
+const digestKey = crypto.getRandomValues(new Uint8Array(32))
+
+/**
+ * Compares a client's answer with the expected secret in time independent of where they differ
+ * and of either length: both become HMAC-SHA256 digests of one fixed size first, compared over
+ * every character.
+ */
+export const secretsEqual = (given: string, expected: string): boolean => {
+  const a = craSign(digestKey, given)
+  const b = craSign(digestKey, expected)
+  let difference = a.length ^ b.length
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return difference === 0
+}
+
 const randomHex = (bytes: number): string =>
   Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0")).join("")
 
@@ -86,7 +102,7 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
           _tag: "Challenge",
           method: "ticket",
           extra: {},
-          verify: (signature) => signature === ticket ? welcome(authid, known, "ticket") : failed
+          verify: (signature) => secretsEqual(signature, ticket) ? welcome(authid, known, "ticket") : failed
         }
       }
       case "wampcra": {
@@ -218,7 +234,7 @@ const craChallenge = (authid: string, user: User, secret: Secret, session: numbe
     _tag: "Challenge",
     method: "wampcra",
     extra,
-    verify: (signature) => signature === expected ? welcome(authid, user, "wampcra") : failed
+    verify: (signature) => secretsEqual(signature, expected) ? welcome(authid, user, "wampcra") : failed
   }
 }
 

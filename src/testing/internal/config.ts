@@ -60,6 +60,21 @@ export interface Config {
   readonly agent?: string
   /** How long a killed or shut-down session has to answer our GOODBYE before its link is closed (ms, default 2000). */
   readonly goodbyeTimeout?: number
+  /**
+   * How long a connection may take to join, from being accepted (after the WebSocket upgrade or
+   * the RawSocket handshake) to WELCOME, authentication included (ms, default 10000). Then it is
+   * closed: silently before HELLO, with ABORT `wamp.error.authentication_failed` while authenticating.
+   * The upgrade / handshake itself gets the same time.
+   */
+  readonly helloTimeout?: number
+  /**
+   * How long a started frame may take to arrive whole, and the RawSocket handshake's 4 octets
+   * (ms, default 10000): a slowloris peer trickling bytes is cut after this.
+   */
+  readonly frameTimeout?: number
 }
 
 export type Action = keyof Permissions
+
+export const DEFAULT_HELLO_TIMEOUT = 10_000
+export const DEFAULT_FRAME_TIMEOUT = 10_000
