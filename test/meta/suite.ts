@@ -6,7 +6,7 @@
  * session it caused them with, and asserts only on what it created.
  */
 import { expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Exit, Fiber, Option, Scope, Stream } from "effect"
+import { Chunk, Effect, Either, Exit, Fiber, Option, Schedule, Scope, Stream } from "effect"
 import * as Meta from "../../src/Meta.js"
 import type * as Session from "../../src/Session.js"
 import { Session as SessionTag } from "../../src/Session.js"
@@ -87,6 +87,12 @@ export const metaSuite = (target: Effect.Effect<MetaTarget, unknown, Scope.Scope
       expect(closed.by).toBe("router")
       // Our own session is "no such (other) session".
       expect((yield* failure(meta.killSession(admin.info.id)))._tag).toBe("NoSuchSession")
+      // A killed session is gone once the router has processed its GOODBYE reply; Nexus does that
+      // asynchronously, so poll (bounded) rather than assume it is immediate.
+      const gone = yield* failure(meta.sessionGet(victim.info.id)).pipe(
+        Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(100))))
+      )
+      expect(gone._tag).toBe("NoSuchSession")
       expect((yield* failure(meta.killSession(victim.info.id)))._tag).toBe("NoSuchSession")
 
       const byId = yield* join()
