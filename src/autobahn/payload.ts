@@ -10,13 +10,13 @@
  */
 import type { Args, Kwargs } from "./errors.js"
 
-// Typed locally, so that the facade's types need no @types/node.
-const NodeBuffer = (globalThis as {
-  Buffer?: {
-    isBuffer(value: unknown): boolean
-    from(buffer: ArrayBufferLike, offset: number, length: number): Uint8Array
-  }
-}).Buffer
+/** The part of Node's `Buffer` used here (typed locally: the facade builds without Node's types). */
+interface NodeBufferConstructor {
+  isBuffer(value: unknown): boolean
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): Uint8Array
+}
+
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferConstructor }).Buffer
 
 /** Payloads come from a decoder that bounds nesting; this bound only keeps the walk finite. */
 const MAX_DEPTH = 512

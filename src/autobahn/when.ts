@@ -4,7 +4,12 @@
  * `when.all(...)`, `promise.otherwise(...)`, ...; this is that same library, typed here. It accepts
  * the facade's native promises (any thenable) wherever it takes a promise.
  */
-import whenJs from "when"
+// The package's main entry is AMD-style modules (`define(function (require) { ... })`) that esbuild
+// and Vite cannot bundle ("Dynamic require of ./lib/... is not supported"); its dist/browser/when.js
+// is the same library as one self-contained UMD file, which Node and every bundler load.
+// @ts-expect-error: `when` ships no types; the value gets its own `When` interface below, so nothing
+// of the package reaches the published declarations.
+import whenJs from "when/dist/browser/when.js"
 
 /** A when.js promise: Promises/A+ plus when.js's extras. */
 export interface WhenPromise<T> extends PromiseLike<T> {

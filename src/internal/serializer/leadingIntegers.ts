@@ -32,6 +32,12 @@ const over2Pow53 = (high: number, low: number): boolean => high > TWO_POW_21 || 
 const looksLikeId = (value: unknown): boolean =>
   typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 2 ** 53
 
+/**
+ * A leading 64-bit integer over 2^53: the binary decoders give it as an exact BigInt (payload rule),
+ * which the ID check refuses anyway; marking it keeps the error naming how it was sent.
+ */
+const looksLikeWideId = (value: unknown): boolean => looksLikeId(value) || typeof value === "bigint"
+
 const uint32At = (frame: Uint8Array, offset: number): number =>
   frame[offset]! * 0x1000000 + ((frame[offset + 1]! << 16) | (frame[offset + 2]! << 8) | frame[offset + 3]!)
 
@@ -57,7 +63,7 @@ export const markMsgpack = (frame: Uint8Array, message: Array<unknown>): void =>
       const high = uint32At(frame, offset + 1)
       const low = uint32At(frame, offset + 5)
       // A negative int64 is never an ID and does not round into one: only positive values matter.
-      if (looksLikeId(message[index]) && (type === 0xcf || high < 0x80000000) && over2Pow53(high, low)) {
+      if (looksLikeWideId(message[index]) && (type === 0xcf || high < 0x80000000) && over2Pow53(high, low)) {
         message[index] = new InexactInteger(`${uint64Text(high, low)} (a 64-bit integer over 2^53)`)
       }
       offset += 9
@@ -95,7 +101,7 @@ export const markCbor = (frame: Uint8Array, message: Array<unknown>): void => {
         if (offset + 9 > frame.length) return
         const high = uint32At(frame, offset + 1)
         const low = uint32At(frame, offset + 5)
-        if (major === 0 && looksLikeId(message[index]) && over2Pow53(high, low)) {
+        if (major === 0 && looksLikeWideId(message[index]) && over2Pow53(high, low)) {
           message[index] = new InexactInteger(`${uint64Text(high, low)} (a 64-bit integer over 2^53)`)
         }
         offset += 9
