@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Layer, Option, Queue, Scope, Stream } from "effect"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as Authenticator from "../../src/Authenticator.js"
 import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
@@ -24,6 +27,8 @@ let session: Session.SessionService
 let ws: string
 let tcp: string
 let closedPort: number
+/** A Unix socket that forwards to the router's RawSocket port: the unix:// path of the command. */
+let unixPath: string
 /** Completed by the test when it has seen the first progressive result on the child's stdout. */
 let firstChunkSeen: Deferred.Deferred<void>
 let slowInterrupted: Deferred.Deferred<void>
@@ -41,6 +46,23 @@ beforeAll(async () => {
     const bound = yield* router.serve({ host: "127.0.0.1", port: 0, rawSocketPort: 0 })
     ws = `ws://127.0.0.1:${bound.port}/ws`
     tcp = `tcp://127.0.0.1:${bound.rawSocketPort}`
+    unixPath = path.join(os.tmpdir(), `wamp-cli-${process.pid}.sock`)
+    yield* Effect.acquireRelease(
+      Effect.async<net.Server>((resume) => {
+        const proxy = net.createServer((client) => {
+          const upstream = net.connect(bound.rawSocketPort!, "127.0.0.1")
+          client.pipe(upstream).pipe(client)
+          const drop = () => {
+            client.destroy()
+            upstream.destroy()
+          }
+          client.on("error", drop).on("close", drop)
+          upstream.on("error", drop).on("close", drop)
+        })
+        proxy.listen(unixPath, () => resume(Effect.succeed(proxy)))
+      }),
+      (proxy) => Effect.async<void>((resume) => void proxy.close(() => resume(Effect.void)))
+    )
     // A port that was free a moment ago: nothing listens there.
     const other = yield* Effect.scoped(router.serve({ host: "127.0.0.1", port: 0 }))
     closedPort = other.port
@@ -110,6 +132,11 @@ describe.concurrent("wamp call", () => {
   it("over RawSocket (tcp://) with MessagePack, options after the arguments, -- before a negative number", async () => {
     const out = await run(cli, ["call", "com.test.add", "--url", tcp, "--serializer", "msgpack", "--", "-2", "5"])
     expect(out).toMatchObject({ code: 0, stdout: "3\n" })
+  }, TIMEOUT)
+
+  it("over a Unix socket (unix://)", async () => {
+    const out = await run(cli, ["call", "com.test.add", "40", "2", "--url", `unix://${unixPath}`])
+    expect(out).toMatchObject({ code: 0, stdout: "42\n" })
   }, TIMEOUT)
 
   it("prints progressive results as they arrive", async () => {
