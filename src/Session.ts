@@ -136,6 +136,8 @@ export interface RegisterOptions {
   readonly match?: MatchPolicy | undefined
   readonly invoke?: InvokePolicy | undefined
   readonly disclose_caller?: boolean | undefined
+  /** Ask the dealer to forward callers' timeouts to this callee, which then enforces them (see `InvocationDetails.timeout`). */
+  readonly forward_timeout?: boolean | undefined
   readonly [option: string]: unknown
 }
 
@@ -146,7 +148,12 @@ export interface InvocationDetails {
   /** The concrete URI called (pattern registrations). */
   readonly procedure: string
   readonly receive_progress: boolean
-  /** Router-forwarded timeout in ms, 0 if none. */
+  /**
+   * The caller's timeout in ms when the dealer forwarded it, else 0. Dealers forward it to callees
+   * that announce `call_timeout` (we do) and registered with `forward_timeout: true`; the handler
+   * is then interrupted after that long and the caller gets `wamp.error.timeout`. Otherwise the
+   * dealer runs the timer itself and INTERRUPTs the handler.
+   */
   readonly timeout: number
   /** All INVOCATION.Details as received. */
   readonly raw: Dict
