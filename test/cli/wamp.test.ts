@@ -32,6 +32,8 @@ let unixPath: string
 /** Completed by the test when it has seen the first progressive result on the child's stdout. */
 let firstChunkSeen: Deferred.Deferred<void>
 let slowInterrupted: Deferred.Deferred<void>
+let heldStarted: Deferred.Deferred<void>
+let heldInterrupted: Deferred.Deferred<void>
 let events: Queue.Queue<Session.Event>
 
 const runEffect = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(effect, scope))
@@ -75,6 +77,8 @@ beforeAll(async () => {
     )
     firstChunkSeen = yield* Deferred.make<void>()
     slowInterrupted = yield* Deferred.make<void>()
+    heldStarted = yield* Deferred.make<void>()
+    heldInterrupted = yield* Deferred.make<void>()
     yield* session.register(
       "com.test.add",
       ({ args }) => Effect.succeed({ args: [(args[0] as number) + (args[1] as number)] })
@@ -96,6 +100,11 @@ beforeAll(async () => {
       "com.test.slow",
       () => Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(slowInterrupted, undefined)))
     )
+    yield* session.register("com.test.held", () =>
+      Deferred.succeed(heldStarted, undefined).pipe(
+        Effect.zipRight(Effect.never),
+        Effect.onInterrupt(() => Deferred.succeed(heldInterrupted, undefined))
+      ))
     events = yield* Queue.unbounded<Session.Event>()
     const subscription = yield* session.subscribe("com.test.topic")
     yield* Effect.forkScoped(Stream.runForEach(subscription.events, (event) => Queue.offer(events, event)))
@@ -172,6 +181,16 @@ describe.concurrent("wamp call", () => {
     expect(out.stderr).toContain("no result within 0.5 s")
     // The callee's handler was interrupted: the CANCEL reached it through the router.
     await Effect.runPromise(Deferred.await(slowInterrupted).pipe(Effect.timeout("10 seconds")))
+  }, TIMEOUT)
+
+  it("SIGINT during a call: exit 130, the call canceled on the router", async () => {
+    const child = start(cli, ["call", "com.test.held"], { env: { WAMP_URL: ws } })
+    await Effect.runPromise(Deferred.await(heldStarted).pipe(Effect.timeout("60 seconds")))
+    child.kill("SIGINT")
+    const done = await child.finished
+    expect(done).toMatchObject({ code: 130, stdout: "" })
+    expect(done.stderr).not.toMatch(stackTrace)
+    await Effect.runPromise(Deferred.await(heldInterrupted).pipe(Effect.timeout("10 seconds")))
   }, TIMEOUT)
 
   it("invalid JSON: exit 2 with a clear message, nothing sent", async () => {
