@@ -8,7 +8,7 @@
  * never through a union of the 24), and `encode` walks the same table in plain code (the hot path does
  * not need Schema's encoder; the table keeps the two in step: same elements, same order).
  */
-import { Either, ParseResult, Schema } from "effect"
+import { Either, Option, ParseResult, Schema, SchemaAST } from "effect"
 import type * as AST from "effect/SchemaAST"
 import { ProtocolError } from "./Errors.js"
 import * as E from "./internal/messageElements.js"
@@ -243,7 +243,25 @@ interface Definition<M extends Message> {
   readonly payloadAt: number
   /** Spec name of each wire element, by index. */
   readonly labels: ReadonlyArray<string>
+  readonly layout: Layout
   readonly encode: (message: M) => Wire
+}
+
+/** How a message lies on the wire after its code: its fields in order, then maybe the payload. */
+export interface Layout {
+  readonly code: number
+  readonly fields: ReadonlyArray<{
+    /** The message field. */
+    readonly key: string
+    /** The spec's name of the element. */
+    readonly label: string
+    /** The kind of element: the identifier of its schema (`Id`, `Options`, `Uri`, ...). */
+    readonly element: string
+    /** Absent when the message ends before it (the Details of a revocation). */
+    readonly optional: boolean
+  }>
+  /** Whether Arguments / ArgumentsKw may follow the fields. */
+  readonly payload: boolean
 }
 
 interface DefineOptions {
@@ -317,11 +335,22 @@ const define = <M extends Message>(
   const tupleAst = tuple.ast as AST.TupleType
   const labels = ["MessageType", ...elements.map(([, label]) => label)]
   if (payload) labels.push("Arguments", "ArgumentsKw")
+  const layout: Layout = {
+    code,
+    fields: elements.map(([key, label, element], i) => ({
+      key: key as string,
+      label,
+      element: SchemaAST.getIdentifierAnnotation(element.ast).pipe(Option.getOrElse(() => "unknown")),
+      optional: i >= optionalFrom
+    })),
+    payload
+  }
   return {
     tag,
     code,
     name,
     schema,
+    layout,
     minLength: tupleAst.elements.filter((e) => !e.isOptional).length,
     maxLength: tupleAst.elements.length,
     payloadAt: payload ? fieldCount + 1 : -1,
@@ -446,6 +475,11 @@ const definitions = {
 /** The wire schema of every message, by tag (the `Type` side is the message, the `Encoded` side its wire list). */
 export const schemas: { readonly [T in Message["_tag"]]: Schema.Schema<Extract<Message, { readonly _tag: T }>, Wire> } =
   Object.fromEntries(Object.values(definitions).map((d) => [d.tag, d.schema])) as any
+
+/** The wire layout of every message, by tag: the definition table as data (for tools and tests). */
+export const layouts: { readonly [T in Message["_tag"]]: Layout } = Object.fromEntries(
+  Object.values(definitions).map((d) => [d.tag, d.layout])
+) as { readonly [T in Message["_tag"]]: Layout }
 
 // ---------------------------------------------------------------------------------------------------------
 // Decoding

@@ -1,82 +1,95 @@
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit, Fiber, Layer, Logger, Redacted, Scope } from "effect"
+import { describe, expect } from "@effect/vitest"
+import { Effect, Either, Exit, Fiber, Layer, Logger, Option, Redacted, Scope, TestClock } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
 import * as WampError from "../src/WampError.js"
-import { join } from "./support/session.js"
+import { dropAtEnd, join, scoped } from "./support/session.js"
 
 const roleFeatures = (hello: { details: Record<string, unknown> }, role: string) =>
   ((hello.details["roles"] as any)[role] as { features: Record<string, boolean> }).features
 
 describe("Session lifecycle", () => {
-  it.scopedLive("HELLO announces realm, agent, roles with the features we implement, authmethods", () =>
-    Effect.gen(function*() {
-      const { hello, session } = yield* join()
-      expect(hello.realm).toBe("realm1")
-      expect(hello.details["agent"]).toMatch(/^effect-wamp\//)
-      expect(hello.details["authmethods"]).toEqual(["anonymous"])
-      expect(roleFeatures(hello, "caller")["call_canceling"]).toBe(true)
-      expect(roleFeatures(hello, "callee")["progressive_call_results"]).toBe(true)
-      // A callee announcing progressive results must announce call_canceling too.
-      expect(roleFeatures(hello, "callee")["call_canceling"]).toBe(true)
-      expect(roleFeatures(hello, "subscriber")["pattern_based_subscription"]).toBe(true)
-      expect(roleFeatures(hello, "publisher")["publisher_exclusion"]).toBe(true)
-      expect(roleFeatures(hello, "caller")["payload_passthru_mode"]).toBeUndefined()
-      expect(session.info.id).toBe(1)
-      expect(session.info.authrole).toBe("anonymous")
-      expect(session.info.supports("dealer", "call_canceling")).toBe(true)
-      expect(session.info.supports("broker", "no_such_feature")).toBe(false)
-      expect(yield* session.isOpen).toBe(true)
-    }))
+  scoped(
+    "HELLO announces realm, agent, roles with the features we implement, authmethods",
+    () =>
+      Effect.gen(function*() {
+        const { hello, session } = yield* join()
+        expect(hello.realm).toBe("realm1")
+        expect(hello.details["agent"]).toMatch(/^effect-wamp\//)
+        expect(hello.details["authmethods"]).toEqual(["anonymous"])
+        expect(roleFeatures(hello, "caller")["call_canceling"]).toBe(true)
+        expect(roleFeatures(hello, "callee")["progressive_call_results"]).toBe(true)
+        // A callee announcing progressive results must announce call_canceling too.
+        expect(roleFeatures(hello, "callee")["call_canceling"]).toBe(true)
+        expect(roleFeatures(hello, "subscriber")["pattern_based_subscription"]).toBe(true)
+        expect(roleFeatures(hello, "publisher")["publisher_exclusion"]).toBe(true)
+        expect(roleFeatures(hello, "caller")["payload_passthru_mode"]).toBeUndefined()
+        expect(session.info.id).toBe(1)
+        expect(session.info.authrole).toBe("anonymous")
+        expect(session.info.supports("dealer", "call_canceling")).toBe(true)
+        expect(session.info.supports("broker", "no_such_feature")).toBe(false)
+        expect(yield* session.isOpen).toBe(true)
+      })
+  )
 
-  it.scopedLive("closing the scope sends GOODBYE wamp.close.normal and ends cleanly on the reply", () =>
-    Effect.gen(function*() {
-      const scope = yield* Scope.make()
-      const { peer, session } = yield* join().pipe(Scope.extend(scope))
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
-      const goodbye = yield* peer.expect("Goodbye")
-      expect(goodbye.reason).toBe("wamp.close.normal")
-      yield* peer.send({ _tag: "Goodbye", details: {}, reason: "wamp.close.goodbye_and_out" })
-      yield* Fiber.join(closing)
-      const reason = yield* session.closed
-      expect(reason).toEqual({ reason: "wamp.close.normal", message: "", by: "local", wasClean: true })
-      expect(yield* session.isOpen).toBe(false)
-      // Operations after the end fail typed, at once.
-      const error = yield* Effect.flip(session.call("com.example.add"))
-      expect(error._tag).toBe("SessionClosedError")
-    }))
+  scoped(
+    "closing the scope sends GOODBYE wamp.close.normal and ends cleanly on the reply",
+    () =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const { peer, session } = yield* join().pipe(Scope.extend(scope))
+        const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+        const goodbye = yield* peer.expect("Goodbye")
+        expect(goodbye.reason).toBe("wamp.close.normal")
+        yield* peer.send({ _tag: "Goodbye", details: {}, reason: "wamp.close.goodbye_and_out" })
+        yield* Fiber.join(closing)
+        const reason = yield* session.closed
+        expect(reason).toEqual({ reason: "wamp.close.normal", message: "", by: "local", wasClean: true })
+        expect(yield* session.isOpen).toBe(false)
+        // Operations after the end fail typed, at once.
+        const error = yield* Effect.flip(session.call("com.example.add"))
+        expect(error._tag).toBe("SessionClosedError")
+      })
+  )
 
-  it.scopedLive("leave without a GOODBYE reply closes the link after the timeout", () =>
+  scoped("leave without a GOODBYE reply closes the link after the timeout", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join({ session: { goodbyeTimeout: "100 millis" } })
       const leaving = yield* Effect.fork(session.leave("wamp.close.system_shutdown", "bye"))
       const goodbye = yield* peer.expect("Goodbye")
       expect(goodbye.reason).toBe("wamp.close.system_shutdown")
       expect(goodbye.details).toEqual({ message: "bye" })
+      // Virtual time: the link stays open until the timeout has passed.
+      yield* TestClock.adjust("99 millis")
+      expect(yield* Fiber.poll(leaving)).toEqual(Option.none())
+      yield* TestClock.adjust("1 millis")
       yield* Fiber.join(leaving)
       const closed = yield* peer.closed
       expect(closed.code).toBe(1000)
       expect((yield* session.closed).wasClean).toBe(false)
     }))
 
-  it.scopedLive("a pending call fails at once when we leave, and nothing but GOODBYE is processed after", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      const call = yield* Effect.fork(session.call("com.example.slow"))
-      const sent = yield* peer.expect("Call")
-      const leaving = yield* Effect.fork(session.leave())
-      yield* peer.expect("Goodbye")
-      const error = yield* Effect.flip(Fiber.join(call))
-      expect(error).toMatchObject({ _tag: "SessionClosedError", reason: "wamp.close.normal" })
-      // A RESULT while shutting down is ignored (no protocol violation, no ABORT).
-      yield* peer.send({ _tag: "Result", request: sent.request, details: {}, args: [1] })
-      yield* peer.send({ _tag: "Goodbye", details: {}, reason: "wamp.close.goodbye_and_out" })
-      yield* Fiber.join(leaving)
-      expect((yield* session.closed).by).toBe("local")
-    }))
+  scoped(
+    "a pending call fails at once when we leave, and nothing but GOODBYE is processed after",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        const call = yield* Effect.fork(session.call("com.example.slow"))
+        const sent = yield* peer.expect("Call")
+        const leaving = yield* Effect.fork(session.leave())
+        yield* peer.expect("Goodbye")
+        const error = yield* Effect.flip(Fiber.join(call))
+        expect(error).toMatchObject({ _tag: "SessionClosedError", reason: "wamp.close.normal" })
+        // A RESULT while shutting down is ignored (no protocol violation, no ABORT).
+        yield* peer.send({ _tag: "Result", request: sent.request, details: {}, args: [1] })
+        yield* peer.send({ _tag: "Goodbye", details: {}, reason: "wamp.close.goodbye_and_out" })
+        yield* Fiber.join(leaving)
+        expect((yield* session.closed).by).toBe("local")
+      })
+  )
 
-  it.scopedLive("router GOODBYE: reply once, fail pending with SessionClosedError", () =>
+  scoped("router GOODBYE: reply once, fail pending with SessionClosedError", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(session.call("com.example.slow"))
@@ -95,7 +108,7 @@ describe("Session lifecycle", () => {
       yield* peer.expectNothing()
     }))
 
-  it.scopedLive("ABORT after WELCOME ends the session without a reply", () =>
+  scoped("ABORT after WELCOME ends the session without a reply", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(session.call("com.example.slow"))
@@ -107,7 +120,7 @@ describe("Session lifecycle", () => {
       yield* peer.expectNothing()
     }))
 
-  it.scopedLive("a dropped link fails everything pending with transport_lost", () =>
+  scoped("a dropped link fails everything pending with transport_lost", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const calls = yield* Effect.forEach(
@@ -128,7 +141,7 @@ describe("Session lifecycle", () => {
       expect((yield* session.closed).by).toBe("transport")
     }))
 
-  it.scopedLive("router denial during join is a typed WampError carrying the URI and message", () =>
+  scoped("router denial during join is a typed WampError carrying the URI and message", () =>
     Effect.gen(function*() {
       const fake = yield* FakePeer.make()
       const fiber = yield* Effect.fork(
@@ -149,7 +162,7 @@ describe("Session lifecycle", () => {
       yield* peer.closed
     }))
 
-  it.scopedLive("ticket: CHALLENGE is answered with AUTHENTICATE, then WELCOME", () =>
+  scoped("ticket: CHALLENGE is answered with AUTHENTICATE, then WELCOME", () =>
     Effect.gen(function*() {
       const fake = yield* FakePeer.make()
       const auth = Authenticator.ticket({ authid: "joe", ticket: Redacted.make("secret!!!") })
@@ -159,6 +172,7 @@ describe("Session lifecycle", () => {
         )
       )
       const peer = yield* fake.accept
+      yield* dropAtEnd(peer)
       const hello = yield* peer.expect("Hello")
       expect(hello.details["authmethods"]).toEqual(["ticket"])
       expect(hello.details["authid"]).toBe("joe")
@@ -174,59 +188,70 @@ describe("Session lifecycle", () => {
       expect(session.info).toMatchObject({ id: 7, authid: "joe", authrole: "user", authmethod: "ticket" })
     }))
 
-  it.scopedLive("a CHALLENGE for a method we did not offer: ABORT cannot_authenticate and AuthenticationError", () =>
-    Effect.gen(function*() {
-      const fake = yield* FakePeer.make()
-      const fiber = yield* Effect.fork(
-        Session.make({ realm: "realm1" }).pipe(Effect.provide(Layer.merge(fake.layer, Authenticator.layerAnonymous())))
-      )
-      const peer = yield* fake.accept
-      yield* peer.expect("Hello")
-      yield* peer.send({ _tag: "Challenge", authMethod: "wampcra", extra: { challenge: "{}" } })
-      const abort = yield* peer.expect("Abort")
-      expect(abort.reason).toBe("wamp.error.cannot_authenticate")
-      const error = yield* Effect.flip(Fiber.join(fiber))
-      expect(error._tag).toBe("AuthenticationError")
-    }))
-
-  it.scopedLive("a defect inside the dispatcher (a buggy authenticator) ends the session instead of hanging", () =>
-    Effect.gen(function*() {
-      const fake = yield* FakePeer.make()
-      const buggy: Authenticator.AuthenticatorService = {
-        authmethods: ["ticket"],
-        authid: "joe",
-        challenge: () => Effect.die(new Error("bug"))
-      }
-      const fiber = yield* Effect.fork(
-        Session.make({ realm: "realm1" }).pipe(
-          Effect.provide(Layer.merge(fake.layer, Layer.succeed(Authenticator.Authenticator, buggy)))
+  scoped(
+    "a CHALLENGE for a method we did not offer: ABORT cannot_authenticate and AuthenticationError",
+    () =>
+      Effect.gen(function*() {
+        const fake = yield* FakePeer.make()
+        const fiber = yield* Effect.fork(
+          Session.make({ realm: "realm1" }).pipe(
+            Effect.provide(Layer.merge(fake.layer, Authenticator.layerAnonymous()))
+          )
         )
-      )
-      const peer = yield* fake.accept
-      yield* peer.expect("Hello")
-      yield* peer.send({ _tag: "Challenge", authMethod: "ticket", extra: {} })
-      const error = yield* Effect.flip(Fiber.join(fiber))
-      expect(error._tag).toBe("SessionClosedError")
-      yield* peer.closed
-    }).pipe(Effect.withLogSpan("quiet"), Effect.provide(Logger.remove(Logger.defaultLogger))))
+        const peer = yield* fake.accept
+        yield* peer.expect("Hello")
+        yield* peer.send({ _tag: "Challenge", authMethod: "wampcra", extra: { challenge: "{}" } })
+        const abort = yield* peer.expect("Abort")
+        expect(abort.reason).toBe("wamp.error.cannot_authenticate")
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        expect(error._tag).toBe("AuthenticationError")
+      })
+  )
 
-  it.scopedLive("request ids: one counter over all request kinds, unacknowledged PUBLISH included", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      yield* session.publish("com.example.topic", [1])
-      expect((yield* peer.expect("Publish")).request).toBe(1)
-      const call = yield* Effect.fork(session.call("com.example.proc"))
-      const sent = yield* peer.expect("Call")
-      expect(sent.request).toBe(2)
-      yield* peer.send({ _tag: "Result", request: 2, details: {} })
-      yield* Fiber.join(call)
-      const sub = yield* Effect.fork(session.subscribe("com.example.topic"))
-      expect((yield* peer.expect("Subscribe")).request).toBe(3)
-      yield* peer.send({ _tag: "Subscribed", request: 3, subscription: 100 })
-      yield* Fiber.join(sub)
-    }))
+  scoped(
+    "a defect inside the dispatcher (a buggy authenticator) ends the session instead of hanging",
+    () =>
+      Effect.gen(function*() {
+        const fake = yield* FakePeer.make()
+        const buggy: Authenticator.AuthenticatorService = {
+          authmethods: ["ticket"],
+          authid: "joe",
+          challenge: () => Effect.die(new Error("bug"))
+        }
+        const fiber = yield* Effect.fork(
+          Session.make({ realm: "realm1" }).pipe(
+            Effect.provide(Layer.merge(fake.layer, Layer.succeed(Authenticator.Authenticator, buggy)))
+          )
+        )
+        const peer = yield* fake.accept
+        yield* peer.expect("Hello")
+        yield* peer.send({ _tag: "Challenge", authMethod: "ticket", extra: {} })
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        expect(error._tag).toBe("SessionClosedError")
+        yield* peer.closed
+      }).pipe(Effect.withLogSpan("quiet"), Effect.provide(Logger.remove(Logger.defaultLogger)))
+  )
 
-  it.scopedLive("an unserializable payload fails locally and does not consume a request id", () =>
+  scoped(
+    "request ids: one counter over all request kinds, unacknowledged PUBLISH included",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        yield* session.publish("com.example.topic", [1])
+        expect((yield* peer.expect("Publish")).request).toBe(1)
+        const call = yield* Effect.fork(session.call("com.example.proc"))
+        const sent = yield* peer.expect("Call")
+        expect(sent.request).toBe(2)
+        yield* peer.send({ _tag: "Result", request: 2, details: {} })
+        yield* Fiber.join(call)
+        const sub = yield* Effect.fork(session.subscribe("com.example.topic"))
+        expect((yield* peer.expect("Subscribe")).request).toBe(3)
+        yield* peer.send({ _tag: "Subscribed", request: 3, subscription: 100 })
+        yield* Fiber.join(sub)
+      })
+  )
+
+  scoped("an unserializable payload fails locally and does not consume a request id", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const cyclic: Record<string, unknown> = {}
@@ -238,7 +263,7 @@ describe("Session lifecycle", () => {
       yield* Fiber.interrupt(call)
     }))
 
-  it.scopedLive("a bad URI is rejected locally with wamp.error.invalid_uri", () =>
+  scoped("a bad URI is rejected locally with wamp.error.invalid_uri", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const error = yield* Effect.flip(session.call("com.example..bad"))

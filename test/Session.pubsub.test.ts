@@ -1,9 +1,9 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Scope, Stream } from "effect"
 import type * as Message from "../src/Message.js"
 import type * as Session from "../src/Session.js"
 import type * as FakePeer from "../src/testing/FakePeer.js"
-import { counters, join } from "./support/session.js"
+import { counters, join, scoped } from "./support/session.js"
 
 const subscribeVia = (
   joined: { peer: FakePeer.FakePeer; session: Session.SessionService },
@@ -22,7 +22,7 @@ const event = (subscription: number, publication: number, args: Message.List, de
   ({ _tag: "Event", subscription, publication, details, args }) as const
 
 describe("Session PubSub", () => {
-  it.scopedLive("subscribe: SUBSCRIBE with options; EVENTs arrive in order with their details", () =>
+  scoped("subscribe: SUBSCRIBE with options; EVENTs arrive in order with their details", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscribe, subscription } = yield* subscribeVia(joined, "com.example", { match: "prefix" })
@@ -44,7 +44,7 @@ describe("Session PubSub", () => {
       expect(events[1]!.details.retained).toBe(true)
     }))
 
-  it.scopedLive("an EVENT right behind SUBSCRIBED (same chunk) is delivered", () =>
+  scoped("an EVENT right behind SUBSCRIBED (same chunk) is delivered", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const fiber = yield* Effect.fork(joined.session.subscribe("com.example.t"))
@@ -58,67 +58,76 @@ describe("Session PubSub", () => {
       expect(first._tag === "Some" && first.value.args).toEqual(["first"])
     }))
 
-  it.scopedLive("local subscribers of the same topic share one router subscription; the last one unsubscribes", () =>
-    Effect.gen(function*() {
-      const joined = yield* join()
-      const scopeA = yield* Scope.make()
-      const scopeB = yield* Scope.make()
-      const a = yield* subscribeVia(joined, "com.example.t").pipe(Scope.extend(scopeA))
-      const b = yield* joined.session.subscribe("com.example.t").pipe(Scope.extend(scopeB))
-      expect(b.id).toBe(a.subscription.id)
-      yield* joined.peer.expectNothing()
-      yield* joined.peer.send(event(300, 1, ["x"]))
-      expect((yield* Stream.runHead(a.subscription.events))._tag).toBe("Some")
-      expect((yield* Stream.runHead(b.events))._tag).toBe("Some")
-      yield* Scope.close(scopeA, Exit.void)
-      yield* joined.peer.expectNothing()
-      const closingB = yield* Effect.fork(Scope.close(scopeB, Exit.void))
-      const unsubscribe = yield* joined.peer.expect("Unsubscribe")
-      expect(unsubscribe.subscription).toBe(300)
-      // An EVENT still in flight for the subscription we are leaving is ignored.
-      yield* joined.peer.send(event(300, 2, ["late"]))
-      yield* joined.peer.send({ _tag: "Unsubscribed", request: unsubscribe.request })
-      yield* Fiber.join(closingB)
-      expect(counters(joined.session).subscriptions).toBe(0)
-      expect(yield* joined.session.isOpen).toBe(true)
-    }))
-
-  it.scopedLive("revocation fails the stream with SubscriptionRevokedError after the buffered events", () =>
-    Effect.gen(function*() {
-      const joined = yield* join()
-      const { subscription } = yield* subscribeVia(joined, "com.example.t")
-      yield* joined.peer.send(
-        event(300, 1, ["before"]),
-        { _tag: "Unsubscribed", request: 0, details: { subscription: 300, reason: "wamp.reason.gone" } }
-      )
-      const collected: Array<unknown> = []
-      const exit = yield* Effect.exit(
-        Stream.runForEach(subscription.events, (e) => Effect.sync(() => collected.push(e.args[0])))
-      )
-      expect(collected).toEqual(["before"])
-      expect(exit._tag === "Failure" && JSON.stringify(exit.cause)).toContain("SubscriptionRevokedError")
-      expect(counters(joined.session).subscriptions).toBe(0)
-    }))
-
-  it.scopedLive("overflow 'fail': the stream fails with SubscriptionOverflowError after the buffered events", () =>
-    Effect.gen(function*() {
-      const joined = yield* join()
-      const { subscription } = yield* subscribeVia(joined, "com.example.t", {
-        buffer: { capacity: 2, overflow: "fail" }
+  scoped(
+    "local subscribers of the same topic share one router subscription; the last one unsubscribes",
+    () =>
+      Effect.gen(function*() {
+        const joined = yield* join()
+        const scopeA = yield* Scope.make()
+        const scopeB = yield* Scope.make()
+        const a = yield* subscribeVia(joined, "com.example.t").pipe(Scope.extend(scopeA))
+        const b = yield* joined.session.subscribe("com.example.t").pipe(Scope.extend(scopeB))
+        expect(b.id).toBe(a.subscription.id)
+        yield* joined.peer.expectNothing()
+        yield* joined.peer.send(event(300, 1, ["x"]))
+        expect((yield* Stream.runHead(a.subscription.events))._tag).toBe("Some")
+        expect((yield* Stream.runHead(b.events))._tag).toBe("Some")
+        yield* Scope.close(scopeA, Exit.void)
+        yield* joined.peer.expectNothing()
+        const closingB = yield* Effect.fork(Scope.close(scopeB, Exit.void))
+        const unsubscribe = yield* joined.peer.expect("Unsubscribe")
+        expect(unsubscribe.subscription).toBe(300)
+        // An EVENT still in flight for the subscription we are leaving is ignored.
+        yield* joined.peer.send(event(300, 2, ["late"]))
+        yield* joined.peer.send({ _tag: "Unsubscribed", request: unsubscribe.request })
+        yield* Fiber.join(closingB)
+        expect(counters(joined.session).subscriptions).toBe(0)
+        expect(yield* joined.session.isOpen).toBe(true)
       })
-      yield* joined.peer.send(event(300, 1, [1]), event(300, 2, [2]), event(300, 3, [3]))
-      yield* joined.peer.expectNothing()
-      const collected: Array<unknown> = []
-      const error = yield* Effect.flip(
-        Stream.runForEach(subscription.events, (e) => Effect.sync(() => collected.push(e.args[0])))
-      )
-      expect(collected).toEqual([1, 2])
-      expect(error._tag).toBe("SubscriptionOverflowError")
-      // The session itself is unaffected.
-      expect(yield* joined.session.isOpen).toBe(true)
-    }))
+  )
 
-  it.scopedLive("overflow 'dropOldest': the newest events are kept", () =>
+  scoped(
+    "revocation fails the stream with SubscriptionRevokedError after the buffered events",
+    () =>
+      Effect.gen(function*() {
+        const joined = yield* join()
+        const { subscription } = yield* subscribeVia(joined, "com.example.t")
+        yield* joined.peer.send(
+          event(300, 1, ["before"]),
+          { _tag: "Unsubscribed", request: 0, details: { subscription: 300, reason: "wamp.reason.gone" } }
+        )
+        const collected: Array<unknown> = []
+        const exit = yield* Effect.exit(
+          Stream.runForEach(subscription.events, (e) => Effect.sync(() => collected.push(e.args[0])))
+        )
+        expect(collected).toEqual(["before"])
+        expect(exit._tag === "Failure" && JSON.stringify(exit.cause)).toContain("SubscriptionRevokedError")
+        expect(counters(joined.session).subscriptions).toBe(0)
+      })
+  )
+
+  scoped(
+    "overflow 'fail': the stream fails with SubscriptionOverflowError after the buffered events",
+    () =>
+      Effect.gen(function*() {
+        const joined = yield* join()
+        const { subscription } = yield* subscribeVia(joined, "com.example.t", {
+          buffer: { capacity: 2, overflow: "fail" }
+        })
+        yield* joined.peer.send(event(300, 1, [1]), event(300, 2, [2]), event(300, 3, [3]))
+        yield* joined.peer.expectNothing()
+        const collected: Array<unknown> = []
+        const error = yield* Effect.flip(
+          Stream.runForEach(subscription.events, (e) => Effect.sync(() => collected.push(e.args[0])))
+        )
+        expect(collected).toEqual([1, 2])
+        expect(error._tag).toBe("SubscriptionOverflowError")
+        // The session itself is unaffected.
+        expect(yield* joined.session.isOpen).toBe(true)
+      })
+  )
+
+  scoped("overflow 'dropOldest': the newest events are kept", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscription } = yield* subscribeVia(joined, "com.example.t", {
@@ -130,7 +139,7 @@ describe("Session PubSub", () => {
       expect(Chunk.toReadonlyArray(events).map((e) => e.args[0])).toEqual([2, 3])
     }))
 
-  it.scopedLive("overflow 'suspend': nothing is lost; the dispatcher waits for the subscriber", () =>
+  scoped("overflow 'suspend': nothing is lost; the dispatcher waits for the subscriber", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscription } = yield* subscribeVia(joined, "com.example.t", {
@@ -143,7 +152,7 @@ describe("Session PubSub", () => {
       expect(Chunk.toReadonlyArray(events).map((e) => e.args[0])).toEqual([1, 2, 3, 4, 5])
     }))
 
-  it.scopedLive("'suspend': a subscriber that leaves while full releases the dispatcher", () =>
+  scoped("'suspend': a subscriber that leaves while full releases the dispatcher", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const scope = yield* Scope.make()
@@ -163,7 +172,7 @@ describe("Session PubSub", () => {
       yield* Fiber.join(call)
     }))
 
-  it.scopedLive("session loss fails subscription streams with the session error", () =>
+  scoped("session loss fails subscription streams with the session error", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { subscription } = yield* subscribeVia(joined, "com.example.t")
@@ -172,41 +181,44 @@ describe("Session PubSub", () => {
       expect(error).toMatchObject({ _tag: "SessionClosedError", reason: "wamp.close.transport_lost" })
     }))
 
-  it.scopedLive("publish without acknowledge returns at once; with acknowledge returns the publication id", () =>
-    Effect.gen(function*() {
-      const joined = yield* join()
-      const result = yield* joined.session.publish("com.example.t", [1], { a: 1 }, {
-        exclude_me: false,
-        exclude: [5],
-        eligible_authrole: ["user"],
-        retain: true,
-        disclose_me: true
+  scoped(
+    "publish without acknowledge returns at once; with acknowledge returns the publication id",
+    () =>
+      Effect.gen(function*() {
+        const joined = yield* join()
+        const result = yield* joined.session.publish("com.example.t", [1], { a: 1 }, {
+          exclude_me: false,
+          exclude: [5],
+          eligible_authrole: ["user"],
+          retain: true,
+          disclose_me: true
+        })
+        expect(result).toBeUndefined()
+        const publish = yield* joined.peer.expect("Publish")
+        expect(publish).toEqual({
+          _tag: "Publish",
+          request: 1,
+          topic: "com.example.t",
+          options: { exclude_me: false, exclude: [5], eligible_authrole: ["user"], retain: true, disclose_me: true },
+          args: [1],
+          kwargs: { a: 1 }
+        })
+        expect(counters(joined.session).pending).toBe(0)
+        const acked = yield* Effect.fork(joined.session.publish("com.example.t", [], undefined, { acknowledge: true }))
+        const second = yield* joined.peer.expect("Publish")
+        expect(second.args).toBeUndefined()
+        yield* joined.peer.send({ _tag: "Published", request: second.request, publication: 4242 })
+        expect(yield* Fiber.join(acked)).toBe(4242)
+        const denied = yield* Effect.fork(joined.session.publish("com.example.t", [], {}, { acknowledge: true }))
+        const third = yield* joined.peer.expect("Publish")
+        yield* joined.peer.send({
+          _tag: "Error",
+          requestType: 16,
+          request: third.request,
+          details: {},
+          error: "wamp.error.not_authorized"
+        })
+        expect(yield* Effect.flip(Fiber.join(denied))).toMatchObject({ error: "wamp.error.not_authorized" })
       })
-      expect(result).toBeUndefined()
-      const publish = yield* joined.peer.expect("Publish")
-      expect(publish).toEqual({
-        _tag: "Publish",
-        request: 1,
-        topic: "com.example.t",
-        options: { exclude_me: false, exclude: [5], eligible_authrole: ["user"], retain: true, disclose_me: true },
-        args: [1],
-        kwargs: { a: 1 }
-      })
-      expect(counters(joined.session).pending).toBe(0)
-      const acked = yield* Effect.fork(joined.session.publish("com.example.t", [], undefined, { acknowledge: true }))
-      const second = yield* joined.peer.expect("Publish")
-      expect(second.args).toBeUndefined()
-      yield* joined.peer.send({ _tag: "Published", request: second.request, publication: 4242 })
-      expect(yield* Fiber.join(acked)).toBe(4242)
-      const denied = yield* Effect.fork(joined.session.publish("com.example.t", [], {}, { acknowledge: true }))
-      const third = yield* joined.peer.expect("Publish")
-      yield* joined.peer.send({
-        _tag: "Error",
-        requestType: 16,
-        request: third.request,
-        details: {},
-        error: "wamp.error.not_authorized"
-      })
-      expect(yield* Effect.flip(Fiber.join(denied))).toMatchObject({ error: "wamp.error.not_authorized" })
-    }))
+  )
 })

@@ -1,32 +1,35 @@
-import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Option, Ref, Scope, Stream } from "effect"
+import { describe, expect } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Fiber, Option, Ref, Scope, Stream, TestClock } from "effect"
 import type * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
 import * as WampError from "../src/WampError.js"
-import { counters, join } from "./support/session.js"
+import { counters, join, scoped } from "./support/session.js"
 
 describe("Session RPC: caller", () => {
-  it.scopedLive("call: CALL with payload and options; RESULT resolves with args, kwargs, details", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      const call = yield* Effect.fork(
-        session.call("com.example.add", [2, 3], { round: true }, { timeout: 500, disclose_me: true, x_custom: 1 })
-      )
-      const sent = yield* peer.expect("Call")
-      expect(sent).toEqual({
-        _tag: "Call",
-        request: 1,
-        procedure: "com.example.add",
-        options: { timeout: 500, disclose_me: true, x_custom: 1 },
-        args: [2, 3],
-        kwargs: { round: true }
+  scoped(
+    "call: CALL with payload and options; RESULT resolves with args, kwargs, details",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        const call = yield* Effect.fork(
+          session.call("com.example.add", [2, 3], { round: true }, { timeout: 500, disclose_me: true, x_custom: 1 })
+        )
+        const sent = yield* peer.expect("Call")
+        expect(sent).toEqual({
+          _tag: "Call",
+          request: 1,
+          procedure: "com.example.add",
+          options: { timeout: 500, disclose_me: true, x_custom: 1 },
+          args: [2, 3],
+          kwargs: { round: true }
+        })
+        yield* peer.send({ _tag: "Result", request: 1, details: { x: 1 }, args: [5], kwargs: { exact: true } })
+        expect(yield* Fiber.join(call)).toEqual({ args: [5], kwargs: { exact: true }, details: { x: 1 } })
+        expect(counters(session).pending).toBe(0)
       })
-      yield* peer.send({ _tag: "Result", request: 1, details: { x: 1 }, args: [5], kwargs: { exact: true } })
-      expect(yield* Fiber.join(call)).toEqual({ args: [5], kwargs: { exact: true }, details: { x: 1 } })
-      expect(counters(session).pending).toBe(0)
-    }))
+  )
 
-  it.scopedLive("call error: a WampError with the router's URI, args and kwargs", () =>
+  scoped("call error: a WampError with the router's URI, args and kwargs", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(session.call("com.example.div", [1, 0]))
@@ -49,30 +52,33 @@ describe("Session RPC: caller", () => {
       })
     }))
 
-  it.scopedLive("interrupting a call sends CANCEL (default killnowait) and the late reply is ignored", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      const call = yield* Effect.fork(session.call("com.example.slow"))
-      const sent = yield* peer.expect("Call")
-      yield* Fiber.interrupt(call)
-      const cancel = yield* peer.expect("Cancel")
-      expect(cancel).toEqual({ _tag: "Cancel", request: sent.request, options: { mode: "killnowait" } })
-      yield* peer.send({
-        _tag: "Error",
-        requestType: 48,
-        request: sent.request,
-        details: {},
-        error: "wamp.error.canceled"
+  scoped(
+    "interrupting a call sends CANCEL (default killnowait) and the late reply is ignored",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        const call = yield* Effect.fork(session.call("com.example.slow"))
+        const sent = yield* peer.expect("Call")
+        yield* Fiber.interrupt(call)
+        const cancel = yield* peer.expect("Cancel")
+        expect(cancel).toEqual({ _tag: "Cancel", request: sent.request, options: { mode: "killnowait" } })
+        yield* peer.send({
+          _tag: "Error",
+          requestType: 48,
+          request: sent.request,
+          details: {},
+          error: "wamp.error.canceled"
+        })
+        // The session is still fine: the next call works.
+        const next = yield* Effect.fork(session.call("com.example.fast"))
+        const second = yield* peer.expect("Call")
+        yield* peer.send({ _tag: "Result", request: second.request, details: {}, args: ["ok"] })
+        expect((yield* Fiber.join(next)).args).toEqual(["ok"])
+        expect(counters(session).pending).toBe(0)
       })
-      // The session is still fine: the next call works.
-      const next = yield* Effect.fork(session.call("com.example.fast"))
-      const second = yield* peer.expect("Call")
-      yield* peer.send({ _tag: "Result", request: second.request, details: {}, args: ["ok"] })
-      expect((yield* Fiber.join(next)).args).toEqual(["ok"])
-      expect(counters(session).pending).toBe(0)
-    }))
+  )
 
-  it.scopedLive("Effect.timeout on a call cancels with the chosen mode", () =>
+  scoped("Effect.timeout on a call cancels with the chosen mode", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(
@@ -80,13 +86,17 @@ describe("Session RPC: caller", () => {
       )
       const sent = yield* peer.expect("Call")
       expect(sent.options).toEqual({})
+      // Virtual time: nothing is cancelled a millisecond early.
+      yield* TestClock.adjust("29 millis")
+      yield* peer.expectNothing()
+      yield* TestClock.adjust("1 millis")
       const cancel = yield* peer.expect("Cancel")
       expect(cancel.options).toEqual({ mode: "kill" })
       const error = yield* Effect.flip(Fiber.join(call))
       expect(error._tag).toBe("TimeoutException")
     }))
 
-  it.scopedLive("a cancelMode function is read when the call is interrupted", () =>
+  scoped("a cancelMode function is read when the call is interrupted", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       let mode: Session.CancelMode = "skip"
@@ -98,19 +108,22 @@ describe("Session RPC: caller", () => {
       expect((yield* peer.expect("Cancel")).options).toEqual({ mode: "kill" })
     }))
 
-  it.scopedLive("without call_canceling at the dealer, no CANCEL is sent; the late RESULT is ignored", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join({ welcome: { roles: { dealer: {}, broker: {} } } })
-      const call = yield* Effect.fork(session.call("com.example.slow"))
-      const sent = yield* peer.expect("Call")
-      yield* Fiber.interrupt(call)
-      yield* peer.expectNothing()
-      yield* peer.send({ _tag: "Result", request: sent.request, details: {}, args: [1] })
-      yield* peer.expectNothing()
-      expect(yield* session.isOpen).toBe(true)
-    }))
+  scoped(
+    "without call_canceling at the dealer, no CANCEL is sent; the late RESULT is ignored",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join({ welcome: { roles: { dealer: {}, broker: {} } } })
+        const call = yield* Effect.fork(session.call("com.example.slow"))
+        const sent = yield* peer.expect("Call")
+        yield* Fiber.interrupt(call)
+        yield* peer.expectNothing()
+        yield* peer.send({ _tag: "Result", request: sent.request, details: {}, args: [1] })
+        yield* peer.expectNothing()
+        expect(yield* session.isOpen).toBe(true)
+      })
+  )
 
-  it.scopedLive("a progressive RESULT we did not ask for is ignored; the final one resolves", () =>
+  scoped("a progressive RESULT we did not ask for is ignored; the final one resolves", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(session.call("com.example.proc"))
@@ -122,7 +135,7 @@ describe("Session RPC: caller", () => {
       expect((yield* Fiber.join(call)).args).toEqual(["final"])
     }))
 
-  it.scopedLive("callProgressive: a stream of progress chunks ending with the final result", () =>
+  scoped("callProgressive: a stream of progress chunks ending with the final result", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const results = yield* Effect.fork(Stream.runCollect(session.callProgressive("com.example.count", [3])))
@@ -138,7 +151,7 @@ describe("Session RPC: caller", () => {
       expect(all.map((r) => r.details["progress"] === true)).toEqual([true, true, false])
     }))
 
-  it.scopedLive("callProgressive: stopping the stream early cancels the call", () =>
+  scoped("callProgressive: stopping the stream early cancels the call", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const first = yield* Effect.fork(
@@ -153,28 +166,34 @@ describe("Session RPC: caller", () => {
       expect(yield* session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("callWithInput: progressive CALLs with one request id, options on the first only", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      const input = Stream.make({ args: ["a"] }, { args: ["b"] }, { args: ["c"], kwargs: { last: true } })
-      const call = yield* Effect.fork(session.callWithInput("com.example.upload", input, { timeout: 1000 }))
-      const first = yield* peer.expect("Call")
-      const second = yield* peer.expect("Call")
-      const third = yield* peer.expect("Call")
-      expect(first).toMatchObject({ request: 1, options: { timeout: 1000, progress: true }, args: ["a"] })
-      expect(second).toMatchObject({ request: 1, options: { progress: true }, args: ["b"] })
-      expect(third).toMatchObject({ request: 1, options: {}, args: ["c"], kwargs: { last: true } })
-      yield* peer.send({ _tag: "Result", request: 1, details: {}, args: ["done"] })
-      expect((yield* Fiber.join(call)).args).toEqual(["done"])
-    }))
+  scoped(
+    "callWithInput: progressive CALLs with one request id, options on the first only",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        const input = Stream.make({ args: ["a"] }, { args: ["b"] }, { args: ["c"], kwargs: { last: true } })
+        const call = yield* Effect.fork(session.callWithInput("com.example.upload", input, { timeout: 1000 }))
+        const first = yield* peer.expect("Call")
+        const second = yield* peer.expect("Call")
+        const third = yield* peer.expect("Call")
+        expect(first).toMatchObject({ request: 1, options: { timeout: 1000, progress: true }, args: ["a"] })
+        expect(second).toMatchObject({ request: 1, options: { progress: true }, args: ["b"] })
+        expect(third).toMatchObject({ request: 1, options: {}, args: ["c"], kwargs: { last: true } })
+        yield* peer.send({ _tag: "Result", request: 1, details: {}, args: ["done"] })
+        expect((yield* Fiber.join(call)).args).toEqual(["done"])
+      })
+  )
 
-  it.scopedLive("callWithInput fails locally when the dealer lacks progressive_call_invocations", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join({ welcome: { roles: { dealer: {} } } })
-      const error = yield* Effect.flip(session.callWithInput("com.example.upload", Stream.make({ args: [1] })))
-      expect(error).toMatchObject({ error: "wamp.error.feature_not_supported" })
-      yield* peer.expectNothing()
-    }))
+  scoped(
+    "callWithInput fails locally when the dealer lacks progressive_call_invocations",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join({ welcome: { roles: { dealer: {} } } })
+        const error = yield* Effect.flip(session.callWithInput("com.example.upload", Stream.make({ args: [1] })))
+        expect(error).toMatchObject({ error: "wamp.error.feature_not_supported" })
+        yield* peer.expectNothing()
+      })
+  )
 })
 
 describe("Session RPC: callee", () => {
@@ -191,7 +210,7 @@ describe("Session RPC: callee", () => {
       return { registration: yield* Fiber.join(fiber), register }
     })
 
-  it.scopedLive("INVOCATION runs the handler; its result goes back as YIELD", () =>
+  scoped("INVOCATION runs the handler; its result goes back as YIELD", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { register } = yield* registerVia(
@@ -210,7 +229,7 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 9, options: {}, args: [5] })
     }))
 
-  it.scopedLive("the handler sees caller details and the concrete procedure", () =>
+  scoped("the handler sees caller details and the concrete procedure", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const seen = yield* Deferred.make<Session.InvocationDetails>()
@@ -239,7 +258,7 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 1, options: {} })
     }))
 
-  it.scopedLive("a handler failing with a WampError sends that ERROR with args and kwargs", () =>
+  scoped("a handler failing with a WampError sends that ERROR with args and kwargs", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       yield* registerVia(
@@ -258,7 +277,7 @@ describe("Session RPC: callee", () => {
       })
     }))
 
-  it.scopedLive("any other failure or a defect sends wamp.error.runtime_error with the message", () =>
+  scoped("any other failure or a defect sends wamp.error.runtime_error with the message", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       yield* registerVia(
@@ -277,7 +296,7 @@ describe("Session RPC: callee", () => {
       })
     }))
 
-  it.scopedLive("INTERRUPT interrupts the handler and answers wamp.error.canceled once", () =>
+  scoped("INTERRUPT interrupts the handler and answers wamp.error.canceled once", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const interrupted = yield* Deferred.make<void>()
@@ -295,40 +314,43 @@ describe("Session RPC: callee", () => {
       expect(counters(joined.session).activeInvocations).toBe(0)
     }))
 
-  it.scopedLive("progressive results: invocation.progress sends YIELD progress:true when asked for", () =>
-    Effect.gen(function*() {
-      const joined = yield* join()
-      yield* registerVia(joined, (inv) =>
-        Effect.gen(function*() {
-          yield* inv.progress([1])
-          yield* inv.progress([2])
-          return { args: [3] }
-        }))
-      yield* joined.peer.send({
-        _tag: "Invocation",
-        request: 1,
-        registration: 500,
-        details: { receive_progress: true }
+  scoped(
+    "progressive results: invocation.progress sends YIELD progress:true when asked for",
+    () =>
+      Effect.gen(function*() {
+        const joined = yield* join()
+        yield* registerVia(joined, (inv) =>
+          Effect.gen(function*() {
+            yield* inv.progress([1])
+            yield* inv.progress([2])
+            return { args: [3] }
+          }))
+        yield* joined.peer.send({
+          _tag: "Invocation",
+          request: 1,
+          registration: 500,
+          details: { receive_progress: true }
+        })
+        expect(yield* joined.peer.expect("Yield")).toEqual({
+          _tag: "Yield",
+          request: 1,
+          options: { progress: true },
+          args: [1]
+        })
+        expect(yield* joined.peer.expect("Yield")).toEqual({
+          _tag: "Yield",
+          request: 1,
+          options: { progress: true },
+          args: [2]
+        })
+        expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 1, options: {}, args: [3] })
+        // Without receive_progress, progress is a no-op.
+        yield* joined.peer.send({ _tag: "Invocation", request: 2, registration: 500, details: {} })
+        expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 2, options: {}, args: [3] })
       })
-      expect(yield* joined.peer.expect("Yield")).toEqual({
-        _tag: "Yield",
-        request: 1,
-        options: { progress: true },
-        args: [1]
-      })
-      expect(yield* joined.peer.expect("Yield")).toEqual({
-        _tag: "Yield",
-        request: 1,
-        options: { progress: true },
-        args: [2]
-      })
-      expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 1, options: {}, args: [3] })
-      // Without receive_progress, progress is a no-op.
-      yield* joined.peer.send({ _tag: "Invocation", request: 2, registration: 500, details: {} })
-      expect(yield* joined.peer.expect("Yield")).toEqual({ _tag: "Yield", request: 2, options: {}, args: [3] })
-    }))
+  )
 
-  it.scopedLive("progressive invocations: the handler reads every chunk from its input stream", () =>
+  scoped("progressive invocations: the handler reads every chunk from its input stream", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       yield* registerVia(joined, (inv) =>
@@ -352,28 +374,34 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("closing the registration's scope sends UNREGISTER; a racing INVOCATION gets no_such_registration", () =>
-    Effect.gen(function*() {
-      const joined = yield* join()
-      const scope = yield* Scope.make()
-      const fiber = yield* Effect.fork(
-        joined.session.register("com.example.proc", () => Effect.void).pipe(Scope.extend(scope))
-      )
-      const register = yield* joined.peer.expect("Register")
-      yield* joined.peer.send({ _tag: "Registered", request: register.request, registration: 500 })
-      const registration = yield* Fiber.join(fiber)
-      const closing = yield* Effect.fork(Scope.close(scope, { _tag: "Success", value: undefined } as any))
-      const unregister = yield* joined.peer.expect("Unregister")
-      expect(unregister.registration).toBe(500)
-      yield* joined.peer.send({ _tag: "Invocation", request: 8, registration: 500, details: {} })
-      expect(yield* joined.peer.expect("Error")).toMatchObject({ request: 8, error: "wamp.error.no_such_registration" })
-      yield* joined.peer.send({ _tag: "Unregistered", request: unregister.request })
-      yield* Fiber.join(closing)
-      expect((yield* registration.ended).reason).toBe("unregistered")
-      expect(counters(joined.session).registrations).toBe(0)
-    }))
+  scoped(
+    "closing the registration's scope sends UNREGISTER; a racing INVOCATION gets no_such_registration",
+    () =>
+      Effect.gen(function*() {
+        const joined = yield* join()
+        const scope = yield* Scope.make()
+        const fiber = yield* Effect.fork(
+          joined.session.register("com.example.proc", () => Effect.void).pipe(Scope.extend(scope))
+        )
+        const register = yield* joined.peer.expect("Register")
+        yield* joined.peer.send({ _tag: "Registered", request: register.request, registration: 500 })
+        const registration = yield* Fiber.join(fiber)
+        const closing = yield* Effect.fork(Scope.close(scope, { _tag: "Success", value: undefined } as any))
+        const unregister = yield* joined.peer.expect("Unregister")
+        expect(unregister.registration).toBe(500)
+        yield* joined.peer.send({ _tag: "Invocation", request: 8, registration: 500, details: {} })
+        expect(yield* joined.peer.expect("Error")).toMatchObject({
+          request: 8,
+          error: "wamp.error.no_such_registration"
+        })
+        yield* joined.peer.send({ _tag: "Unregistered", request: unregister.request })
+        yield* Fiber.join(closing)
+        expect((yield* registration.ended).reason).toBe("unregistered")
+        expect(counters(joined.session).registrations).toBe(0)
+      })
+  )
 
-  it.scopedLive("registration revocation ends the registration and tells the owner", () =>
+  scoped("registration revocation ends the registration and tells the owner", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const { registration } = yield* registerVia(joined, () => Effect.void)
@@ -389,7 +417,7 @@ describe("Session RPC: callee", () => {
       expect(yield* joined.session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("handler requirements are provided from the register call's context", () =>
+  scoped("handler requirements are provided from the register call's context", () =>
     Effect.gen(function*() {
       const joined = yield* join()
       const calls = yield* Ref.make(0)

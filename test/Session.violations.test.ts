@@ -3,13 +3,13 @@
  * reaction — ABORT wamp.error.protocol_violation, everything pending failed with ProtocolError,
  * the link closed — or is ignored where the checklist says so.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import type * as Message from "../src/Message.js"
 import * as Session from "../src/Session.js"
 import * as FakePeer from "../src/testing/FakePeer.js"
-import { counters, join } from "./support/session.js"
+import { counters, join, scoped } from "./support/session.js"
 
 type Bad =
   | { readonly message: Message.Message }
@@ -45,7 +45,7 @@ const violations: ReadonlyArray<readonly [string, Bad]> = [
 
 describe("Session protocol violations", () => {
   for (const [name, bad] of violations) {
-    it.scopedLive(`${name} → ABORT protocol_violation, pending fails with ProtocolError`, () =>
+    scoped(`${name} → ABORT protocol_violation, pending fails with ProtocolError`, () =>
       Effect.gen(function*() {
         const { peer, session } = yield* join()
         const call = yield* Effect.fork(session.call("com.example.pending"))
@@ -64,22 +64,27 @@ describe("Session protocol violations", () => {
       }))
   }
 
-  it.scopedLive("a message other than WELCOME/ABORT/CHALLENGE while establishing fails the join", () =>
-    Effect.gen(function*() {
-      const fake = yield* FakePeer.make()
-      const fiber = yield* Effect.fork(
-        Session.make({ realm: "realm1" }).pipe(Effect.provide(Layer.merge(fake.layer, Authenticator.layerAnonymous())))
-      )
-      const peer = yield* fake.accept
-      yield* peer.expect("Hello")
-      yield* peer.send({ _tag: "Result", request: 1, details: {} })
-      expect((yield* peer.expect("Abort")).reason).toBe("wamp.error.protocol_violation")
-      const error = yield* Effect.flip(Fiber.join(fiber))
-      expect(error._tag).toBe("ProtocolError")
-      yield* peer.closed
-    }))
+  scoped(
+    "a message other than WELCOME/ABORT/CHALLENGE while establishing fails the join",
+    () =>
+      Effect.gen(function*() {
+        const fake = yield* FakePeer.make()
+        const fiber = yield* Effect.fork(
+          Session.make({ realm: "realm1" }).pipe(
+            Effect.provide(Layer.merge(fake.layer, Authenticator.layerAnonymous()))
+          )
+        )
+        const peer = yield* fake.accept
+        yield* peer.expect("Hello")
+        yield* peer.send({ _tag: "Result", request: 1, details: {} })
+        expect((yield* peer.expect("Abort")).reason).toBe("wamp.error.protocol_violation")
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        expect(error._tag).toBe("ProtocolError")
+        yield* peer.closed
+      })
+  )
 
-  it.scopedLive("a WELCOME without broker or dealer role is a protocol violation", () =>
+  scoped("a WELCOME without broker or dealer role is a protocol violation", () =>
     Effect.gen(function*() {
       const fake = yield* FakePeer.make()
       const fiber = yield* Effect.fork(
@@ -91,7 +96,7 @@ describe("Session protocol violations", () => {
       expect(error._tag).toBe("ProtocolError")
     }))
 
-  it.scopedLive("unknown Details keys and unknown WELCOME features are ignored", () =>
+  scoped("unknown Details keys and unknown WELCOME features are ignored", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join({
         welcome: { roles: { dealer: { features: { future_feature: true } } }, details: { x_cb_node: "n1" } }
@@ -103,7 +108,7 @@ describe("Session protocol violations", () => {
       expect(yield* session.isOpen).toBe(true)
     }))
 
-  it.scopedLive("fox-wamp style trailing null payload is accepted as absent", () =>
+  scoped("fox-wamp style trailing null payload is accepted as absent", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()
       const call = yield* Effect.fork(session.call("com.example.p"))
@@ -112,41 +117,47 @@ describe("Session protocol violations", () => {
       expect(yield* Fiber.join(call)).toEqual({ args: [3], kwargs: {}, details: {} })
     }))
 
-  it.scopedLive("INTERRUPT with an unknown mode is a protocol violation; for an unknown invocation it is ignored", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      yield* peer.send({ _tag: "Interrupt", request: 77, options: { mode: "kill" } })
-      yield* peer.expectNothing()
-      const fiber = yield* Effect.fork(session.register("com.example.p", () => Effect.never))
-      const register = yield* peer.expect("Register")
-      yield* peer.send({ _tag: "Registered", request: register.request, registration: 1 })
-      yield* Fiber.join(fiber)
-      yield* peer.send({ _tag: "Invocation", request: 1, registration: 1, details: {} })
-      yield* peer.send({ _tag: "Interrupt", request: 1, options: { mode: "explode" } })
-      expect((yield* peer.expect("Abort")).reason).toBe("wamp.error.protocol_violation")
-    }))
-
-  it.scopedLive("a second non-progressive INVOCATION with an active id is a protocol violation", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      const fiber = yield* Effect.fork(session.register("com.example.p", () => Effect.never))
-      const register = yield* peer.expect("Register")
-      yield* peer.send({ _tag: "Registered", request: register.request, registration: 1 })
-      yield* Fiber.join(fiber)
-      yield* peer.send({ _tag: "Invocation", request: 4, registration: 1, details: {} })
-      yield* peer.send({ _tag: "Invocation", request: 4, registration: 1, details: {} })
-      expect((yield* peer.expect("Abort")).reason).toBe("wamp.error.protocol_violation")
-    }))
-
-  it.scopedLive("REGISTERED with a registration id this session already holds is a protocol violation", () =>
-    Effect.gen(function*() {
-      const { peer, session } = yield* join()
-      for (const procedure of ["com.example.a", "com.example.b"]) {
-        const fiber = yield* Effect.fork(Effect.either(session.register(procedure, () => Effect.void)))
+  scoped(
+    "INTERRUPT with an unknown mode is a protocol violation; for an unknown invocation it is ignored",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        yield* peer.send({ _tag: "Interrupt", request: 77, options: { mode: "kill" } })
+        yield* peer.expectNothing()
+        const fiber = yield* Effect.fork(session.register("com.example.p", () => Effect.never))
         const register = yield* peer.expect("Register")
         yield* peer.send({ _tag: "Registered", request: register.request, registration: 1 })
         yield* Fiber.join(fiber)
-      }
+        yield* peer.send({ _tag: "Invocation", request: 1, registration: 1, details: {} })
+        yield* peer.send({ _tag: "Interrupt", request: 1, options: { mode: "explode" } })
+        expect((yield* peer.expect("Abort")).reason).toBe("wamp.error.protocol_violation")
+      })
+  )
+
+  scoped("a second non-progressive INVOCATION with an active id is a protocol violation", () =>
+    Effect.gen(function*() {
+      const { peer, session } = yield* join()
+      const fiber = yield* Effect.fork(session.register("com.example.p", () => Effect.never))
+      const register = yield* peer.expect("Register")
+      yield* peer.send({ _tag: "Registered", request: register.request, registration: 1 })
+      yield* Fiber.join(fiber)
+      yield* peer.send({ _tag: "Invocation", request: 4, registration: 1, details: {} })
+      yield* peer.send({ _tag: "Invocation", request: 4, registration: 1, details: {} })
       expect((yield* peer.expect("Abort")).reason).toBe("wamp.error.protocol_violation")
     }))
+
+  scoped(
+    "REGISTERED with a registration id this session already holds is a protocol violation",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        for (const procedure of ["com.example.a", "com.example.b"]) {
+          const fiber = yield* Effect.fork(Effect.either(session.register(procedure, () => Effect.void)))
+          const register = yield* peer.expect("Register")
+          yield* peer.send({ _tag: "Registered", request: register.request, registration: 1 })
+          yield* Fiber.join(fiber)
+        }
+        expect((yield* peer.expect("Abort")).reason).toBe("wamp.error.protocol_violation")
+      })
+  )
 })

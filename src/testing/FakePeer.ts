@@ -11,12 +11,22 @@
  * const session = yield* Fiber.join(fiber)
  * ```
  */
-import { Chunk, Data, Duration, Effect, Either, Layer, Option, Queue, Scope, Stream } from "effect"
+import { Chunk, Clock, Data, Duration, Effect, Either, Layer, Option, Queue, Scope, Stream } from "effect"
 import type { TransportError } from "../Errors.js"
 import { features } from "../internal/session/hello.js"
 import * as Message from "../Message.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
+
+/**
+ * The FakePeer's own waits (`receive`, `expect`, `expectNothing`, `accept`) run on real time even
+ * when the test runs on `TestClock`: a message that never comes fails the test after `timeout`
+ * instead of hanging it, and `expectNothing` waits its real few milliseconds. So in-memory tests can
+ * use `it.scoped` / `it.effect` and move the client's timers with `TestClock.adjust`.
+ */
+const realTime = Clock.make()
+const inRealTime = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withClock(effect, realTime)
 
 export class FakePeerError extends Data.TaggedError("FakePeerError")<{ readonly message: string }> {}
 
@@ -118,7 +128,8 @@ export const fromLink = (
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () => new FakePeerError({ message: `no message from the client within ${Duration.format(timeout)}` })
-      })
+      }),
+      inRealTime
     )
 
     const sendFrame = (frame: Serializer.Frame) =>
@@ -148,7 +159,8 @@ export const fromLink = (
         ),
         Effect.catchTag("TimeoutException", () => Effect.void),
         // The link ending is "nothing arrived" too.
-        Effect.catchIf((error) => error.message === "the client closed the link", () => Effect.void)
+        Effect.catchIf((error) => error.message === "the client closed the link", () => Effect.void),
+        inRealTime
       )
 
     const welcome = (welcomeOptions?: WelcomeOptions) =>
@@ -220,7 +232,8 @@ export const make = (options?: {
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new FakePeerError({ message: "the client opened no connection in time" })
-        })
+        }),
+        inRealTime
       )
     }
   })
@@ -273,7 +286,8 @@ export const serve = (options?: {
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new FakePeerError({ message: "the client opened no connection in time" })
-        })
+        }),
+        inRealTime
       )
     }
   })

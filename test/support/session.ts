@@ -1,7 +1,8 @@
 /**
  * Test helpers: a session joined through a FakePeer.
  */
-import { Effect, Fiber, Layer } from "effect"
+import { it } from "@effect/vitest"
+import { Context, Effect, Fiber, Layer, type Scope } from "effect"
 import * as Authenticator from "../../src/Authenticator.js"
 import { makeHandle, type SessionCounters, type SessionHandle } from "../../src/internal/session/make.js"
 import type * as Serializer from "../../src/Serializer.js"
@@ -14,6 +15,34 @@ export interface Joined {
   readonly hello: import("../../src/Message.js").Hello
   readonly fake: FakePeer.FakeRouter
 }
+
+/** The peers `join` made inside `virtual`, dropped when its body ends. */
+class PeersToDrop extends Context.Tag("test/support/PeersToDrop")<PeersToDrop, Array<FakePeer.FakePeer>>() {}
+
+/**
+ * Runs a test body so that it can run on `TestClock`: when the body ends, the links of the sessions
+ * `join` made in it drop, before the test's scope closes. Otherwise the scope's finalizers (the
+ * session's GOODBYE, a registration's UNREGISTER) would wait for replies the FakePeer never sends,
+ * bounded by timeouts that virtual time never reaches. The FakePeer's own waits run on real time.
+ */
+export const virtual = <A, E, R>(body: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, PeersToDrop>> =>
+  Effect.suspend(() => {
+    const peers: Array<FakePeer.FakePeer> = []
+    return body.pipe(
+      Effect.provideService(PeersToDrop, peers),
+      Effect.ensuring(Effect.forEach(peers, (peer) => peer.drop, { discard: true }))
+    )
+  })
+
+/** Inside `virtual`: drops this peer's link too when the body ends (for sessions made without `join`). */
+export const dropAtEnd = (peer: FakePeer.FakePeer): Effect.Effect<void> =>
+  Effect.map(Effect.serviceOption(PeersToDrop), (peers) => {
+    if (peers._tag === "Some") peers.value.push(peer)
+  })
+
+/** `it.scoped` with the body run by `virtual`: an in-memory session test on `TestClock`. */
+export const scoped = <A, E>(name: string, body: () => Effect.Effect<A, E, Scope.Scope>, timeout?: number) =>
+  it.scoped(name, () => virtual(body()), timeout)
 
 /** Handles of the sessions `join` made, so tests can check the tables are empty afterwards. */
 const handles = new WeakMap<Session.SessionService, SessionHandle>()
@@ -45,5 +74,6 @@ export const join = (options?: {
     const handle = yield* Fiber.join(fiber)
     const session = handle.service
     handles.set(session, handle)
+    yield* dropAtEnd(peer)
     return { session, peer, hello, fake } satisfies Joined
   })

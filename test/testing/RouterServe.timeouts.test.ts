@@ -8,11 +8,11 @@ import { Effect, Layer, Redacted } from "effect"
 import * as Net from "node:net"
 import * as Authenticator from "../../src/Authenticator.js"
 import * as Framing from "../../src/internal/rawSocketFraming.js"
+import * as NodeWebSocketTransport from "../../src/node/NodeWebSocketTransport.js"
 import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
 import { secretsEqual } from "../../src/testing/internal/auth.js"
 import * as Router from "../../src/testing/Router.js"
-import * as NodeWebSocketTransport from "../../src/node/NodeWebSocketTransport.js"
 
 const HELLO_TIMEOUT = 400
 const FRAME_TIMEOUT = 400

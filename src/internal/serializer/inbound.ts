@@ -7,7 +7,8 @@
  *   `Map`, keys with their real type).
  * - invalid UTF-8: both decoders put U+FFFD where a string's bytes are invalid. A U+FFFD in a
  *   WAMP-level string or key while the frame holds no encoded U+FFFD (EF BF BD) means invalid UTF-8.
- * Payload values below those dicts are not walked: that would cost every message (see the report).
+ * Payload values below those dicts are not walked: walking them would cost every message a pass over
+ * its whole payload, for keys and strings that only the application reads.
  */
 import { DecodeError } from "../../Errors.js"
 

@@ -322,7 +322,9 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
         if (message._tag === "Abort") return session.close()
         return message._tag === "Hello" ? hello(message) : violation(`${message._tag} before HELLO`)
       case "challenging":
-        if (message._tag === "Authenticate" && verify !== undefined) return step(verify(message.signature, message.extra))
+        if (message._tag === "Authenticate" && verify !== undefined) {
+          return step(verify(message.signature, message.extra))
+        }
         if (message._tag === "Abort") return session.close()
         return violation(`${message._tag} while authenticating`)
       case "established":
