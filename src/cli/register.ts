@@ -70,21 +70,26 @@ export const command = Command.make("register", {
   withSession(input, (session) =>
     Effect.gen(function*() {
       yield* endsOnSignal
-      const handler = (invocation: Invocation): Effect.Effect<HandlerResult, WampError.WampError> => {
-        if (input.json) {
-          line(stringify({
-            procedure: invocation.details.procedure,
-            args: invocation.args,
-            kwargs: invocation.kwargs,
-            caller: invocation.details.caller ?? null
-          }))
-        } else {
-          line(`${invocation.details.procedure} ${humanPayload(invocation.args, invocation.kwargs)}`.trimEnd())
-        }
-        return input.command.length === 0
-          ? Effect.succeed({ args: invocation.args, kwargs: invocation.kwargs })
-          : runCommand(input.command, invocation)
-      }
+      const print = (invocation: Invocation) =>
+        Effect.sync(() => {
+          if (input.json) {
+            line(stringify({
+              procedure: invocation.details.procedure,
+              args: invocation.args,
+              kwargs: invocation.kwargs,
+              caller: invocation.details.caller ?? null
+            }))
+          } else {
+            line(`${invocation.details.procedure} ${humanPayload(invocation.args, invocation.kwargs)}`.trimEnd())
+          }
+        })
+      const handler = (invocation: Invocation): Effect.Effect<HandlerResult, WampError.WampError> =>
+        Effect.zipRight(
+          print(invocation),
+          input.command.length === 0
+            ? Effect.succeed({ args: invocation.args, kwargs: invocation.kwargs })
+            : runCommand(input.command, invocation)
+        )
       const registration = yield* session.register(input.procedure, handler, {
         ...(input.match === "exact" ? {} : { match: input.match }),
         ...(input.invoke === "single" ? {} : { invoke: input.invoke })

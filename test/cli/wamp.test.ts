@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Layer, Option, Queue, Scope, Stream } from "effect"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as Authenticator from "../../src/Authenticator.js"
 import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
@@ -24,9 +27,13 @@ let session: Session.SessionService
 let ws: string
 let tcp: string
 let closedPort: number
+/** A Unix socket that forwards to the router's RawSocket port: the unix:// path of the command. */
+let unixPath: string
 /** Completed by the test when it has seen the first progressive result on the child's stdout. */
 let firstChunkSeen: Deferred.Deferred<void>
 let slowInterrupted: Deferred.Deferred<void>
+let heldStarted: Deferred.Deferred<void>
+let heldInterrupted: Deferred.Deferred<void>
 let events: Queue.Queue<Session.Event>
 
 const runEffect = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(effect, scope))
@@ -41,6 +48,23 @@ beforeAll(async () => {
     const bound = yield* router.serve({ host: "127.0.0.1", port: 0, rawSocketPort: 0 })
     ws = `ws://127.0.0.1:${bound.port}/ws`
     tcp = `tcp://127.0.0.1:${bound.rawSocketPort}`
+    unixPath = path.join(os.tmpdir(), `wamp-cli-${process.pid}.sock`)
+    yield* Effect.acquireRelease(
+      Effect.async<net.Server>((resume) => {
+        const proxy = net.createServer((client) => {
+          const upstream = net.connect(bound.rawSocketPort!, "127.0.0.1")
+          client.pipe(upstream).pipe(client)
+          const drop = () => {
+            client.destroy()
+            upstream.destroy()
+          }
+          client.on("error", drop).on("close", drop)
+          upstream.on("error", drop).on("close", drop)
+        })
+        proxy.listen(unixPath, () => resume(Effect.succeed(proxy)))
+      }),
+      (proxy) => Effect.async<void>((resume) => void proxy.close(() => resume(Effect.void)))
+    )
     // A port that was free a moment ago: nothing listens there.
     const other = yield* Effect.scoped(router.serve({ host: "127.0.0.1", port: 0 }))
     closedPort = other.port
@@ -53,6 +77,8 @@ beforeAll(async () => {
     )
     firstChunkSeen = yield* Deferred.make<void>()
     slowInterrupted = yield* Deferred.make<void>()
+    heldStarted = yield* Deferred.make<void>()
+    heldInterrupted = yield* Deferred.make<void>()
     yield* session.register(
       "com.test.add",
       ({ args }) => Effect.succeed({ args: [(args[0] as number) + (args[1] as number)] })
@@ -74,6 +100,11 @@ beforeAll(async () => {
       "com.test.slow",
       () => Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(slowInterrupted, undefined)))
     )
+    yield* session.register("com.test.held", () =>
+      Deferred.succeed(heldStarted, undefined).pipe(
+        Effect.zipRight(Effect.never),
+        Effect.onInterrupt(() => Deferred.succeed(heldInterrupted, undefined))
+      ))
     events = yield* Queue.unbounded<Session.Event>()
     const subscription = yield* session.subscribe("com.test.topic")
     yield* Effect.forkScoped(Stream.runForEach(subscription.events, (event) => Queue.offer(events, event)))
@@ -112,6 +143,11 @@ describe.concurrent("wamp call", () => {
     expect(out).toMatchObject({ code: 0, stdout: "3\n" })
   }, TIMEOUT)
 
+  it("over a Unix socket (unix://)", async () => {
+    const out = await run(cli, ["call", "com.test.add", "40", "2", "--url", `unix://${unixPath}`])
+    expect(out).toMatchObject({ code: 0, stdout: "42\n" })
+  }, TIMEOUT)
+
   it("prints progressive results as they arrive", async () => {
     const child = start(cli, ["call", "com.test.progress"], { env: { WAMP_URL: ws } })
     // The callee holds the rest back until this line is out: it cannot have been printed at the end.
@@ -145,6 +181,16 @@ describe.concurrent("wamp call", () => {
     expect(out.stderr).toContain("no result within 0.5 s")
     // The callee's handler was interrupted: the CANCEL reached it through the router.
     await Effect.runPromise(Deferred.await(slowInterrupted).pipe(Effect.timeout("10 seconds")))
+  }, TIMEOUT)
+
+  it("SIGINT during a call: exit 130, the call canceled on the router", async () => {
+    const child = start(cli, ["call", "com.test.held"], { env: { WAMP_URL: ws } })
+    await Effect.runPromise(Deferred.await(heldStarted).pipe(Effect.timeout("60 seconds")))
+    child.kill("SIGINT")
+    const done = await child.finished
+    expect(done).toMatchObject({ code: 130, stdout: "" })
+    expect(done.stderr).not.toMatch(stackTrace)
+    await Effect.runPromise(Deferred.await(heldInterrupted).pipe(Effect.timeout("10 seconds")))
   }, TIMEOUT)
 
   it("invalid JSON: exit 2 with a clear message, nothing sent", async () => {
