@@ -21,8 +21,8 @@ import {
   Stream
 } from "effect"
 import { TransportError } from "./Errors.js"
-import * as Inbox from "./internal/inbox.js"
-import { hooksOf } from "./internal/webSocketHooks.js"
+import * as Inbox from "./internal/transport/inbox.js"
+import { hooksOf } from "./internal/transport/webSocketHooks.js"
 import type { Frame, SerializerService } from "./Serializer.js"
 import { type CloseInfo, type Link, Transport, type TransportService } from "./Transport.js"
 

@@ -7,7 +7,7 @@
 import { Effect, Runtime, type Scope } from "effect"
 import { WebSocket, WebSocketServer } from "ws"
 import { TransportError } from "../../Errors.js"
-import * as Inbox from "../../internal/inbox.js"
+import * as Inbox from "../../internal/transport/inbox.js"
 import type * as Message from "../../Message.js"
 import { writeCoalescer } from "../../node/internal/writeCoalescer.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
