@@ -6,7 +6,7 @@
 import { Redacted } from "effect"
 import { craSign, cryptosignPublicKey, cryptosignSign, cryptosignVerify, deriveKey } from "../../Authenticator.js"
 import type * as Message from "../../Message.js"
-import { Uri as Errors } from "../../WampError.js"
+import { Uri as ErrorUri } from "../../WampError.js"
 import type { RealmConfig, Secret, User } from "./config.js"
 import type { AuthInfo } from "./session.js"
 
@@ -26,7 +26,7 @@ const reveal = (secret: Secret): string => typeof secret === "string" ? secret :
 
 const abort = (reason: string, message: string): AuthStep => ({ _tag: "Abort", reason, message })
 
-const failed = abort(Errors.AuthenticationFailed, "authentication failed")
+const failed = abort(ErrorUri.AuthenticationFailed, "authentication failed")
 
 const welcome = (authid: string, user: User, authmethod: string): AuthStep => ({
   _tag: "Welcome",
@@ -103,7 +103,7 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
         const challenge = randomHex(32)
         const proof = routerProof(realm, (details["authextra"] as Message.Dict)["challenge"])
         if (proof === "malformed") {
-          return abort(Errors.AuthenticationFailed, "authextra.challenge must be 64 hex characters")
+          return abort(ErrorUri.AuthenticationFailed, "authextra.challenge must be 64 hex characters")
         }
         return {
           _tag: "Challenge",
@@ -118,8 +118,8 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
     }
   }
   return unknownPrincipal
-    ? abort(Errors.NoSuchPrincipal, `no principal for the offered methods (authid ${authid ?? "absent"})`)
-    : abort(Errors.NoMatchingAuthMethod, `none of the offered methods is accepted: ${offered.join(", ")}`)
+    ? abort(ErrorUri.NoSuchPrincipal, `no principal for the offered methods (authid ${authid ?? "absent"})`)
+    : abort(ErrorUri.NoMatchingAuthMethod, `none of the offered methods is accepted: ${offered.join(", ")}`)
 }
 
 /** The router's answer to a client's HELLO challenge (router authentication), when it has a key. */

@@ -10,7 +10,7 @@ import { Effect, Either, Queue, Stream } from "effect"
 import * as Message from "../../Message.js"
 import type { Frame } from "../../Serializer.js"
 import type { Link } from "../../Transport.js"
-import { Uri as Errors } from "../../WampError.js"
+import { Uri as ErrorUri } from "../../WampError.js"
 import * as Auth from "./auth.js"
 import type { Config, RealmConfig } from "./config.js"
 import { randomId } from "./context.js"
@@ -143,7 +143,9 @@ export class RouterCore {
   }
 
   private shutdownSession(session: RouterSession): void {
-    if (!this.kill(session, Errors.CloseSystemShutdown, "the router is shutting down") && session.state !== "closing") {
+    if (
+      !this.kill(session, ErrorUri.CloseSystemShutdown, "the router is shutting down") && session.state !== "closing"
+    ) {
       session.close()
     }
   }
@@ -216,7 +218,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
     core.detach(session)
     session.close()
   }
-  const violation = (message: string) => abort(Errors.ProtocolViolation, message)
+  const violation = (message: string) => abort(ErrorUri.ProtocolViolation, message)
 
   const step = (next: Auth.AuthStep) => {
     switch (next._tag) {
@@ -245,7 +247,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
 
   const hello = (message: Message.Hello) => {
     realm = core.realms.get(message.realm)
-    if (realm === undefined) return abort(Errors.NoSuchRealm, `no realm ${message.realm}`)
+    if (realm === undefined) return abort(ErrorUri.NoSuchRealm, `no realm ${message.realm}`)
     const roles = message.details["roles"]
     if (
       typeof roles !== "object" || roles === null ||
@@ -280,7 +282,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
       case "Unsubscribe":
         return current.broker.unsubscribe(session, message)
       case "Goodbye":
-        session.send({ _tag: "Goodbye", details: {}, reason: Errors.GoodbyeAndOut })
+        session.send({ _tag: "Goodbye", details: {}, reason: ErrorUri.GoodbyeAndOut })
         core.detach(session)
         return session.close()
       case "Abort":
@@ -322,7 +324,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
       handle(frame)
     } catch (error) {
       // A bug or a bad configuration must cost this session only, never the router.
-      abort(Errors.RuntimeError, `router error: ${String(error)}`)
+      abort(ErrorUri.RuntimeError, `router error: ${String(error)}`)
     }
   }
 }
