@@ -14,7 +14,8 @@ import { isoNow, payload, type RealmContext, sendError } from "./context.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { PendingCall, RouterSession } from "./session.js"
 
-export type InvokePolicy = "single" | "roundrobin" | "random" | "first" | "last"
+export type { InvokePolicy } from "../../Session.js"
+import type { InvokePolicy } from "../../Session.js"
 
 const CALL = 48
 const REGISTER = 64
