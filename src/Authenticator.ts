@@ -1,8 +1,9 @@
 /**
  * Authenticator: what a client announces in HELLO (`authmethods`, `authid`, `authrole`, `authextra`)
  * and how it answers a CHALLENGE. Anonymous, ticket, WAMP-CRA (salted or not), WAMP-Cryptosign
- * (with optional tls-unique channel binding), a custom one from a function, and a combinator that
- * offers several at once.
+ * (with optional tls-unique channel binding and router authentication), WAMP-SCRAM (Argon2id or
+ * PBKDF2, verifying the router's signature in WELCOME), a custom one from a function, and a
+ * combinator that offers several at once.
  *
  * Secrets are `Redacted` and unwrapped only at the point of use: they never appear in the service
  * object, its JSON, its inspection, nor in error messages.
@@ -14,6 +15,7 @@
 import { Config, type ConfigError, Context, Effect, Layer, Redacted } from "effect"
 import { AuthenticationError } from "./Errors.js"
 import * as AuthCrypto from "./internal/authenticator/crypto.js"
+import * as Scram from "./internal/authenticator/scram.js"
 
 export {
   /** base64(HMAC-SHA256(secret, UTF-8 challenge)). Never throws. */
@@ -419,6 +421,165 @@ export const layerCryptosignConfig = (
   config: Config.Config.Wrap<CryptosignOptions>
 ): Layer.Layer<Authenticator, ConfigError.ConfigError | AuthenticationError> =>
   Layer.effect(Authenticator, Effect.flatMap(Config.unwrap(config), makeCryptosign))
+
+// ---------------------------------------------------------------------------------------------
+// WAMP-SCRAM
+// ---------------------------------------------------------------------------------------------
+
+export type ScramKdf = Scram.Kdf
+export type ScramLimits = Scram.Limits
+
+export interface ScramOptions {
+  readonly authid: string
+  readonly authrole?: string | undefined
+  readonly password: Redacted.Redacted<string>
+  /** Cost parameters accepted from the router (too low: a weak hash; too high: a stall). */
+  readonly limits?: ScramLimits | undefined
+}
+
+const scramFailure = (reason: "Challenge" | "Signature" | "Router", message: string, cause?: unknown) =>
+  new AuthenticationError({ reason, method: "wamp-scram", message, ...(cause === undefined ? {} : { cause }) })
+
+/**
+ * `authmethods: ["wamp-scram"]` (the spec's WAMP-SCRAM, SHA-256, no channel binding): HELLO
+ * authextra `{ nonce, channel_binding: null }` with a fresh nonce per join; the CHALLENGE's nonce
+ * must extend ours and its cost parameters lie within `limits`; the key (Argon2id v1.3 or PBKDF2)
+ * is derived off the hot path and kept for reconnects with the same parameters; WELCOME must carry
+ * `authextra.verifier`, the router's ServerSignature, or the join fails (reason "Router").
+ * The password and user name are SASLprep-normalized (without the bidi check).
+ */
+export const scram = (options: ScramOptions): AuthenticatorService => {
+  let cached: { readonly id: string; readonly keys: Scram.Keys } | undefined
+  const derive = (parameters: Scram.KdfParameters): Effect.Effect<Scram.Keys, AuthenticationError> => {
+    const id = JSON.stringify([parameters.kdf, parameters.salt, parameters.iterations, parameters.memory ?? null])
+    if (cached?.id === id) return Effect.succeed(cached.keys)
+    return Effect.tryPromise({
+      try: () => Scram.saltedPassword(Redacted.value(options.password), parameters),
+      catch: (error) => scramFailure("Signature", `Cannot derive the WAMP-SCRAM key: ${String(error)}`, error)
+    }).pipe(Effect.map((salted) => {
+      const keys = Scram.keys(salted)
+      cached = { id, keys }
+      return keys
+    }))
+  }
+
+  const attempt = (): AuthenticatorService => {
+    const clientNonce = Scram.nonce()
+    let expected: Uint8Array | undefined
+    return service(
+      {
+        authid: options.authid,
+        authrole: options.authrole,
+        authmethods: ["wamp-scram"],
+        authextra: { nonce: clientNonce, channel_binding: null }
+      },
+      (ctx) =>
+        Effect.gen(function*() {
+          const { iterations, kdf, memory, nonce, salt } = ctx.extra
+          if (typeof nonce !== "string" || !nonce.startsWith(clientNonce) || nonce.length === clientNonce.length) {
+            return yield* Effect.fail(scramFailure("Challenge", "CHALLENGE.Extra.nonce does not extend our nonce"))
+          }
+          if (nonce.includes(",")) {
+            return yield* Effect.fail(scramFailure("Challenge", "CHALLENGE.Extra.nonce has a comma"))
+          }
+          if (!Scram.isBase64(salt)) {
+            return yield* Effect.fail(scramFailure("Challenge", "CHALLENGE.Extra.salt is not base64"))
+          }
+          if (kdf !== "pbkdf2" && kdf !== "argon2id13") {
+            return yield* Effect.fail(
+              scramFailure("Challenge", `CHALLENGE.Extra.kdf ${JSON.stringify(kdf)} is not supported`)
+            )
+          }
+          if ((ctx.extra["channel_binding"] ?? null) !== null) {
+            return yield* Effect.fail(scramFailure("Challenge", "CHALLENGE.Extra.channel_binding was not requested"))
+          }
+          const parameters: Scram.KdfParameters = {
+            kdf,
+            salt,
+            iterations: iterations as number,
+            memory: typeof memory === "number" ? memory : undefined
+          }
+          yield* Effect.try({
+            try: () => Scram.checkParameters(parameters, options.limits),
+            catch: (error) => scramFailure("Challenge", (error as Error).message)
+          })
+          const keys = yield* derive(parameters)
+          const message = yield* Effect.try({
+            try: () =>
+              Scram.authMessage({
+                authid: options.authid,
+                clientNonce,
+                nonce,
+                salt,
+                iterations: parameters.iterations
+              }),
+            catch: (error) => scramFailure("Signature", (error as Error).message)
+          })
+          expected = Scram.serverSignature(keys.serverKey, message)
+          return {
+            signature: Scram.toBase64(Scram.clientProof(keys, message)),
+            extra: { nonce, channel_binding: null, cbind_data: null }
+          }
+        }),
+      {
+        welcome: (ctx) => {
+          const verifier = ctx.authextra["verifier"]
+          if (expected === undefined) {
+            return Effect.fail(scramFailure("Router", "WELCOME came before the WAMP-SCRAM exchange finished"))
+          }
+          if (!Scram.isBase64(verifier) || !Scram.equalBytes(Scram.fromBase64(verifier, "verifier"), expected)) {
+            return Effect.fail(
+              scramFailure("Router", "WELCOME.Details.authextra.verifier is not the router's signature")
+            )
+          }
+          return Effect.void
+        },
+        attempt
+      }
+    )
+  }
+  return attempt()
+}
+
+export const layerScram = (options: ScramOptions): Layer.Layer<Authenticator> =>
+  Layer.succeed(Authenticator, scram(options))
+
+/** e.g. `layerScramConfig({ authid: Config.string("WAMP_AUTHID"), password: Config.redacted("WAMP_PASSWORD") })` */
+export const layerScramConfig = (
+  config: Config.Config.Wrap<ScramOptions>
+): Layer.Layer<Authenticator, ConfigError.ConfigError> =>
+  Layer.effect(Authenticator, Effect.map(Config.unwrap(config), scram))
+
+/** What a router stores for a WAMP-SCRAM user (never the password). */
+export interface ScramCredentials {
+  readonly kdf: ScramKdf
+  /** Base64 of the salt octets (random per user). */
+  readonly salt: string
+  readonly iterations: number
+  /** Argon2 memory in KiB. */
+  readonly memory?: number | undefined
+  /** Base64 StoredKey = SHA256(HMAC(SaltedPassword, "Client Key")). */
+  readonly storedKey: string
+  /** Base64 ServerKey = HMAC(SaltedPassword, "Server Key"). */
+  readonly serverKey: string
+}
+
+/** Registers a WAMP-SCRAM user: the keys a router stores, from the password and the KDF parameters. */
+export const scramCredentials = (
+  password: Redacted.Redacted<string>,
+  parameters: { readonly kdf: ScramKdf; readonly salt: string; readonly iterations: number; readonly memory?: number }
+): Effect.Effect<ScramCredentials, AuthenticationError> =>
+  Effect.tryPromise({
+    try: () => Scram.saltedPassword(Redacted.value(password), parameters),
+    catch: (error) => scramFailure("Signature", `Cannot derive the WAMP-SCRAM key: ${String(error)}`, error)
+  }).pipe(Effect.map((salted) => {
+    const keys = Scram.keys(salted)
+    return {
+      ...parameters,
+      storedKey: Scram.toBase64(keys.storedKey),
+      serverKey: Scram.toBase64(keys.serverKey)
+    }
+  }))
 
 // ---------------------------------------------------------------------------------------------
 // Custom

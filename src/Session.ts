@@ -58,8 +58,10 @@ export interface SessionOptions {
   readonly helloDetails?: Dict | undefined
   /**
    * One tracing span per user operation (`wamp.call`, `wamp.publish`, `wamp.subscribe`,
-   * `wamp.register`), none per event. Off by default: a span costs about as much as a whole
-   * in-memory round trip (9-22 µs each on a 2-core machine, Node 20).
+   * `wamp.register`) and per invocation handled (`wamp.invocation`), none per event, with the trace
+   * context sent in CALL / PUBLISH options (`_traceparent`, see `Tracing`). Default: on when the
+   * session is made under a tracer other than Effect's built-in one (e.g. @effect/opentelemetry's),
+   * off otherwise; then the cost is one boolean test per operation and nothing is added on the wire.
    */
   readonly tracing?: boolean | undefined
 }
@@ -136,6 +138,8 @@ export interface RegisterOptions {
   readonly match?: MatchPolicy | undefined
   readonly invoke?: InvokePolicy | undefined
   readonly disclose_caller?: boolean | undefined
+  /** Ask the dealer to forward callers' timeouts to this callee, which then enforces them (see `InvocationDetails.timeout`). */
+  readonly forward_timeout?: boolean | undefined
   readonly [option: string]: unknown
 }
 
@@ -146,7 +150,12 @@ export interface InvocationDetails {
   /** The concrete URI called (pattern registrations). */
   readonly procedure: string
   readonly receive_progress: boolean
-  /** Router-forwarded timeout in ms, 0 if none. */
+  /**
+   * The caller's timeout in ms when the dealer forwarded it, else 0. Dealers forward it to callees
+   * that announce `call_timeout` (we do) and registered with `forward_timeout: true`; the handler
+   * is then interrupted after that long and the caller gets `wamp.error.timeout`. Otherwise the
+   * dealer runs the timer itself and INTERRUPTs the handler.
+   */
   readonly timeout: number
   /** All INVOCATION.Details as received. */
   readonly raw: Dict

@@ -22,6 +22,7 @@ import {
 } from "effect"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/transport/inbox.js"
+import * as KeepAlive from "./internal/transport/keepAlive.js"
 import { hooksOf } from "./internal/transport/webSocketHooks.js"
 import type { Frame, SerializerService } from "./Serializer.js"
 import { type CloseInfo, type Link, Transport, type TransportService } from "./Transport.js"
@@ -38,6 +39,15 @@ export interface Options {
   readonly openTimeout?: Duration.DurationInput | undefined
   /** How long `close` waits for the peer's closing handshake before dropping the socket (default 5 s). */
   readonly closeTimeout?: Duration.DurationInput | undefined
+  /**
+   * Ping frames every `interval` (default 30 s); no answer (pong or any frame) within `timeout`
+   * (default 15 s) drops the link with "Timeout", so a silent router is noticed. `false` turns it off.
+   * Needs a WebSocket that can send pings: on Node (`effect-wamp/node`) yes; a browser's WebSocket
+   * cannot send pings from JavaScript, so there it does nothing (browsers answer the router's own
+   * pings: configure the router's keep-alive, or use the Connection's `whenDisconnected` and call
+   * timeouts).
+   */
+  readonly keepAlive?: KeepAlive.Option | undefined
 }
 
 export const defaultMaxMessageSize = 16 * 1024 * 1024
@@ -52,6 +62,7 @@ export const makeWith = (options: Options, construct: WebSocketConstructor): Tra
     maxMessageSize: options.maxMessageSize ?? defaultMaxMessageSize,
     openTimeout: Duration.decode(options.openTimeout ?? Duration.seconds(10)),
     closeTimeout: Duration.decode(options.closeTimeout ?? Duration.seconds(5)),
+    keepAlive: KeepAlive.settings(options.keepAlive),
     construct
   }
   return { open: (serializers) => openLink(config, serializers) }
@@ -79,6 +90,7 @@ interface Config {
   readonly maxMessageSize: number
   readonly openTimeout: Duration.Duration
   readonly closeTimeout: Duration.Duration
+  readonly keepAlive: KeepAlive.Settings | undefined
   readonly construct: WebSocketConstructor
 }
 
@@ -138,8 +150,11 @@ const openLink = (
       openTimeout: config.openTimeout
     })
 
+    /** Told of every frame received, once keep-alive runs. */
+    let heard = () => {}
     // Synchronous handler: Socket forks only handlers that return an Effect, so frames stay in order.
     const onFrame = (data: string | Uint8Array): void => {
+      heard()
       if (state.tooLarge) return
       const frame = toFrame(data)
       if (frameSize(frame, config.maxMessageSize) > config.maxMessageSize) {
@@ -203,6 +218,20 @@ const openLink = (
     })
     const hooks = hooksOf(ws)
     const coalesce = hooks === undefined ? () => {} : hooks.writeCoalescer(ws)
+    const pings = hooks?.keepAlive
+    if (config.keepAlive !== undefined && pings !== undefined) {
+      const keepAlive = KeepAlive.make(config.keepAlive, {
+        ping: () => pings.ping(ws),
+        ended: inbox.isEnded,
+        drop: (error) => {
+          inbox.end({ code: 1006, reason: error.message, clean: false }, error)
+          pings.terminate(ws)
+        }
+      })
+      heard = keepAlive.heard
+      pings.onPong(ws, keepAlive.heard)
+      yield* Effect.forkScoped(keepAlive.run)
+    }
     const link: Link = {
       serializer,
       send: (frame) =>

@@ -345,8 +345,8 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       })
       const runs = yield* Ref.make(0)
       yield* asCallee(Procedure.register(SelfForms, () => Ref.update(runs, (n) => n + 1)))
-      // No serializer here writes Date or BigInt payloads (JSON cannot; the binary ones would come
-      // back as other types), so the session refuses the CALL: contracts should use Schema.Date /
+      // No serializer writes Date payloads (and JSON no BigInt; the binary ones give BigInt back
+      // only beyond ±2^53), so the session refuses the CALL: contracts should use Schema.Date /
       // Schema.BigInt (strings on the wire) instead.
       const error = yield* Effect.flip(asCaller(Procedure.call(SelfForms, [new Date(0), 1n])))
       expect(error).toMatchObject({ _tag: "WampError", error: WampError.Uri.InvalidPayload })

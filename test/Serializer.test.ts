@@ -56,7 +56,10 @@ const payload = fc.letrec<{ value: unknown }>((tie) => ({
     fc.integer({ min: -(2 ** 31), max: 2 ** 32 }),
     fc.maxSafeInteger(),
     fc.constantFrom(2 ** 53, -(2 ** 53), 2 ** 32 + 1, -(2 ** 32)),
-    fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d)),
+    // Integer-valued doubles beyond ±2^53 come back as BigInt from the binary serializers (see below).
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d)).filter((d) =>
+      !Number.isInteger(d) || Math.abs(d) <= 2 ** 53
+    ),
     fc.boolean(),
     fc.constant(null),
     fc.uint8Array({ maxLength: 40 }),
@@ -151,8 +154,7 @@ describe.each(serializers.map((s) => [s.name, s] as const))("%s", (_name, serial
     ])
   })
 
-  it("refuses BigInt, cycles, functions, symbols and class instances with an EncodeError", () => {
-    encodeError(serializer, [48, 1, {}, "p", [10n]])
+  it("refuses cycles, functions, symbols and class instances with an EncodeError", () => {
     const cyclic: Array<unknown> = [1]
     cyclic.push(cyclic)
     encodeError(serializer, cyclic)
@@ -329,4 +331,82 @@ describe("cbor", () => {
     expect(decodeError(cbor, bytesOf("8201a1f66161")).reason).toBe("Syntax")
     expect(decodeOk(cbor, bytesOf("8201a161316161"))).toEqual([1, { "1": "a" }])
   })
+})
+
+describe("BigInt and integers beyond 2^53", () => {
+  const { cbor, json, msgpack } = Serializer
+
+  /** What an integer comes back as: a number within ±2^53 (exact there), else a BigInt. */
+  const expected = (n: bigint): number | bigint => (n <= 2n ** 53n && n >= -(2n ** 53n) ? Number(n) : n)
+  const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n })
+
+  it("JSON refuses BigInt with an EncodeError saying so (nothing would read it back exactly)", () => {
+    for (const value of [10n, 2n ** 64n]) {
+      expect(encodeError(json, [48, 1, {}, "p", [value]]).message).toContain("a bigint has no JSON form")
+    }
+  })
+
+  it("msgpack: BigInt as uint64 (0xcf) / int64 (0xd3); decodes wide ones as BigInt, 2^53 as a number", () => {
+    expect(hexOf(encodeOk(msgpack, [1558266424841951553n]))).toBe("91cf15a0130eae1f5941")
+    expect(hexOf(encodeOk(msgpack, [2n ** 64n - 1n]))).toBe("91cfffffffffffffffff")
+    expect(hexOf(encodeOk(msgpack, [-(2n ** 63n)]))).toBe("91d38000000000000000")
+    expect(decodeOk(msgpack, bytesOf("93cf0020000000000001cf0020000000000000d3ffdfffffffffffff"))).toEqual([
+      2n ** 53n + 1n,
+      2 ** 53,
+      -(2n ** 53n) - 1n
+    ])
+    expect(decodeOk(msgpack, bytesOf("91cfffffffffffffffff"))).toEqual([2n ** 64n - 1n])
+  })
+
+  it("msgpack refuses a BigInt beyond 64 bits", () => {
+    for (const value of [2n ** 64n, -(2n ** 63n) - 1n]) {
+      expect(encodeError(msgpack, [1, value]).message).toContain("beyond 64 bits")
+    }
+  })
+
+  it("cbor: BigInt as a 64-bit integer, beyond as a bignum (tags 2/3); both decode exactly", () => {
+    expect(hexOf(encodeOk(cbor, [1558266424841951553n]))).toBe("811b15a0130eae1f5941")
+    expect(hexOf(encodeOk(cbor, [2n ** 128n - 1n]))).toBe(`81c250${"ff".repeat(16)}`)
+    expect(hexOf(encodeOk(cbor, [-(2n ** 128n)]))).toBe(`81c350${"ff".repeat(16)}`)
+    // From other encoders: 64-bit heads past 2^53 (either sign), bignums of any length, 2^53 itself.
+    expect(decodeOk(cbor, bytesOf("841b00200000000000013b00200000000000001b00200000000000003b001fffffffffffff")))
+      .toEqual([2n ** 53n + 1n, -(2n ** 53n) - 1n, 2 ** 53, -(2 ** 53)])
+    expect(decodeOk(cbor, bytesOf(`82c249010000000000000000c350${"ff".repeat(16)}`))).toEqual([
+      2n ** 64n,
+      -(2n ** 128n)
+    ])
+    // Inside dicts and lists, next to what the pre-decode pass also rewrites (-3e9).
+    expect(decodeOk(cbor, encodeOk(cbor, [{ a: [2n ** 60n + 1n, -3_000_000_000] }]))).toEqual([
+      { a: [2n ** 60n + 1n, -3_000_000_000] }
+    ])
+  })
+
+  for (const serializer of [msgpack, cbor]) {
+    it.prop(`${serializer.name}: any 64-bit BigInt comes back as the same integer`, [int64], ([n]) => {
+      expect(decodeOk(serializer, encodeOk(serializer, [48, 1, {}, "p", [n], { n }]))).toEqual([
+        48,
+        1,
+        {},
+        "p",
+        [expected(n)],
+        { n: expected(n) }
+      ])
+    }, { fastCheck: { numRuns: 300 } })
+
+    it.prop(
+      `${serializer.name}: integer numbers beyond 2^53 come back as the exact BigInt, never rounded`,
+      [fc.double({ min: 2 ** 53, max: 2 ** 63, noNaN: true }).filter(Number.isInteger), fc.boolean()],
+      ([n, negative]) => {
+        const value = negative ? -n : n
+        expect(decodeOk(serializer, encodeOk(serializer, [value]))).toEqual([expected(BigInt(value))])
+      },
+      { fastCheck: { numRuns: 200 } }
+    )
+  }
+
+  it.prop("cbor: a BigInt of any size comes back as the same integer", [
+    fc.bigInt({ min: -(2n ** 300n), max: 2n ** 300n })
+  ], ([n]) => {
+    expect(decodeOk(cbor, encodeOk(cbor, [n]))).toEqual([expected(n)])
+  }, { fastCheck: { numRuns: 300 } })
 })

@@ -6,6 +6,8 @@ import { Event, Invocation, Publication, Registration, Subscription } from "./ob
 import { CallPromise } from "./promise.js"
 import * as serializer from "./serializer.js"
 import { Session } from "./session.js"
+import * as util from "./util.js"
+import { when } from "./when.js"
 
 export type { CloseDetails, CloseReason, OpenDetails } from "./connection.js"
 export type { Args, Kwargs } from "./errors.js"
@@ -21,8 +23,10 @@ export type {
 } from "./options.js"
 export type { CancelOptions, ProgressListener } from "./promise.js"
 export type { CallOptions, Features, PublishOptions, RegisterOptions, SubscribeOptions } from "./session.js"
+export type { DeferredFactoryOptions } from "./util.js"
+export type { Deferred, SettledDescriptor, When, WhenPromise } from "./when.js"
 
-/** The effect-wamp version. */
+/** effect-wamp's version (e.g. "0.1.0"), not an Autobahn|JS version: see docs/migrating-from-autobahn.md. */
 export const version: string = VERSION
 
 export {
@@ -37,5 +41,7 @@ export {
   Result,
   serializer,
   Session,
-  Subscription
+  Subscription,
+  util,
+  when
 }

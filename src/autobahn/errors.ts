@@ -6,6 +6,7 @@ import { Cause, Option } from "effect"
 import { AuthenticationError, ProtocolError, SessionClosedError } from "../Errors.js"
 import { errorText } from "../internal/values.js"
 import { Uri, WampError } from "../WampError.js"
+import { ownArgs, ownKwargs, ownValue } from "./payload.js"
 
 /** Positional arguments of a WAMP payload. */
 export type Args = Array<unknown>
@@ -48,7 +49,7 @@ export class Result {
 export const fromFailure = (failure: unknown): AutobahnError => {
   if (failure instanceof AutobahnError) return failure
   if (failure instanceof WampError) {
-    return new AutobahnError(failure.error, [...failure.args], { ...failure.kwargs })
+    return new AutobahnError(failure.error, ownArgs([...failure.args]), ownKwargs({ ...failure.kwargs }))
   }
   if (failure instanceof SessionClosedError) {
     return new AutobahnError(failure.reason, failure.message === "" ? [] : [failure.message])
@@ -75,6 +76,6 @@ export const toWampError = (thrown: unknown): WampError =>
 
 /** Autobahn|JS's call result: one positional value, a `Result` for anything richer, `null` for nothing. */
 export const unwrap = (args: ReadonlyArray<unknown>, kwargs: { readonly [key: string]: unknown }): unknown => {
-  if (args.length > 1 || Object.keys(kwargs).length > 0) return new Result([...args], { ...kwargs })
-  return args.length === 1 ? args[0] : null
+  if (args.length > 1 || Object.keys(kwargs).length > 0) return new Result(ownArgs([...args]), ownKwargs({ ...kwargs }))
+  return args.length === 1 ? ownValue(args[0]) : null
 }

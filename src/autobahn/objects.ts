@@ -10,6 +10,12 @@ export type ProgressSender = (args?: Args, kwargs?: Kwargs) => void
 
 /** The details an endpoint receives as its third argument. */
 export class Invocation {
+  /**
+   * Aborted when the caller cancels (INTERRUPT) or the session ends: an addition to Autobahn|JS.
+   * Not enumerable, so the details' own keys stay Autobahn|JS's five (code logs or copies them).
+   */
+  declare readonly signal: AbortSignal | undefined
+
   constructor(
     /** The concrete procedure called (pattern registrations), else the registered one. */
     readonly procedure: string,
@@ -17,9 +23,10 @@ export class Invocation {
     readonly caller: number | undefined,
     readonly caller_authid: string | undefined,
     readonly caller_authrole: string | undefined,
-    /** Aborted when the caller cancels (INTERRUPT) or the session ends: an addition to Autobahn|JS. */
-    readonly signal?: AbortSignal
-  ) {}
+    signal?: AbortSignal
+  ) {
+    Object.defineProperty(this, "signal", { value: signal, enumerable: false })
+  }
 }
 
 /** The details an event handler receives as its third argument. */

@@ -13,6 +13,7 @@ import * as register from "./register.js"
 import * as router from "./router.js"
 import * as runtime from "./runtime.js"
 import * as subscribe from "./subscribe.js"
+import { withTraceFile } from "./traceFile.js"
 
 // src/cli/main.ts and dist/cli/main.js are both two levels below package.json.
 const { version } = createRequire(import.meta.url)("../../package.json") as { readonly version: string }
@@ -32,4 +33,4 @@ const wamp = Command.make("wamp").pipe(
 
 const run = Command.run(wamp, { name: "wamp", version })
 
-runtime.runMain(run(process.argv).pipe(Effect.provide(runtime.layer)))
+runtime.runMain(run(process.argv).pipe(withTraceFile, Effect.provide(runtime.layer)))

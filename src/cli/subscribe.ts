@@ -1,6 +1,7 @@
 /** `wamp subscribe URI [--match prefix|wildcard] [--count N]`: one line per event until Ctrl-C or N events. */
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option, Stream } from "effect"
+import * as Tracing from "../Tracing.js"
 import { common, withSession } from "./common.js"
 import { fromOperation } from "./failure.js"
 import { humanPayload, line, note, stringify } from "./output.js"
@@ -31,7 +32,7 @@ export const command = Command.make("subscribe", {
         onSome: (count) => Stream.take(subscription.events, count)
       })
       yield* Stream.runForEach(events, (event) =>
-        Effect.sync(() => {
+        Tracing.withEventSpan(event)(Effect.sync(() => {
           if (input.json) {
             line(stringify({
               topic: event.details.topic,
@@ -44,7 +45,7 @@ export const command = Command.make("subscribe", {
           } else {
             line(`${event.details.topic} ${humanPayload(event.args, event.kwargs)}`.trimEnd())
           }
-        }))
+        })))
     }).pipe(Effect.mapError(fromOperation(`subscribe ${input.topic}`)), Effect.scoped))).pipe(
     Command.withDescription("Print events as they arrive, until Ctrl-C or --count events")
   )

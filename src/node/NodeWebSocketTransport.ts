@@ -58,7 +58,21 @@ const revealHeaders = (headers: Readonly<Record<string, HeaderValue>>): Record<s
   return plain
 }
 
-const hooks: WebSocketHooks = { writeCoalescer, channelBinding: tlsUnique }
+const hooks: WebSocketHooks = {
+  writeCoalescer,
+  channelBinding: tlsUnique,
+  keepAlive: {
+    ping: (ws) => {
+      try {
+        ;(ws as WebSocket).ping()
+      } catch {
+        // Not open any more: the close is already on its way.
+      }
+    },
+    onPong: (ws, listener) => (ws as WebSocket).on("pong", listener),
+    terminate: (ws) => (ws as WebSocket).terminate()
+  }
+}
 
 /** A `ws` constructor in the shape of `Socket.WebSocketConstructor`. */
 export const makeWebSocketConstructor =

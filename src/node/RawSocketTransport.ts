@@ -8,13 +8,14 @@
  *
  * RawSocket has no closing handshake: a TCP end (FIN) from either side is an orderly close (code
  * 1000, clean); a reset, a socket error, a stream cut in the middle of a frame or a framing violation
- * is a drop (code 1006, not clean). This transport answers every PING with one PONG and never sends
- * PING itself.
+ * is a drop (code 1006, not clean). This transport answers every PING with one PONG, and sends PINGs
+ * itself for keep-alive (`keepAlive`, on by default).
  */
 import { Config, type ConfigError, Deferred, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
 import * as net from "node:net"
 import { TransportError } from "../Errors.js"
 import * as Inbox from "../internal/transport/inbox.js"
+import * as KeepAlive from "../internal/transport/keepAlive.js"
 import * as Framing from "../internal/transport/rawSocketFraming.js"
 import { errorText } from "../internal/values.js"
 import type { Frame, SerializerService } from "../Serializer.js"
@@ -42,6 +43,12 @@ export type Options = (TcpAddress | UnixAddress) & {
   readonly openTimeout?: Duration.DurationInput | undefined
   /** How long `close` waits for the router to end its side before dropping the socket (default 5 s). */
   readonly closeTimeout?: Duration.DurationInput | undefined
+  /**
+   * A RawSocket PING every `interval` (default 30 s); no answer (PONG or any frame) within
+   * `timeout` (default 15 s) drops the link with "Timeout", so a silent router is noticed. `false`
+   * turns it off.
+   */
+  readonly keepAlive?: KeepAlive.Option | undefined
 }
 
 export const defaultMaxMessageSize = 16 * 1024 * 1024
@@ -57,7 +64,8 @@ export const make = (options: Options): TransportService => {
     lengthExponent,
     receiveLimit: Framing.lengthOfExponent(lengthExponent),
     openTimeout: Duration.decode(options.openTimeout ?? Duration.seconds(10)),
-    closeTimeout: Duration.decode(options.closeTimeout ?? Duration.seconds(5))
+    closeTimeout: Duration.decode(options.closeTimeout ?? Duration.seconds(5)),
+    keepAlive: KeepAlive.settings(options.keepAlive)
   }
   return { open: (serializers) => openLink(config, serializers) }
 }
@@ -78,6 +86,7 @@ interface Config {
   readonly receiveLimit: number
   readonly openTimeout: Duration.Duration
   readonly closeTimeout: Duration.Duration
+  readonly keepAlive: KeepAlive.Settings | undefined
 }
 
 const openLink = (
@@ -123,6 +132,16 @@ const openLink = (
       }),
       Effect.tapError(() => Effect.sync(() => connection.socket.destroy()))
     )
+
+    if (config.keepAlive !== undefined) {
+      const keepAlive = KeepAlive.make(config.keepAlive, {
+        ping: connection.ping,
+        ended: inbox.isEnded,
+        drop: connection.drop
+      })
+      connection.heard = keepAlive.heard
+      yield* Effect.forkScoped(keepAlive.run)
+    }
 
     const link: Link = {
       serializer,
@@ -226,14 +245,36 @@ class Connection {
     return true
   }
 
+  /** Told of every frame received, once keep-alive runs. */
+  heard: () => void = () => {}
+  private pings = 0
+
+  /** A keep-alive PING carrying a counter (the PONG echoes it; any answer will do). */
+  readonly ping = (): void => {
+    if (this.phase !== "Open" || !this.socket.writable) return
+    const payload = new Uint8Array(4)
+    new DataView(payload.buffer).setUint32(0, ++this.pings >>> 0)
+    this.socket.write(Framing.encodeFrame(Framing.FrameType.Ping, payload))
+  }
+
+  /** The peer stayed silent: end the link with `error` now, and cut the socket. */
+  readonly drop = (error: TransportError): void => {
+    if (this.phase === "Ended") return
+    this.failure = error
+    this.phase = "Ended"
+    this.inbox.end({ code: 1006, reason: error.message, clean: false }, error)
+    this.socket.destroy()
+  }
+
   private readonly onFrame = (type: Framing.FrameType, payload: Uint8Array): void => {
+    this.heard()
     if (type === Framing.FrameType.Message) {
       this.inbox.offer(this.textDecoder === undefined ? payload : this.toText(this.textDecoder, payload))
     } else if (type === Framing.FrameType.Ping) {
       // Exactly one PONG, right away, echoing the payload; none once our side is ending.
       if (this.socket.writable) this.socket.write(Framing.encodeFrame(Framing.FrameType.Pong, payload))
     }
-    // An unsolicited PONG is ignored: we never send PING.
+    // A PONG needs nothing more: any frame counted as an answer above.
   }
 
   /** Invalid UTF-8 stays bytes, so the JSON serializer reports it as a DecodeError (a protocol violation). */

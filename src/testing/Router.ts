@@ -23,7 +23,7 @@ import type { SerializerService } from "../Serializer.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
 import { Uri as ErrorUri } from "../WampError.js"
-import type { Config } from "./internal/config.js"
+import { type Config, DEFAULT_FRAME_TIMEOUT } from "./internal/config.js"
 import { RouterCore } from "./internal/core.js"
 
 export type { Action, Config, Permissions, RealmConfig, Rule, Secret, User } from "./internal/config.js"
@@ -114,7 +114,17 @@ export const make = (config: Config): Effect.Effect<RouterService, never, Scope.
       serve: (options) =>
         Effect.flatMap(
           Effect.promise(() => import("./internal/serve.js")),
-          (Serve) => Serve.listen(options, options.serializers ?? Serializer.all, attach, (links) => core.drain(links))
+          (Serve) =>
+            Serve.listen(
+              {
+                ...options,
+                helloTimeout: core.helloTimeout,
+                frameTimeout: config.frameTimeout ?? DEFAULT_FRAME_TIMEOUT
+              },
+              options.serializers ?? Serializer.all,
+              attach,
+              (links) => core.drain(links)
+            )
         ),
       sessions: {
         count: Effect.sync(() => core.sessions.size),

@@ -20,7 +20,7 @@ const transpile = (dir: string) => {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const source = path.join(dir, entry.name)
     if (entry.isDirectory()) transpile(source)
-    else if (entry.name.endsWith(".ts")) {
+    else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
       const { outputText } = ts.transpileModule(fs.readFileSync(source, "utf8"), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
         fileName: source
@@ -49,7 +49,9 @@ describe("CommonJS", () => {
         "  isOpen: connection.isOpen,",
         "  error: new autobahn.Error('com.example.e', ['why']).message,",
         "  sign: typeof facade.auth_cra.sign,",
-        "  serializer: new facade.serializer.CBORSerializer().SERIALIZER_ID",
+        "  serializer: new facade.serializer.CBORSerializer().SERIALIZER_ID,",
+        "  when: typeof facade.when.defer().promise.otherwise,",
+        "  util: facade.util.is_object({})",
         "}))"
       ].join("\n")
     )
@@ -67,7 +69,9 @@ describe("CommonJS", () => {
       isOpen: false,
       error: "com.example.e: why",
       sign: "function",
-      serializer: "cbor"
+      serializer: "cbor",
+      when: "function",
+      util: true
     })
   })
 })

@@ -8,7 +8,8 @@ const all: ReadonlyArray<readonly [string, () => Promise<{ run: () => Promise<vo
   ["serializer", () => import("./serializer.js")],
   ["session", () => import("./session.js")],
   ["peers", () => import("./peers.js")],
-  ["bundle", () => import("./bundle.js")]
+  ["bundle", () => import("./bundle.js")],
+  ["tracing", () => import("./tracing.js")]
 ]
 for (const [name, load] of all) {
   if (sections.length > 0 && !sections.includes(name)) continue

@@ -86,6 +86,7 @@ export async function run(): Promise<void> {
   const walk = makeNormalizer({
     bytes: (b) => b,
     wideInteger: (n) => BigInt(n),
+    bigint: (n) => n,
     finiteOnly: false,
     rewriteUndefined: true
   })

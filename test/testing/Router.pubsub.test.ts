@@ -130,8 +130,28 @@ describe("Router broker", () => {
         assert.strictEqual(event.details["topic"], event.subscription === exact ? undefined : "com.app.a.b")
         assert.strictEqual(event.publication, published._tag === "Published" ? published.publication : -1)
       }
+      // A plain string prefix (the spec's `emergency` / `emergency-low` example; Crossbar.io, Nexus).
       yield* publish(publisher, "com.apple")
-      assert.deepStrictEqual(yield* eventsOf(subscriber), [], "prefix matches whole components only")
+      assert.deepStrictEqual((yield* eventsOf(subscriber)).map((e) => e.subscription), [prefix])
+      yield* publish(publisher, "com.ap")
+      assert.deepStrictEqual(yield* eventsOf(subscriber), [], "shorter than the prefix")
+    }))
+
+  it.scopedLive("prefix subscription: the spec's example, a plain string prefix", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const [publisher, subscriber] = [yield* join(router), yield* join(router)]
+      yield* subscribe(subscriber, "com.myapp.topic.emergency", { match: "prefix" })
+      const topics = [
+        "com.myapp.topic.emergency.11",
+        "com.myapp.topic.emergency-low",
+        "com.myapp.topic.emergency.category.severe",
+        "com.myapp.topic.emergency",
+        "com.myapp.topic.emerge"
+      ]
+      for (const topic of topics) yield* publish(publisher, topic)
+      const events = yield* eventsOf(subscriber)
+      assert.deepStrictEqual(events.map((e) => e.details["topic"]), topics.slice(0, 4))
     }))
 
   it.scopedLive("retained events: delivered on subscribe with get_retained, marked retained", () =>

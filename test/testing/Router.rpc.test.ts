@@ -100,13 +100,17 @@ describe("Router dealer", () => {
         callees.push(callee)
         ids.set(yield* register(callee, uri, { match }), index)
       }
-      // The spec's own table (rpc_pattern_based_registration.md).
+      // The spec's own table (rpc_pattern_based_registration.md), but for one row: prefixes are
+      // plain string prefixes (as Crossbar.io and Nexus route), so `a1.b2.c3` covers
+      // `a1.b2.c33.d4.e5` and wins over the wildcards; the spec's table would pick RPC 5.
       const expectations: ReadonlyArray<readonly [string, number]> = [
         ["a1.b2.c3.d4.e55", 0],
         ["a1.b2.c3.d98.e74", 1],
         ["a1.b2.c3.d4.e325", 2],
         ["a1.b2.c55.d4.e5", 3],
-        ["a1.b2.c33.d4.e5", 4],
+        ["a1.b2.c33.d4.e5", 1],
+        ["a1.b2.c3x", 1],
+        ["a1.b2.c3.d4x.e1", 2],
         ["a1.b2.c88.d4.e5.f6.g7", 5]
       ]
       for (const [uri, expected] of expectations) {

@@ -1,6 +1,8 @@
 /**
  * CBOR over cbor-x, set up for interop: byte strings untagged (no tag 64), no records, no
- * structured clone, 64-bit integers decoded as numbers, maps as plain objects.
+ * structured clone, maps as plain objects. Integers decode as numbers up to ±2^53 (every id, every
+ * safe integer) and as BigInt beyond (64-bit heads past 2^53 and bignums, tags 2/3), never
+ * rounded; BigInt encodes as a 64-bit integer, or a bignum beyond 64 bits.
  */
 import { Decoder, Encoder } from "cbor-x"
 import { Either } from "effect"
@@ -19,6 +21,7 @@ const options = {
   bundleStrings: false,
   useFloat32: 0,
   encodeUndefinedAsNil: true,
+  // 64-bit heads up to 2^53 as numbers; CborScan turns the wider ones into bignums first.
   int64AsNumber: true,
   tagUint8Array: false,
   copyBuffers: true,
@@ -28,10 +31,12 @@ const options = {
 const encoder = new Encoder(options)
 const exactDecoder = new Decoder({ ...options, mapsAsObjects: false })
 
-// cbor-x writes integers beyond 32 bits as float64 but BigInt as a major type 0/1 integer.
+// cbor-x writes integers beyond 32 bits as float64 but BigInt as a major type 0/1 integer, and
+// BigInt beyond 64 bits as a bignum (tag 2/3).
 const normalize = makeNormalizer({
   bytes: (bytes) => bytes,
   wideInteger: (value) => BigInt(value),
+  bigint: (value) => value,
   finiteOnly: false,
   rewriteUndefined: true
 })

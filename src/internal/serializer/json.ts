@@ -1,6 +1,7 @@
 /**
  * JSON with WAMP's binary convention: a byte array travels as the string "\u0000" + base64, at any
- * depth. Encoding walks the message once (validation + bytes → string, copying only what changes);
+ * depth. BigInt is refused (an EncodeError, nothing sent); integers beyond 2^53 in received text
+ * come back as JSON.parse reads them, as the nearest double. Encoding walks the message once (validation + bytes → string, copying only what changes);
  * decoding walks the parsed value only when the text holds the escape `\u0000`.
  */
 import { Either } from "effect"
@@ -14,6 +15,12 @@ import { makeNormalizer, MAX_DEPTH, Unserializable } from "./outbound.js"
 const normalize = makeNormalizer({
   bytes: (bytes) => "\u0000" + Base64.encode(bytes),
   wideInteger: undefined,
+  // JSON numbers are read as doubles by every peer: a BigInt would arrive rounded, or not at all.
+  bigint: () => {
+    throw new Unserializable(
+      "a bigint has no JSON form: use MessagePack or CBOR, or send it as a string"
+    )
+  },
   finiteOnly: true,
   rewriteUndefined: false
 })

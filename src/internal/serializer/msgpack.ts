@@ -1,6 +1,8 @@
 /**
  * MessagePack over msgpackr, set up for interop: no records, no structured clone, no extension
- * types written, str/bin kept apart, 64-bit integers decoded as numbers, maps as plain objects.
+ * types written, str/bin kept apart, maps as plain objects. 64-bit integers (int64/uint64) decode as
+ * numbers up to ±2^53 (every id, every safe integer) and as BigInt beyond, never rounded; BigInt
+ * encodes as int64/uint64, and one outside that range is refused.
  */
 import { Either } from "effect"
 import { addExtension, Packr, Unpackr } from "msgpackr"
@@ -17,8 +19,11 @@ import { makeNormalizer, Unserializable } from "./outbound.js"
  * `pack` writes raw bytes and returns nothing, so no extension header is emitted.
  */
 class WideInteger {
-  constructor(readonly value: number) {}
+  constructor(readonly value: number | bigint) {}
 }
+
+const UINT64_END = 2n ** 64n
+const INT64_MIN = -(2n ** 63n)
 
 let registered = false
 
@@ -41,6 +46,12 @@ const registerWideInteger = (): void => {
       ) {
         const { position, targetView } = allocate(9)
         const value = wide.value
+        if (typeof value === "bigint") {
+          targetView.setUint8(position, value >= 0n ? 0xcf : 0xd3)
+          if (value >= 0n) targetView.setBigUint64(position + 1, value)
+          else targetView.setBigInt64(position + 1, value)
+          return undefined
+        }
         const high = Math.floor(value / 0x100000000)
         targetView.setUint8(position, value >= 0 ? 0xcf : 0xd3)
         if (value >= 0) targetView.setUint32(position + 1, high)
@@ -59,7 +70,9 @@ const options = {
   bundleStrings: false,
   useFloat32: 0,
   encodeUndefinedAsNil: true,
-  int64AsType: "number",
+  // Numbers up to ±2^53 (exact as doubles), BigInt beyond. msgpackr 1.11 implements "auto"; its
+  // typings do not list it yet.
+  int64AsType: "auto" as "bigint",
   copyBuffers: true,
   mapsAsObjects: true
 } as const
@@ -71,6 +84,12 @@ const exactUnpackr = new Unpackr({ ...options, mapsAsObjects: false })
 const normalize = makeNormalizer({
   bytes: (bytes) => bytes,
   wideInteger: (value) => new WideInteger(value),
+  bigint: (value) => {
+    if (value >= UINT64_END || value < INT64_MIN) {
+      throw new Unserializable("a bigint beyond 64 bits has no MessagePack form: use CBOR, or send it as a string")
+    }
+    return new WideInteger(value)
+  },
   finiteOnly: false,
   rewriteUndefined: true
 })

@@ -1,7 +1,8 @@
 /**
  * One walk over an outgoing message, shared by the three serializers: it refuses what no WAMP peer
- * can read (functions, symbols, BigInt, class instances, cycles) and rewrites what the encoder
- * would get wrong (bytes in JSON, wide integers in msgpackr/cbor-x). Containers are copied only
+ * can read (functions, symbols, class instances, cycles, BigInt where the format has no integer
+ * wide enough) and rewrites what the encoder would get wrong (bytes in JSON, wide integers and
+ * BigInt in msgpackr/cbor-x). Containers are copied only
  * along a path that changes, so the common message is returned as is, with no allocation.
  */
 
@@ -16,6 +17,8 @@ export interface Rules {
   readonly bytes: (bytes: Uint8Array) => unknown
   /** What an integer outside [-2^31, 2^32) within 64 bits becomes; undefined: left as is. */
   readonly wideInteger: ((value: number) => unknown) | undefined
+  /** What a BigInt becomes; throws `Unserializable` where the format cannot carry it. */
+  readonly bigint: (value: bigint) => unknown
   /** JSON has no NaN/Infinity (stringify would silently write null). */
   readonly finiteOnly: boolean
   /**
@@ -34,7 +37,7 @@ const describe = (value: object): string => {
 }
 
 export const makeNormalizer = (rules: Rules): (message: ReadonlyArray<unknown>) => ReadonlyArray<unknown> => {
-  const { bytes, finiteOnly, rewriteUndefined, wideInteger } = rules
+  const { bigint, bytes, finiteOnly, rewriteUndefined, wideInteger } = rules
 
   const visit = (value: unknown, depth: number): unknown => {
     switch (typeof value) {
@@ -49,6 +52,8 @@ export const makeNormalizer = (rules: Rules): (message: ReadonlyArray<unknown>) 
         if (finiteOnly && !Number.isFinite(value)) throw new Unserializable(`${value} has no JSON form`)
         return value
       }
+      case "bigint":
+        return bigint(value)
       case "undefined":
         return rewriteUndefined ? null : value
       case "object": {

@@ -2,7 +2,7 @@
  * The callee side of RPC: registrations, one handler fiber per invocation, progressive results,
  * progressive invocations, INTERRUPT, revocation.
  */
-import { Deferred, Effect, Exit, Fiber, Mailbox, type Scope, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Mailbox, type Scope, Stream } from "effect"
 import * as Message from "../../Message.js"
 import type {
   Chunk,
@@ -207,7 +207,7 @@ export const makeCallee = (core: Core, scope: Scope.Scope) => {
               : Effect.void
           )
       }
-      state.fiber = yield* registration.run(invocation).pipe(
+      state.fiber = yield* withCallTimeout(registration.run(invocation), details.timeout).pipe(
         Effect.exit,
         Effect.flatMap((exit) => answer(id, state, exit)),
         Effect.forkIn(scope)
@@ -257,3 +257,16 @@ export const makeCallee = (core: Core, scope: Scope.Scope) => {
 }
 
 export type Callee = ReturnType<typeof makeCallee>
+
+/**
+ * call_timeout on the callee side: a timeout the dealer forwarded (to registrations with
+ * `forward_timeout: true`) interrupts the handler and answers `wamp.error.timeout`, as the spec asks.
+ */
+const withCallTimeout = <A, E, R>(handler: Effect.Effect<A, E, R>, timeout: number) =>
+  timeout > 0
+    ? Effect.timeoutFail(handler, {
+      duration: Duration.millis(timeout),
+      onTimeout: () =>
+        WampError.make(WampError.Uri.Timeout, { args: [`the handler did not finish within ${timeout} ms`] })
+    })
+    : handler

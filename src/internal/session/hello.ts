@@ -23,6 +23,7 @@ export const clientRoles: Dict = {
     "caller_identification"
   ),
   callee: features(
+    "call_timeout",
     "progressive_call_results",
     "progressive_call_invocations",
     "call_canceling",

@@ -10,6 +10,7 @@ import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionServic
 import { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
 import * as Metrics from "../metrics.js"
+import * as Tracing from "../tracing.js"
 import { makeCallee } from "./callee.js"
 import { makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
@@ -97,27 +98,73 @@ export const makeHandle = (
     yield* Effect.addFinalizer(() => core.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
     const info = yield* awaitJoin(core, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
 
-    const traced = options.tracing === true
-    const span = <A, E, R>(name: string, uri: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      traced ? Effect.withSpan(effect, name, { attributes: { "wamp.uri": uri, "wamp.realm": info.realm } }) : effect
+    const traced = Tracing.makeHooks(yield* Tracing.enabled(options.tracing), info.realm)
     const service: SessionService = {
       info,
       closed: Deferred.await(closed),
       isOpen: Effect.sync(() => core.state === "established"),
       call: (procedure, args, kwargs, callOptions) =>
-        span("wamp.call", procedure, Metrics.timeCall(caller.call(procedure, args, kwargs, callOptions))),
+        traced.outbound(
+          "wamp.call",
+          procedure,
+          "client",
+          callOptions,
+          (callOptions) => Metrics.timeCall(caller.call(procedure, args, kwargs, callOptions))
+        ),
       callProgressive: (procedure, args, kwargs, callOptions) =>
-        Metrics.timeCallStream(caller.callProgressive(procedure, args, kwargs, callOptions)),
+        traced.outboundStream(
+          "wamp.call",
+          procedure,
+          callOptions,
+          (callOptions) => Metrics.timeCallStream(caller.callProgressive(procedure, args, kwargs, callOptions))
+        ),
       callWithInput: (procedure, input, callOptions) =>
-        Metrics.timeCall(caller.callWithInput(procedure, input, callOptions)),
+        traced.outbound(
+          "wamp.call",
+          procedure,
+          "client",
+          callOptions,
+          (callOptions) => Metrics.timeCall(caller.callWithInput(procedure, input, callOptions))
+        ),
       callStreaming: (procedure, input, callOptions) =>
-        Metrics.timeCallStream(caller.callStreaming(procedure, input, callOptions)),
+        traced.outboundStream(
+          "wamp.call",
+          procedure,
+          callOptions,
+          (callOptions) => Metrics.timeCallStream(caller.callStreaming(procedure, input, callOptions))
+        ),
       register: (procedure, handler, registerOptions) =>
-        span("wamp.register", procedure, callee.register(procedure, handler, registerOptions)),
+        traced.local(
+          "wamp.register",
+          procedure,
+          callee.register(
+            procedure,
+            traced.enabled
+              ? (invocation) =>
+                traced.inbound(
+                  "wamp.invocation",
+                  invocation.details.procedure,
+                  invocation.details.raw,
+                  handler(invocation)
+                )
+              : handler,
+            registerOptions
+          )
+        ),
       subscribe: (topic, subscribeOptions) =>
-        span("wamp.subscribe", topic, Effect.map(pubsub.subscribe(topic, subscribeOptions), Metrics.countEvents)),
+        traced.local(
+          "wamp.subscribe",
+          topic,
+          Effect.map(pubsub.subscribe(topic, subscribeOptions), Metrics.countEvents)
+        ),
       publish: (topic, args, kwargs, publishOptions) =>
-        span("wamp.publish", topic, Metrics.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))),
+        traced.outbound(
+          "wamp.publish",
+          topic,
+          "producer",
+          publishOptions,
+          (publishOptions) => Metrics.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))
+        ),
       leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
     return {

@@ -11,6 +11,16 @@ export interface WebSocketHooks {
   readonly writeCoalescer: (ws: object) => () => void
   /** The connection's `tls-unique` data, once open; undefined without TLS. */
   readonly channelBinding: (ws: object) => Uint8Array | undefined
+  /**
+   * WebSocket ping frames, for keep-alive. Absent where the platform has none: a browser's
+   * WebSocket cannot send a ping from JavaScript (it only answers the server's pings itself).
+   */
+  readonly keepAlive?: {
+    readonly ping: (ws: object) => void
+    readonly onPong: (ws: object, listener: () => void) => void
+    /** Drops the connection at once, without a closing handshake. */
+    readonly terminate: (ws: object) => void
+  } | undefined
 }
 
 export const hooksOf = (ws: object): WebSocketHooks | undefined =>

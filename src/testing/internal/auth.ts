@@ -5,6 +5,8 @@
  */
 import { Redacted } from "effect"
 import { craSign, cryptosignPublicKey, cryptosignSign, cryptosignVerify, deriveKey } from "../../Authenticator.js"
+import type { ScramCredentials } from "../../Authenticator.js"
+import * as Scram from "../../internal/authenticator/scram.js"
 import type * as Message from "../../Message.js"
 import { Uri as ErrorUri } from "../../WampError.js"
 import type { RealmConfig, Secret, User } from "./config.js"
@@ -16,7 +18,8 @@ export type AuthStep =
     readonly _tag: "Challenge"
     readonly method: string
     readonly extra: Message.Dict
-    readonly verify: (signature: string) => AuthStep
+    /** AUTHENTICATE's signature and extra. */
+    readonly verify: (signature: string, extra: Message.Dict) => AuthStep
   }
   | { readonly _tag: "Abort"; readonly reason: string; readonly message: string }
 
@@ -32,6 +35,22 @@ const welcome = (authid: string, user: User, authmethod: string): AuthStep => ({
   _tag: "Welcome",
   auth: { authid, authrole: user.authrole ?? "user", authmethod, authprovider: PROVIDER }
 })
+
+/** A per-process key: digests made with it are equal exactly when their inputs are. */
+const digestKey = crypto.getRandomValues(new Uint8Array(32))
+
+/**
+ * Compares a client's answer with the expected secret in time independent of where they differ
+ * and of either length: both become HMAC-SHA256 digests of one fixed size first, compared over
+ * every character.
+ */
+export const secretsEqual = (given: string, expected: string): boolean => {
+  const a = craSign(digestKey, given)
+  const b = craSign(digestKey, expected)
+  let difference = a.length ^ b.length
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return difference === 0
+}
 
 const randomHex = (bytes: number): string =>
   Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0")).join("")
@@ -83,7 +102,7 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
           _tag: "Challenge",
           method: "ticket",
           extra: {},
-          verify: (signature) => signature === ticket ? welcome(authid, known, "ticket") : failed
+          verify: (signature) => secretsEqual(signature, ticket) ? welcome(authid, known, "ticket") : failed
         }
       }
       case "wampcra": {
@@ -92,6 +111,13 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
           break
         }
         return craChallenge(authid, user, user.secret, session)
+      }
+      case "wamp-scram": {
+        if (user?.scram === undefined || authid === undefined) {
+          unknownPrincipal = true
+          break
+        }
+        return scramChallenge(authid, user, user.scram, details["authextra"])
       }
       case "cryptosign": {
         const pubkey = (details["authextra"] as Message.Dict | undefined)?.["pubkey"]
@@ -120,6 +146,53 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
   return unknownPrincipal
     ? abort(ErrorUri.NoSuchPrincipal, `no principal for the offered methods (authid ${authid ?? "absent"})`)
     : abort(ErrorUri.NoMatchingAuthMethod, `none of the offered methods is accepted: ${offered.join(", ")}`)
+}
+
+/** WAMP-SCRAM without channel binding (the test kit has no TLS). */
+const scramChallenge = (authid: string, user: User, credentials: ScramCredentials, helloExtra: unknown): AuthStep => {
+  const extra = (typeof helloExtra === "object" && helloExtra !== null ? helloExtra : {}) as Message.Dict
+  const clientNonce = extra["nonce"]
+  if (!Scram.isBase64(clientNonce)) return abort(ErrorUri.AuthenticationFailed, "authextra.nonce must be base64")
+  if ((extra["channel_binding"] ?? null) !== null) {
+    return abort(ErrorUri.AuthenticationFailed, "channel binding is not supported by this router")
+  }
+  const nonce = clientNonce + Scram.nonce()
+  const storedKey = Scram.fromBase64(credentials.storedKey, "storedKey")
+  const serverKey = Scram.fromBase64(credentials.serverKey, "serverKey")
+  let message: string
+  try {
+    message = Scram.authMessage({
+      authid,
+      clientNonce,
+      nonce,
+      salt: credentials.salt,
+      iterations: credentials.iterations
+    })
+  } catch {
+    return abort(ErrorUri.AuthenticationFailed, "the authid is not a SASLprep string")
+  }
+  return {
+    _tag: "Challenge",
+    method: "wamp-scram",
+    extra: {
+      nonce,
+      salt: credentials.salt,
+      kdf: credentials.kdf,
+      iterations: credentials.iterations,
+      memory: credentials.memory ?? null
+    },
+    verify: (signature, answer) => {
+      if (answer["nonce"] !== nonce || (answer["channel_binding"] ?? null) !== null || !Scram.isBase64(signature)) {
+        return failed
+      }
+      if (!Scram.verifyProof(storedKey, message, Scram.fromBase64(signature, "ClientProof"))) return failed
+      const verifier = Scram.toBase64(Scram.serverSignature(serverKey, message))
+      const admitted = welcome(authid, user, "wamp-scram")
+      return admitted._tag === "Welcome"
+        ? { ...admitted, auth: { ...admitted.auth, authextra: { verifier } } }
+        : admitted
+    }
+  }
 }
 
 /** The router's answer to a client's HELLO challenge (router authentication), when it has a key. */
@@ -161,7 +234,7 @@ const craChallenge = (authid: string, user: User, secret: Secret, session: numbe
     _tag: "Challenge",
     method: "wampcra",
     extra,
-    verify: (signature) => signature === expected ? welcome(authid, user, "wampcra") : failed
+    verify: (signature) => secretsEqual(signature, expected) ? welcome(authid, user, "wampcra") : failed
   }
 }
 

@@ -11,6 +11,7 @@ import type { Match } from "../../Uri.js"
 import * as Uri from "../../Uri.js"
 import { Uri as ErrorUri } from "../../WampError.js"
 import { isoNow, payload, randomId, type RealmContext, sendError } from "./context.js"
+import { forwardCustomKeys } from "./customKeys.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { RouterSession } from "./session.js"
 
@@ -233,10 +234,13 @@ export class Broker {
   }
 }
 
-const eventDetails = (publisher: RouterSession | undefined, options: Message.Dict): Record<string, unknown> =>
-  publisher !== undefined && options["disclose_me"] === true
+const eventDetails = (publisher: RouterSession | undefined, options: Message.Dict): Record<string, unknown> => {
+  const details: Record<string, unknown> = publisher !== undefined && options["disclose_me"] === true
     ? { publisher: publisher.id, publisher_authid: publisher.auth.authid, publisher_authrole: publisher.auth.authrole }
     : {}
+  forwardCustomKeys(options, details)
+  return details
+}
 
 export const subscriptionDetails = (subscription: Subscription): Message.Dict => ({
   id: subscription.id,

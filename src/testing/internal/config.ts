@@ -2,6 +2,7 @@
  * The router's configuration types (re-exported by `Router.ts`).
  */
 import type { Redacted } from "effect"
+import type { ScramCredentials } from "../../Authenticator.js"
 
 /** A secret given in clear or as `Redacted` (tests usually write literals). */
 export type Secret = string | Redacted.Redacted<string>
@@ -18,6 +19,8 @@ export interface User {
   readonly salt?: { readonly salt: string; readonly iterations?: number; readonly keylen?: number }
   /** `cryptosign` authentication: the accepted Ed25519 public keys (64 hex characters each). */
   readonly cryptosign?: ReadonlyArray<string>
+  /** `wamp-scram` authentication: what `Authenticator.scramCredentials` computes from the password. */
+  readonly scram?: ScramCredentials
 }
 
 /** `true` allows everything, `false` nothing, a function decides per URI. */
@@ -57,6 +60,21 @@ export interface Config {
   readonly agent?: string
   /** How long a killed or shut-down session has to answer our GOODBYE before its link is closed (ms, default 2000). */
   readonly goodbyeTimeout?: number
+  /**
+   * How long a connection may take to join, from being accepted (after the WebSocket upgrade or
+   * the RawSocket handshake) to WELCOME, authentication included (ms, default 10000). Then it is
+   * closed: silently before HELLO, with ABORT `wamp.error.authentication_failed` while authenticating.
+   * The upgrade / handshake itself gets the same time.
+   */
+  readonly helloTimeout?: number
+  /**
+   * How long a started frame may take to arrive whole, and the RawSocket handshake's 4 octets
+   * (ms, default 10000): a slowloris peer trickling bytes is cut after this.
+   */
+  readonly frameTimeout?: number
 }
 
 export type Action = keyof Permissions
+
+export const DEFAULT_HELLO_TIMEOUT = 10_000
+export const DEFAULT_FRAME_TIMEOUT = 10_000

@@ -12,7 +12,7 @@ import type { Frame } from "../../Serializer.js"
 import type { Link } from "../../Transport.js"
 import { Uri as ErrorUri } from "../../WampError.js"
 import * as Auth from "./auth.js"
-import type { Config, RealmConfig } from "./config.js"
+import { type Config, DEFAULT_HELLO_TIMEOUT, type RealmConfig } from "./config.js"
 import { randomId } from "./context.js"
 import { Realm } from "./realm.js"
 import { RouterSession } from "./session.js"
@@ -61,10 +61,12 @@ export class RouterCore {
   private lastId = 0
   readonly agent: string
   readonly goodbyeTimeout: number
+  readonly helloTimeout: number
 
   constructor(config: Config) {
     this.agent = config.agent ?? "effect-wamp-testing-router"
     this.goodbyeTimeout = config.goodbyeTimeout ?? 2000
+    this.helloTimeout = config.helloTimeout ?? DEFAULT_HELLO_TIMEOUT
     for (const entry of config.realms) {
       const realmConfig: RealmConfig = typeof entry === "string" ? { name: entry } : entry
       this.realms.set(
@@ -114,6 +116,7 @@ export class RouterCore {
       )
       this.live.set(link, session)
       const onFrame = frameHandler(this, session, link)
+      const joinTimer = joinDeadline(session, this.helloTimeout)
       return Effect.gen(function*() {
         const writer = yield* Effect.fork(writeLoop(link, outbox))
         yield* link.inbound.pipe(
@@ -129,6 +132,7 @@ export class RouterCore {
         yield* writer.await
       }).pipe(
         Effect.ensuring(Effect.sync(() => {
+          clearTimeout(joinTimer)
           this.detach(session)
           session.close()
           this.live.delete(link)
@@ -168,6 +172,22 @@ export class RouterCore {
       )
     })
   }
+}
+
+/** Closes a connection that has not joined in time: silently before HELLO, with ABORT while authenticating. */
+const joinDeadline = (session: RouterSession, timeout: number): ReturnType<typeof setTimeout> => {
+  const timer = setTimeout(() => {
+    if (session.state === "challenging") {
+      session.send({
+        _tag: "Abort",
+        details: { message: `not authenticated within ${timeout} ms` },
+        reason: ErrorUri.AuthenticationFailed
+      })
+    }
+    if (session.state === "hello" || session.state === "challenging") session.close()
+  }, timeout)
+  timer.unref?.()
+  return timer
 }
 
 const writeLoop = (link: Link, outbox: Queue.Queue<Message.Message | typeof CLOSE>): Effect.Effect<void> =>
@@ -210,7 +230,7 @@ const encodeShared = (link: Link, message: Message.Message): Frame | undefined =
 
 /** The session state machine for one link; each frame is handled synchronously. */
 const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
-  let verify: ((signature: string) => Auth.AuthStep) | undefined
+  let verify: ((signature: string, extra: Message.Dict) => Auth.AuthStep) | undefined
   let realm: Realm | undefined
 
   const abort = (reason: string, message: string) => {
@@ -304,7 +324,9 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
         if (message._tag === "Abort") return session.close()
         return message._tag === "Hello" ? hello(message) : violation(`${message._tag} before HELLO`)
       case "challenging":
-        if (message._tag === "Authenticate" && verify !== undefined) return step(verify(message.signature))
+        if (message._tag === "Authenticate" && verify !== undefined) {
+          return step(verify(message.signature, message.extra))
+        }
         if (message._tag === "Abort") return session.close()
         return violation(`${message._tag} while authenticating`)
       case "established":

@@ -11,6 +11,7 @@ import type { Match } from "../../Uri.js"
 import * as Uri from "../../Uri.js"
 import { Uri as ErrorUri } from "../../WampError.js"
 import { isoNow, payload, type RealmContext, sendError } from "./context.js"
+import { forwardCustomKeys } from "./customKeys.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { PendingCall, RouterSession } from "./session.js"
 
@@ -178,6 +179,10 @@ export class Dealer {
     const timeout = typeof message.options["timeout"] === "number" && message.options["timeout"] > 0
       ? message.options["timeout"]
       : 0
+    // As Nexus does: a callee that announced call_timeout and registered with forward_timeout runs
+    // the timer itself (the timeout is forwarded); for every other callee the dealer runs it.
+    const forwardTimeout = timeout > 0 && callee.has("callee", "call_timeout") &&
+      target.options["forward_timeout"] === true
     const pending: PendingCall = {
       caller,
       callRequest: message.request,
@@ -187,18 +192,20 @@ export class Dealer {
       receiveProgress,
       callerStreaming: progress,
       killing: false,
-      timeout,
+      // The dealer's own timer; none when the callee runs it.
+      timeout: forwardTimeout ? 0 : timeout,
       timer: undefined
     }
     caller.calls.set(message.request, pending)
     callee.invocations.set(pending.invocation, pending)
-    if (timeout > 0) this.armTimer(pending)
+    if (pending.timeout > 0) this.armTimer(pending)
 
     const details: Record<string, unknown> = {}
+    forwardCustomKeys(message.options, details)
     if (registration.match !== "exact") details["procedure"] = message.procedure
     if (receiveProgress) details["receive_progress"] = true
     if (progress) details["progress"] = true
-    if (timeout > 0 && target.options["forward_timeout"] === true) details["timeout"] = timeout
+    if (forwardTimeout) details["timeout"] = timeout
     if (message.options["disclose_me"] === true || target.options["disclose_caller"] === true) {
       details["caller"] = caller.id
       details["caller_authid"] = caller.auth.authid

@@ -50,12 +50,12 @@ const compareRank = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number
 }
 
 /**
- * Prefix matching by whole components, as the spec's priority table requires (`a1.b2.c3` does not
- * cover `a1.b2.c33`); a prefix written with a trailing dot (`com.app.`) covers what follows it.
+ * Prefix matching is a plain string prefix, as the pattern-based subscription chapter says
+ * (`com.myapp.topic.emergency` covers `com.myapp.topic.emergency-low`) and as Crossbar.io and
+ * Nexus route, for registrations too (the spec's registration table alone reads it by whole
+ * components; routers, and so clients, follow the string rule).
  */
-const prefixMatches = (prefix: string, uri: string): boolean =>
-  uri.startsWith(prefix) &&
-  (uri.length === prefix.length || prefix.endsWith(".") || uri.charCodeAt(prefix.length) === 46 /* "." */)
+const prefixMatches = (prefix: string, uri: string): boolean => uri.startsWith(prefix)
 
 const wildcardMatches = (parts: ReadonlyArray<string>, uriParts: ReadonlyArray<string>): boolean => {
   if (parts.length !== uriParts.length) return false
@@ -115,7 +115,7 @@ export class PatternIndex<T extends Entry> {
     }
   }
 
-  /** The one entry a CALL goes to: exact, else the longest prefix, else the highest-ranked wildcard. */
+  /** The one entry a CALL goes to: exact, else the longest (string) prefix, else the highest-ranked wildcard. */
   best(uri: string): T | undefined {
     const exact = this.exact.get(uri)
     if (exact !== undefined) return exact

@@ -11,6 +11,7 @@ import * as Framing from "../../internal/transport/rawSocketFraming.js"
 import type * as Message from "../../Message.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
 import type { Link } from "../../Transport.js"
+import type { Timeouts } from "./serve.js"
 
 /** What we accept: the largest the handshake can express (16 MiB). */
 const OUR_EXPONENT = 15
@@ -23,7 +24,8 @@ export const listen = (
   host: string,
   port: number,
   serializers: ReadonlyArray<SerializerService>,
-  accept: (link: Link, transport: Message.Dict) => void
+  accept: (link: Link, transport: Message.Dict) => void,
+  timeouts: Timeouts
 ): Effect.Effect<number, TransportError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ server: Net.Server; sockets: Set<Net.Socket> }, TransportError>((resume) => {
@@ -31,7 +33,7 @@ export const listen = (
       const server = Net.createServer((socket) => {
         sockets.add(socket)
         socket.once("close", () => sockets.delete(socket))
-        handshake(socket, serializers, accept)
+        handshake(socket, serializers, accept, timeouts)
       })
       let listening = false
       server.on("error", (cause) => {
@@ -60,10 +62,15 @@ export const listen = (
 const handshake = (
   socket: Net.Socket,
   serializers: ReadonlyArray<SerializerService>,
-  accept: (link: Link, transport: Message.Dict) => void
+  accept: (link: Link, transport: Message.Dict) => void,
+  timeouts: Timeouts
 ): void => {
   socket.setNoDelay(true)
   socket.on("error", () => {}) // "close" follows every error
+  // The handshake gets helloTimeout from the accept; the core's own join deadline follows it.
+  const deadline = setTimeout(() => socket.destroy(), timeouts.helloTimeout)
+  deadline.unref?.()
+  socket.once("close", () => clearTimeout(deadline))
   let received = new Uint8Array(0)
   const onData = (chunk: Buffer) => {
     const joined = new Uint8Array(received.length + chunk.length)
@@ -72,6 +79,7 @@ const handshake = (
     received = joined
     if (received.length < Framing.HEADER_SIZE) return
     socket.off("data", onData)
+    clearTimeout(deadline)
     const request = Framing.decodeHandshakeRequest(received)
     if (request._tag === "Invalid") {
       if (request.replyCode !== undefined) socket.end(Framing.encodeHandshakeError(request.replyCode))
@@ -84,7 +92,7 @@ const handshake = (
       return
     }
     socket.write(Framing.encodeHandshake(request.serializerId, OUR_EXPONENT))
-    const link = rawSocketLink(socket, serializer, request.maxLength)
+    const link = rawSocketLink(socket, serializer, request.maxLength, timeouts.frameTimeout)
     accept(link.link, {
       type: "rawsocket",
       serializer: serializer.name,
@@ -99,11 +107,24 @@ const handshake = (
 const rawSocketLink = (
   socket: Net.Socket,
   serializer: SerializerService,
-  peerMaxLength: number
+  peerMaxLength: number,
+  frameTimeout: number
 ): { link: Link; feed: (bytes: Uint8Array) => void } => {
   const inbox = Effect.runSync(Inbox.make)
   const parser = Framing.makeFrameParser(Framing.lengthOfExponent(OUR_EXPONENT))
+  // A frame under way must arrive whole within frameTimeout (slowloris); the clock starts at its first byte.
+  let partial: ReturnType<typeof setTimeout> | undefined
+  const cutPartial = () => {
+    inbox.end({ code: 1006, reason: `a frame did not arrive whole within ${frameTimeout} ms`, clean: false })
+    socket.destroy()
+  }
+  const clearPartial = () => {
+    if (partial !== undefined) clearTimeout(partial)
+    partial = undefined
+  }
   const onFrame: Framing.FrameHandler = (type, payload) => {
+    // Each whole frame restarts the clock for the next one.
+    clearPartial()
     switch (type) {
       case Framing.FrameType.Message:
         return inbox.offer(serializer.binary ? payload.slice() : textOf(payload))
@@ -120,8 +141,14 @@ const rawSocketLink = (
     if (failure !== undefined) {
       inbox.end({ code: 1002, reason: failure.message, clean: false })
       socket.destroy()
+      return
+    }
+    if (!parser.isIdle() && partial === undefined) {
+      partial = setTimeout(cutPartial, frameTimeout)
+      partial.unref?.()
     }
   }
+  socket.once("close", clearPartial)
   socket.on("data", (chunk: Buffer) => feed(chunk))
   socket.on("close", (hadError) => {
     inbox.end(
