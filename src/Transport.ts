@@ -1,7 +1,7 @@
 /**
  * Transport: opens a Link (a duplex of frames) to a router over WebSocket, RawSocket or memory.
  */
-import { Context, Effect, type Option, type Scope, type Stream } from "effect"
+import { Context, Effect, Exit, type Option, type Scope, type Stream } from "effect"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/transport/inbox.js"
 import type { Frame, SerializerService } from "./Serializer.js"
@@ -16,8 +16,14 @@ export interface CloseInfo {
 export interface Link {
   /** The serializer negotiated for this link. */
   readonly serializer: SerializerService
-  /** Sends one frame. Fails with `TransportError` ("Closed" once the link has ended, "TooLarge" over the peer's limit). */
-  readonly send: (frame: Frame) => Effect.Effect<void, TransportError>
+  /**
+   * Sends one frame, synchronously: the frame is handed to the socket (or its buffer) before this
+   * returns, and the result says whether that worked: `Exit.void`, or a failure with a
+   * `TransportError` ("Closed" once the link has ended, "TooLarge" over the peer's limit, "Write").
+   * Nothing waits: WAMP has no flow control, and the session's hot path builds no Effect per write.
+   * (An Exit is also an Effect, so `yield* link.send(frame)` still fails with the error.)
+   */
+  readonly send: (frame: Frame) => Exit.Exit<void, TransportError>
   /**
    * Inbound frames in arrival order. Ends when the link closes cleanly, fails with
    * `TransportError` ("Closed") when it drops. Single consumer.
@@ -65,10 +71,11 @@ export const memoryPair = (
     }
     const side = (own: Inbox.Inbox, other: Inbox.Inbox): Link => ({
       serializer,
-      send: (frame) =>
-        own.isEnded()
-          ? Effect.fail(new TransportError({ reason: "Closed", message: "link is closed" }))
-          : Effect.sync(() => other.offer(frame)),
+      send: (frame) => {
+        if (own.isEnded()) return Exit.fail(new TransportError({ reason: "Closed", message: "link is closed" }))
+        other.offer(frame)
+        return Exit.void
+      },
       inbound: own.stream,
       receive: own.pull,
       closed: own.closed,

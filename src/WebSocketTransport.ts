@@ -55,6 +55,8 @@ export const defaultMaxMessageSize = 16 * 1024 * 1024
 const OPEN = 1
 const CLOSED = 3
 
+const closedError = new TransportError({ reason: "Closed", message: "link is closed" })
+
 /** Builds the transport over the given WebSocket constructor; every `open` makes a new connection. */
 export const makeWith = (options: Options, construct: WebSocketConstructor): TransportService => {
   const config: Config = {
@@ -234,19 +236,16 @@ const openLink = (
     }
     const link: Link = {
       serializer,
-      send: (frame) =>
-        Effect.suspend(() => {
-          if (ws.readyState !== OPEN || inbox.isEnded()) {
-            return Effect.fail(new TransportError({ reason: "Closed", message: "link is closed" }))
-          }
-          try {
-            coalesce()
-            ws.send(frame as string | ArrayBufferView<ArrayBuffer>)
-          } catch (cause) {
-            return Effect.fail(new TransportError({ reason: "Write", message: "WebSocket send failed", cause }))
-          }
-          return Effect.void
-        }),
+      send: (frame) => {
+        if (ws.readyState !== OPEN || inbox.isEnded()) return Exit.fail(closedError)
+        try {
+          coalesce()
+          ws.send(frame as string | ArrayBufferView<ArrayBuffer>)
+        } catch (cause) {
+          return Exit.fail(new TransportError({ reason: "Write", message: "WebSocket send failed", cause }))
+        }
+        return Exit.void
+      },
       inbound: Stream.mapError(inbox.stream, (error) => state.tooLarge ? tooLargeError : error),
       receive: Effect.mapError(inbox.pull, Option.map((error) => state.tooLarge ? tooLargeError : error)),
       closed: inbox.closed,

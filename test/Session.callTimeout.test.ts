@@ -75,7 +75,8 @@ describe("call_timeout", () => {
   it.scopedLive("a callee that did not announce call_timeout never gets the timeout, even with forward_timeout", () =>
     Effect.gen(function*() {
       const { caller, router } = yield* setup
-      const raw = yield* Raw.join(router)
+      // A callee that announces call_canceling but not call_timeout.
+      const raw = yield* Raw.join(router, "realm1", { roles: { callee: { features: { call_canceling: true } } } })
       yield* Raw.register(raw, "com.raw", { forward_timeout: true })
       const calling = yield* Effect.fork(Effect.flip(caller.call("com.raw", [], {}, { timeout: 300 })))
       const invocation = yield* raw.expect("Invocation")

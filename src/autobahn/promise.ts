@@ -46,6 +46,21 @@ export class CallPromise<T> extends Promise<T> {
     return Promise
   }
 
+  /** A call's own promise, settled by `executor`, with `control`: nothing adopted, no extra hop. */
+  static make<T>(
+    executor: (resolve: (value: T) => void, reject: (reason: unknown) => void) => void,
+    control: CallControl
+  ): CallPromise<T> {
+    const result = new CallPromise<T>(executor)
+    result.control = control
+    return result
+  }
+
+  /** A call that failed before it started: still a CallPromise, so `cancel` and `progress` exist. */
+  static rejected(reason: unknown): CallPromise<never> {
+    return CallPromise.make<never>((_, reject) => reject(reason), { listen: () => {}, cancel: () => {} })
+  }
+
   /** Wraps `promise`, sharing `control`. */
   static of<T>(promise: PromiseLike<T>, control: CallControl): CallPromise<T> {
     const result = new CallPromise<T>((resolve) => resolve(promise))

@@ -6,6 +6,8 @@
 import { Cause, Effect, Exit, type Fiber, type ManagedRuntime, Option, Scope, Stream } from "effect"
 import { SubscriptionRevokedError } from "../Errors.js"
 import { clientRoles } from "../internal/session/hello.js"
+import { handles, type SessionHandle } from "../internal/session/make.js"
+import type { DirectSubscription } from "../internal/session/pubsub.js"
 import type * as Core from "../Session.js"
 import { Uri } from "../WampError.js"
 import { type Args, Error as AutobahnError, fromCause, type Kwargs, Result, toWampError, unwrap } from "./errors.js"
@@ -91,13 +93,15 @@ const attempt = <A>(f: () => A | PromiseLike<A>): Promise<A> => new Promise<A>((
 
 export class Session {
   readonly #core: Core.SessionService | undefined
+  /** The core's callback-level operations for this session (no fiber per call). */
+  readonly #handle: SessionHandle | undefined
   readonly #host: SessionHost
   #ended = false
   readonly #prefixes = new Map<string, string>()
   readonly #registrations = new Map<number, Registration>()
   readonly #heldRegistrations = new WeakMap<Registration, Held<Core.Registration>>()
   readonly #subscriptions = new Map<number, Array<Subscription>>()
-  readonly #heldSubscriptions = new WeakMap<Subscription, Held<Core.Subscription>>()
+  readonly #directSubscriptions = new WeakMap<Subscription, DirectSubscription>()
 
   /** Default of `disclose_me` on calls. */
   caller_disclose_me = false
@@ -107,6 +111,7 @@ export class Session {
   /** @internal Made by `Connection`; `core` is absent for the not-yet-joined session `onchallenge` sees. */
   constructor(core: Core.SessionService | undefined, host: SessionHost) {
     this.#core = core
+    this.#handle = core === undefined ? undefined : handles.get(core)
     this.#host = host
     if (core !== undefined) {
       host.runtime.runFork(Effect.map(core.closed, () => {
@@ -186,10 +191,25 @@ export class Session {
    * or any keyword results, or `null`. The promise has `cancel()` (also on promises derived from it).
    */
   call(procedure: string, args?: Args | null, kwargs?: Kwargs | null, options?: CallOptions | null): CallPromise<any> {
+    const core = this.#core
+    const invalid = payloadError(args, kwargs, options)
+    if (invalid !== undefined || core === undefined || this.#ended) {
+      return CallPromise.rejected(invalid ?? notOpen())
+    }
+    const { cancel_mode, on_progress, signal, ...wire } = options ?? {}
+    if (wire.disclose_me === undefined && this.caller_disclose_me) wire.disclose_me = true
+    const uri = this.resolve(procedure)
+    const callArgs = args ?? undefined
+    const callKwargs = kwargs ?? undefined
+    const progressive = wire.receive_progress === true || on_progress !== undefined
+    if (!progressive && this.#handle !== undefined) {
+      return this.#callDirect(this.#handle, uri, callArgs, callKwargs, wire, cancel_mode, signal)
+    }
+
     const hub = new ProgressHub((error) => this.#host.onUserError(error, "Exception raised in progress handler:"))
     let fiber: Fiber.RuntimeFiber<Core.CallResult, unknown> | undefined
     let canceled = false
-    let cancelMode: Core.CancelMode = options?.cancel_mode ?? "killnowait"
+    let cancelMode: Core.CancelMode = cancel_mode ?? "killnowait"
     const control = {
       listen: hub.listen,
       cancel: (cancelOptions?: CancelOptions) => {
@@ -200,22 +220,11 @@ export class Session {
         fiber.unsafeInterruptAsFork(fiber.id())
       }
     }
-    const core = this.#core
-    const invalid = payloadError(args, kwargs, options)
-    if (invalid !== undefined || core === undefined || this.#ended) {
-      return CallPromise.of(Promise.reject(invalid ?? notOpen()), control)
-    }
-    const { cancel_mode, on_progress, signal, ...wire } = options ?? {}
-    if (wire.disclose_me === undefined && this.caller_disclose_me) wire.disclose_me = true
-    void cancel_mode
     // Read when the call is interrupted, so that `cancel({ mode })` picks the CANCEL mode.
     const coreOptions: Core.CallOptions = { ...wire, cancelMode: () => cancelMode }
     if (typeof on_progress === "function") hub.listen(on_progress)
-    const uri = this.resolve(procedure)
-    const callArgs = args ?? undefined
-    const callKwargs = kwargs ?? undefined
 
-    const effect: Effect.Effect<Core.CallResult, unknown> = wire.receive_progress === true || on_progress !== undefined
+    const effect: Effect.Effect<Core.CallResult, unknown> = progressive
       ? Effect.suspend(() => {
         let last: Core.CallResult | undefined
         return core.callProgressive(uri, callArgs, callKwargs, coreOptions).pipe(
@@ -231,7 +240,7 @@ export class Session {
       : core.call(uri, callArgs, callKwargs, coreOptions)
 
     const onAbort = () => control.cancel()
-    const promise = new Promise<unknown>((resolve, reject) => {
+    const promise = CallPromise.make<unknown>((resolve, reject) => {
       fiber = this.#host.runtime.runFork(effect)
       fiber.addObserver((exit) => {
         hub.clear()
@@ -239,12 +248,60 @@ export class Session {
         if (Exit.isSuccess(exit)) resolve(unwrap(exit.value.args, exit.value.kwargs))
         else reject(canceled ? new AutobahnError(Uri.Canceled, ["Cancelled"]) : fromCause(exit.cause))
       })
-    })
+    }, control)
     if (signal !== undefined) {
       if (signal.aborted) onAbort()
       else signal.addEventListener("abort", onAbort, { once: true })
     }
-    return CallPromise.of(promise, control)
+    return promise
+  }
+
+  /**
+   * A call without progressive results: one Promise on the core's callback-level call, no fiber.
+   * Canceling abandons the request in the core (CANCEL with the chosen mode) and rejects at once.
+   */
+  #callDirect(
+    handle: SessionHandle,
+    uri: string,
+    args: Args | undefined,
+    kwargs: Kwargs | undefined,
+    wire: Record<string, unknown>,
+    cancelMode: Core.CancelMode | undefined,
+    signal: AbortSignal | undefined
+  ): CallPromise<any> {
+    let settled = false
+    let mode: Core.CancelMode = cancelMode ?? "killnowait"
+    let abandon: (() => void) | undefined
+    let rejectCall: ((reason: unknown) => void) | undefined
+    const onAbort = () => control.cancel()
+    const control = {
+      // Without progressive results there is nothing to deliver to a progress listener.
+      listen: () => {},
+      cancel: (cancelOptions?: CancelOptions) => {
+        if (settled || abandon === undefined) return
+        settled = true
+        if (cancelOptions?.mode !== undefined) mode = cancelOptions.mode
+        signal?.removeEventListener("abort", onAbort)
+        abandon()
+        rejectCall!(new AutobahnError(Uri.Canceled, ["Cancelled"]))
+      }
+    }
+    const coreOptions: Core.CallOptions = { ...wire, cancelMode: () => mode }
+    const promise = CallPromise.make<unknown>((resolve, reject) => {
+      rejectCall = reject
+      abandon = handle.call(uri, args, kwargs, coreOptions, (exit) => {
+        if (settled) return
+        settled = true
+        if (signal !== undefined) signal.removeEventListener("abort", onAbort)
+        if (exit._tag === "Success") resolve(unwrap(exit.value.args, exit.value.kwargs))
+        else reject(fromCause(exit.cause))
+      })
+    }, control)
+    if (signal !== undefined && !settled) {
+      if (signal.aborted) onAbort()
+      else signal.addEventListener("abort", onAbort, { once: true })
+    }
+    return promise
   }
 
   /**
@@ -332,51 +389,57 @@ export class Session {
     const invalid = payloadError(undefined, undefined, options)
     if (invalid !== undefined) return Promise.reject(invalid)
     if (core === undefined || this.#ended) return Promise.reject(notOpen())
-    return this.#hold(core.subscribe(this.resolve(topic), options ?? {}), (held) => {
-      const subscription = new Subscription(topic, handler, options ?? {}, this, held.core.id)
-      const siblings = this.#subscriptions.get(subscription.id) ?? []
-      siblings.push(subscription)
-      this.#subscriptions.set(subscription.id, siblings)
-      this.#heldSubscriptions.set(subscription, held)
-      const deliver = (event: Core.Event) =>
-        Effect.sync(() => {
-          const d = event.details
-          const details = new Event(
-            d.publication,
-            d.topic,
-            d.publisher,
-            d.publisher_authid,
-            d.publisher_authrole,
-            d.retained,
-            d.raw["forward_for"]
-          )
-          try {
-            handler(ownArgs(event.args), ownKwargs(event.kwargs), details, subscription)
-          } catch (error) {
-            this.#host.onUserError(error, "Exception raised in event handler:")
-          }
-        })
-      // One consumer fiber per subscription (not per event); it ends with the subscription.
-      this.#host.runtime.runFork(Stream.runForEach(held.core.events, deliver)).addObserver((exit) => {
+    const handle = this.#handle
+    if (handle === undefined) return Promise.reject(notOpen())
+    return new Promise<Subscription>((resolve, reject) => {
+      let subscription: Subscription | undefined
+      const deliver = (event: Core.Event) => {
+        if (subscription === undefined) return
+        const d = event.details
+        const details = new Event(
+          d.publication,
+          d.topic,
+          d.publisher,
+          d.publisher_authid,
+          d.publisher_authrole,
+          d.retained,
+          d.raw["forward_for"]
+        )
+        try {
+          handler(ownArgs(event.args), ownKwargs(event.kwargs), details, subscription)
+        } catch (error) {
+          this.#host.onUserError(error, "Exception raised in event handler:")
+        }
+      }
+      const ended = (error: Option.Option<unknown>) => {
+        if (subscription === undefined) return
         this.#forget(subscription)
-        subscription._ended(revocationReason(exit))
-        this.#release(held)
+        subscription._ended(revocationReason(Option.isSome(error) ? Exit.fail(error.value) : Exit.void))
+      }
+      // Events are delivered by the session's dispatcher, in place: no fiber or stream per subscription.
+      handle.subscribe(this.resolve(topic), options ?? {}, deliver, ended, (exit) => {
+        if (exit._tag === "Failure") return reject(fromCause(exit.cause))
+        const made = new Subscription(topic, handler, options ?? {}, this, exit.value.id)
+        subscription = made
+        const siblings = this.#subscriptions.get(made.id) ?? []
+        siblings.push(made)
+        this.#subscriptions.set(made.id, siblings)
+        this.#directSubscriptions.set(made, exit.value)
+        resolve(made)
       })
-      return subscription
     })
   }
 
   /** Unsubscribes (what `subscription.unsubscribe()` calls): `true` when the router subscription ended. */
   unsubscribe(subscription: Subscription): Promise<boolean> {
-    const held = this.#heldSubscriptions.get(subscription)
-    if (held === undefined || !subscription.active) {
+    const direct = this.#directSubscriptions.get(subscription)
+    if (direct === undefined || !subscription.active) {
       return Promise.reject(new AutobahnError(Uri.NoSuchSubscription, ["subscription not active"]))
     }
     this.#forget(subscription)
     subscription.active = false
     const last = !this.#subscriptions.has(subscription.id)
-    return this.#host.runtime.runPromiseExit(held.core.unsubscribe).then((exit) => {
-      this.#release(held)
+    return this.#host.runtime.runPromiseExit(direct.unsubscribe).then((exit) => {
       if (Exit.isFailure(exit)) throw fromCause(exit.cause)
       return last
     })

@@ -11,7 +11,7 @@
  * is a drop (code 1006, not clean). This transport answers every PING with one PONG, and sends PINGs
  * itself for keep-alive (`keepAlive`, on by default).
  */
-import { Config, type ConfigError, Deferred, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
+import { Config, type ConfigError, Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
 import * as net from "node:net"
 import { TransportError } from "../Errors.js"
 import * as Inbox from "../internal/transport/inbox.js"
@@ -335,38 +335,39 @@ class Connection {
     return { code: 1006, reason, clean: false }
   }
 
-  readonly send = (frame: Frame): Effect.Effect<void, TransportError> =>
-    Effect.suspend(() => {
-      const socket = this.socket
-      if (this.phase !== "Open" || !socket.writable) return Effect.fail(closedError)
-      let flushed: boolean
-      try {
-        if (typeof frame === "string") {
-          const length = Buffer.byteLength(frame, "utf8")
-          if (length > this.sendLimit) return Effect.fail(this.tooLarge(length))
-          const buffer = Buffer.allocUnsafe(Framing.HEADER_SIZE + length)
-          Framing.writeFrameHeader(buffer, 0, Framing.FrameType.Message, length)
-          buffer.write(frame, Framing.HEADER_SIZE, length, "utf8")
-          flushed = socket.write(buffer)
+  /**
+   * Writes one frame synchronously. There is no waiting for the socket to drain: WAMP has no flow
+   * control, so a router that stops reading makes Node buffer what we write (as with WebSocket).
+   */
+  readonly send = (frame: Frame): Exit.Exit<void, TransportError> => {
+    const socket = this.socket
+    if (this.phase !== "Open" || !socket.writable) return Exit.fail(closedError)
+    try {
+      if (typeof frame === "string") {
+        const length = Buffer.byteLength(frame, "utf8")
+        if (length > this.sendLimit) return Exit.fail(this.tooLarge(length))
+        const buffer = Buffer.allocUnsafe(Framing.HEADER_SIZE + length)
+        Framing.writeFrameHeader(buffer, 0, Framing.FrameType.Message, length)
+        buffer.write(frame, Framing.HEADER_SIZE, length, "utf8")
+        socket.write(buffer)
+      } else {
+        const length = frame.byteLength
+        if (length > this.sendLimit) return Exit.fail(this.tooLarge(length))
+        if (length <= COPY_THRESHOLD) {
+          socket.write(Framing.encodeFrame(Framing.FrameType.Message, frame))
         } else {
-          const length = frame.byteLength
-          if (length > this.sendLimit) return Effect.fail(this.tooLarge(length))
-          if (length <= COPY_THRESHOLD) {
-            flushed = socket.write(Framing.encodeFrame(Framing.FrameType.Message, frame))
-          } else {
-            // Header and payload leave in one writev; the payload is not copied (the caller must not reuse it).
-            socket.cork()
-            socket.write(Framing.frameHeader(Framing.FrameType.Message, length))
-            flushed = socket.write(frame)
-            socket.uncork()
-          }
+          // Header and payload leave in one writev; the payload is not copied (the caller must not reuse it).
+          socket.cork()
+          socket.write(Framing.frameHeader(Framing.FrameType.Message, length))
+          socket.write(frame)
+          socket.uncork()
         }
-      } catch (cause) {
-        return Effect.fail(new TransportError({ reason: "Write", message: "RawSocket write failed", cause }))
       }
-      // WAMP has no flow control: waiting for the socket to drain is the only backpressure there is.
-      return flushed ? Effect.void : this.drained
-    })
+    } catch (cause) {
+      return Exit.fail(new TransportError({ reason: "Write", message: "RawSocket write failed", cause }))
+    }
+    return Exit.void
+  }
 
   private tooLarge(length: number): TransportError {
     return new TransportError({
@@ -374,24 +375,6 @@ class Connection {
       message: `message of ${length} bytes is over the router's limit of ${this.sendLimit} bytes`
     })
   }
-
-  /** Completes when the socket's write buffer has drained, or the socket has closed. */
-  private readonly drained: Effect.Effect<void> = Effect.async<void>((resume) => {
-    const socket = this.socket
-    // The fiber may have yielded since the write: the drain or close may already have happened.
-    if (socket.destroyed || !socket.writableNeedDrain) return resume(Effect.void)
-    const done = () => {
-      socket.off("drain", done)
-      socket.off("close", done)
-      resume(Effect.void)
-    }
-    socket.on("drain", done)
-    socket.on("close", done)
-    return Effect.sync(() => {
-      socket.off("drain", done)
-      socket.off("close", done)
-    })
-  })
 
   private readonly awaitEnd: Effect.Effect<void> = Effect.suspend(() =>
     this.inbox.closed.pipe(

@@ -2,7 +2,14 @@
  * `npm run bench`: prints figures; asserts nothing. Each section is bounded in time.
  * Sections live next to this file and export `run(): Promise<void>`.
  */
-const sections = process.argv.slice(2)
+// `--router URL` (peers only): run against a third-party router instead of the test kit's.
+const args = process.argv.slice(2)
+const routerFlag = args.indexOf("--router")
+if (routerFlag >= 0) {
+  process.env.BENCH_ROUTER = args[routerFlag + 1]
+  args.splice(routerFlag, 2)
+}
+const sections = args
 const all: ReadonlyArray<readonly [string, () => Promise<{ run: () => Promise<void> }>]> = [
   ["message", () => import("./message.js")],
   ["serializer", () => import("./serializer.js")],

@@ -1,20 +1,24 @@
 /**
- * Side by side: effect-wamp, Autobahn|JS and wampy against the same test-kit router, which runs in
- * its own child process with a fixed, synchronous far side (callee of `bench.echo`, publisher of
- * `bench.burst`'s events). Each client runs alone in its own child process, one after the other, so
- * `process.cpuUsage()` is that client's CPU and the clients never compete for a core.
+ * Side by side: effect-wamp (its Effect API and its Autobahn facade), Autobahn|JS and wampy, against
+ * one router with a fixed far side (callee of `bench.echo`, publisher of `bench.burst`'s events).
+ * The router is the test kit's, in its own child process, or a third-party one given with
+ * `--router ws://HOST:PORT/` (or BENCH_ROUTER; realm BENCH_REALM, default realm1 there): then the
+ * far side is a raw peer in its own process (`peers/farSide.ts`). Each client runs alone in its own
+ * child process, one after the other, so `process.cpuUsage()` is that client's CPU.
  *
  * Figures per client and serializer: (a) sequential round trips (+ p50/p99), (b) 1,000 calls in
- * flight, (c) events delivered to one subscriber. Beside each, the router process's CPU over the
- * same window; the "raw" row is a client that costs almost nothing (hand-built frames, replies
- * counted, not decoded), so its throughput is the router's own limit: a client near that figure, or
- * with the router near 100% CPU, is router-bound, not client-bound.
+ * flight, (c) events delivered to one subscriber; heap allocated per op (v8.GCProfiler). Rounds are
+ * interleaved (every client once per round, in rotated order) and each cell prints the median with
+ * min–max over rounds; the load average is printed with every round. The "raw" row is a client that
+ * costs almost nothing, so its throughput is the router's limit.
+ *
+ * With BENCH_PEERS_SETUP=1: set-up time, CPU and heap per item of BENCH_PEERS_SETUP_COUNT (default
+ * 100,000) subscriptions and registrations on one session, 1,000 in flight.
  *
  * Env: BENCH_PEERS_SECONDS (per figure, default 2.5), BENCH_PEERS_WARMUP (default 0.5),
- * BENCH_PEERS_CLIENTS (comma list), BENCH_PEERS_SERIALIZERS (comma list), BENCH_PEERS_COALESCE=1 (an
- * experiment: effect-wamp's frames of one tick leave in one write; see peers/effectWamp.ts).
- * Prints; asserts nothing. Figures from a shared, loaded machine are noisy: the load average is
- * printed first, and CPU µs/op is steadier than ops/s.
+ * BENCH_PEERS_ROUNDS (default 3), BENCH_PEERS_CLIENTS (comma list), BENCH_PEERS_SERIALIZERS (comma
+ * list). Prints; asserts nothing. On a shared, loaded machine figures are noisy: CPU µs/op and the
+ * ratios within one run are steadier than ops/s.
  */
 import { type ChildProcess, fork } from "node:child_process"
 import { loadavg } from "node:os"
@@ -24,6 +28,7 @@ import type { ClientKind, CpuMessage, MarkMessage, ResultMessage, SerializerName
 const execArgv = ["--expose-gc", "--import", "tsx"]
 const routerScript = fileURLToPath(new URL("./peers/router.ts", import.meta.url))
 const clientScript = fileURLToPath(new URL("./peers/client.ts", import.meta.url))
+const farSideScript = fileURLToPath(new URL("./peers/farSide.ts", import.meta.url))
 
 const listEnv = <A extends string>(name: string, all: ReadonlyArray<A>): ReadonlyArray<A> => {
   const value = process.env[name]
@@ -31,19 +36,29 @@ const listEnv = <A extends string>(name: string, all: ReadonlyArray<A>): Readonl
 }
 const seconds = Number(process.env.BENCH_PEERS_SECONDS ?? 2.5)
 const warmupSeconds = Number(process.env.BENCH_PEERS_WARMUP ?? 0.5)
-const clients = listEnv<ClientKind>("BENCH_PEERS_CLIENTS", ["raw", "effect-wamp", "autobahn", "wampy"])
+const rounds = Math.max(1, Number(process.env.BENCH_PEERS_ROUNDS ?? 3))
+const externalRouter = process.env.BENCH_ROUTER
+if (externalRouter !== undefined) process.env.BENCH_REALM ??= "realm1"
+const clients = listEnv<ClientKind>("BENCH_PEERS_CLIENTS", ["raw", "effect-wamp", "facade", "autobahn", "wampy"])
 const serializers = listEnv<SerializerName>("BENCH_PEERS_SERIALIZERS", ["json", "msgpack"])
+const withSetup = process.env.BENCH_PEERS_SETUP === "1"
 const peers: ReadonlyArray<ClientKind> = ["autobahn", "wampy"]
+const ours: ReadonlyArray<ClientKind> = ["effect-wamp", "facade"]
+const runWorkloads: ReadonlyArray<Workload> = ["sequential", "inFlight", "events"]
+const setupWorkloads: ReadonlyArray<Workload> = ["subscribeSetup", "registerSetup"]
 
 interface Figure {
   readonly opsPerSecond: number
   readonly cpuMicrosPerOp: number
   /** Client CPU time over wall time. */
   readonly clientBusy: number
-  /** Router process CPU time over wall time, in the same window. */
+  /** Router (or, with an external router, far side) process CPU time over wall time, same window. */
   readonly routerBusy: number
   readonly p50Micros?: number | undefined
   readonly p99Micros?: number | undefined
+  readonly allocatedBytesPerOp?: number | undefined
+  readonly heapBytesPerItem?: number | undefined
+  readonly wallSeconds: number
 }
 
 type Figures = Partial<Record<Workload, Figure>>
@@ -73,7 +88,9 @@ interface RouterProcess {
 
 const startRouter = (): Promise<RouterProcess> =>
   new Promise((resolve, reject) => {
-    const child = spawn(routerScript, [], "pipe")
+    const child = externalRouter === undefined
+      ? spawn(routerScript, [], "pipe")
+      : spawn(farSideScript, [externalRouter, process.env.BENCH_REALM!], "pipe")
     const timer = setTimeout(() => {
       child.kill("SIGKILL")
       reject(new Error("router child: no READY line within 30 s"))
@@ -85,13 +102,13 @@ const startRouter = (): Promise<RouterProcess> =>
     let buffered = ""
     child.stdout!.setEncoding("utf8").on("data", (data: string) => {
       buffered += data
-      const match = /READY (\d+)/.exec(buffered)
+      const match = /READY ?(\d*)/.exec(buffered)
       if (match === null) return
       clearTimeout(timer)
       child.stdout!.removeAllListeners("data")
       child.stdout!.resume()
       resolve({
-        url: `ws://127.0.0.1:${match[1]}/ws`,
+        url: externalRouter ?? `ws://127.0.0.1:${match[1]}/ws`,
         cpu: () =>
           new Promise((resolveCpu) => {
             child.once("message", (message) => resolveCpu(message as CpuMessage))
@@ -111,13 +128,22 @@ const startRouter = (): Promise<RouterProcess> =>
     })
   })
 
-const runClient = (kind: ClientKind, serializer: SerializerName, router: RouterProcess): Promise<Figures> =>
+const runClient = (
+  kind: ClientKind,
+  serializer: SerializerName,
+  router: RouterProcess,
+  workloads: ReadonlyArray<Workload>
+): Promise<Figures> =>
   new Promise((resolve, reject) => {
-    const child = spawn(clientScript, [kind, serializer, router.url, String(seconds), String(warmupSeconds)], "inherit")
+    const child = spawn(
+      clientScript,
+      [kind, serializer, router.url, String(seconds), String(warmupSeconds), workloads.join(",")],
+      "inherit"
+    )
     const figures: Figures = {}
     const windows: Partial<Record<Workload, CpuMessage>> = {}
     const routerBusy: Partial<Record<Workload, number>> = {}
-    const limitMs = (3 * (seconds + warmupSeconds) + 30) * 1000
+    const limitMs = (3 * (seconds + warmupSeconds) + 30 + (workloads.includes("subscribeSetup") ? 600 : 0)) * 1000
     const timer = setTimeout(() => child.kill("SIGKILL"), limitMs)
     child.on("message", (message: MarkMessage | ResultMessage) => {
       if ("mark" in message) {
@@ -132,14 +158,18 @@ const runClient = (kind: ClientKind, serializer: SerializerName, router: RouterP
         })
         return
       }
-      const { cpuMicros, ops, p50Micros, p99Micros, wallMicros, workload } = message.result
+      const { allocatedBytes, cpuMicros, heapBytesPerItem, ops, p50Micros, p99Micros, wallMicros, workload } =
+        message.result
       figures[workload] = {
         opsPerSecond: ops / (wallMicros / 1e6),
         cpuMicrosPerOp: cpuMicros / ops,
         clientBusy: cpuMicros / wallMicros,
         routerBusy: routerBusy[workload] ?? Number.NaN,
         p50Micros,
-        p99Micros
+        p99Micros,
+        allocatedBytesPerOp: allocatedBytes === undefined ? undefined : allocatedBytes / ops,
+        heapBytesPerItem,
+        wallSeconds: wallMicros / 1e6
       }
     })
     child.once("exit", (code, signal) => {
@@ -150,131 +180,145 @@ const runClient = (kind: ClientKind, serializer: SerializerName, router: RouterP
   })
 
 // ---------------------------------------------------------------------------------------------
-// Printing
+// Printing: medians with min–max over rounds
 // ---------------------------------------------------------------------------------------------
 
 const titles: Record<Workload, string> = {
   sequential: "(a) sequential RPC round trips",
   inFlight: "(b) RPC, 1,000 calls in flight",
-  events: "(c) PubSub events delivered (bursts of 1,000)"
+  events: "(c) PubSub events delivered (bursts of 1,000)",
+  subscribeSetup: "(d) set-up of many subscriptions on one session, 1,000 in flight",
+  registerSetup: "(e) set-up of many registrations on one session, 1,000 in flight"
 }
 const labels: Record<ClientKind, string> = {
-  "effect-wamp": process.env.BENCH_PEERS_COALESCE === "1" ? "effect-wamp+cork" : "effect-wamp",
+  "effect-wamp": "effect-wamp",
+  facade: "effect-wamp/autobahn",
   autobahn: "autobahn 26.3.1",
   wampy: "wampy 8.0.2",
   raw: "raw (~free client)"
 }
 
+const median = (values: ReadonlyArray<number>): number => {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
+  if (sorted.length === 0) return Number.NaN
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+const spread = (values: ReadonlyArray<number>, format: (n: number) => string): string => {
+  const finite = values.filter(Number.isFinite)
+  if (finite.length === 0) return "-"
+  const m = format(median(finite))
+  return finite.length === 1 ? m : `${m} (${format(Math.min(...finite))}–${format(Math.max(...finite))})`
+}
 const int = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-"
-const dec = (n: number | undefined) => n !== undefined && Number.isFinite(n) ? n.toFixed(1) : "-"
+const dec = (n: number) => Number.isFinite(n) ? n.toFixed(1) : "-"
+const kb = (n: number) => Number.isFinite(n) ? (n / 1024).toFixed(2) : "-"
 const pct = (n: number) => Number.isFinite(n) ? `${Math.round(n * 100)}%` : "-"
 const ratio = (n: number) => Number.isFinite(n) ? `${n.toFixed(2)}×` : "-"
+const load = () => loadavg().map((n) => n.toFixed(2)).join(", ")
 
-/** The router process's CPU per operation, and so its ceiling: 1 s of CPU / that. */
-const routerMicrosPerOp = (f: Figure) => f.routerBusy * 1e6 / f.opsPerSecond
+/** Results of one serializer: per client, the figures of every round. */
+type Rounds = Map<ClientKind, Array<Figures>>
 
-const printWorkload = (
-  serializer: SerializerName,
-  workload: Workload,
-  results: ReadonlyMap<ClientKind, Figures | Error>
-) => {
-  const withLatency = workload === "sequential"
-  console.log(`\n${serializer} · ${titles[workload]}`)
-  console.log(
-    `  ${"client".padEnd(19)}${"ops/s".padStart(10)}${"CPU µs/op".padStart(11)}${"client CPU".padStart(12)}${
-      "router CPU".padStart(12)
-    }${"router µs/op".padStart(14)}${"router max/s".padStart(14)}${
-      withLatency ? `${"p50 µs".padStart(9)}${"p99 µs".padStart(9)}` : ""
-    }`
-  )
-  for (const [kind, figures] of results) {
-    const label = `  ${labels[kind].padEnd(19)}`
-    if (figures instanceof Error) {
-      console.log(`${label}failed: ${figures.message}`)
-      continue
-    }
+const column = (rounds: Rounds, kind: ClientKind, workload: Workload, pick: (f: Figure) => number | undefined) =>
+  (rounds.get(kind) ?? []).map((figures) => {
     const f = figures[workload]
-    if (f === undefined) {
-      console.log(`${label}no figure`)
-      continue
-    }
-    console.log(
-      `${label}${int(f.opsPerSecond).padStart(10)}${dec(f.cpuMicrosPerOp).padStart(11)}${
-        pct(f.clientBusy).padStart(12)
-      }${pct(f.routerBusy).padStart(12)}${dec(routerMicrosPerOp(f)).padStart(14)}${
-        int(1e6 / routerMicrosPerOp(f)).padStart(14)
-      }${withLatency ? `${dec(f.p50Micros).padStart(9)}${dec(f.p99Micros).padStart(9)}` : ""}`
-    )
-  }
-  const figure = (kind: ClientKind) => {
-    const figures = results.get(kind)
-    return figures === undefined || figures instanceof Error ? undefined : figures[workload]
-  }
-  const ours = figure("effect-wamp")
-  if (ours === undefined) return
-  const comparisons = peers.flatMap((peer) => {
-    const theirs = figure(peer)
-    return theirs === undefined ? [] : [{ peer, theirs }]
+    return f === undefined ? Number.NaN : pick(f) ?? Number.NaN
   })
-  if (comparisons.length === 0) return
+
+const printWorkload = (serializer: SerializerName, workload: Workload, rounds: Rounds) => {
+  const setup = workload === "subscribeSetup" || workload === "registerSetup"
   console.log(
-    `  effect-wamp vs ${
-      comparisons.map(({ peer, theirs }) =>
-        `${peer}: throughput ${ratio(ours.opsPerSecond / theirs.opsPerSecond)}, CPU/op ${
-          ratio(ours.cpuMicrosPerOp / theirs.cpuMicrosPerOp)
-        }`
-      ).join("; ")
-    }`
+    `\n${serializer} · ${titles[workload]} — median (min–max) of ${rounds.values().next().value?.length ?? 0}`
   )
-  const best = comparisons.reduce((a, b) => (b.theirs.opsPerSecond > a.theirs.opsPerSecond ? b : a))
-  const throughput = ours.opsPerSecond / best.theirs.opsPerSecond
-  const verdict = (value: number, target: number, higherIsBetter: boolean) => {
-    const met = higherIsBetter ? value >= target : value <= target
-    if (met) return "met"
-    const shortBy = higherIsBetter ? 1 - value / target : value / target - 1
-    return `NOT met, ${Math.round(shortBy * 100)}% off`
+  const cells: Array<readonly [string, (f: Figure) => number | undefined, (n: number) => string]> = setup
+    ? [
+      ["set-up s", (f) => f.wallSeconds, dec],
+      ["CPU µs/item", (f) => f.cpuMicrosPerOp, dec],
+      ["heap KB/item", (f) => f.heapBytesPerItem, kb]
+    ]
+    : [
+      ["ops/s", (f) => f.opsPerSecond, int],
+      ["CPU µs/op", (f) => f.cpuMicrosPerOp, dec],
+      ["alloc KB/op", (f) => f.allocatedBytesPerOp, kb],
+      ["client CPU", (f) => f.clientBusy, pct],
+      [externalRouter === undefined ? "router CPU" : "far side CPU", (f) => f.routerBusy, pct],
+      ...(workload === "sequential"
+        ? [["p50 µs", (f: Figure) => f.p50Micros, dec] as const, ["p99 µs", (f: Figure) => f.p99Micros, dec] as const]
+        : [])
+    ]
+  for (const [kind] of rounds) {
+    if (setup && kind === "raw") continue
+    const parts = cells.map(([name, pick, format]) => `${name} ${spread(column(rounds, kind, workload, pick), format)}`)
+    console.log(`  ${labels[kind].padEnd(22)}${parts.join("  ")}`)
   }
-  const parts = [
-    `throughput ≥ 1.50× best peer (${best.peer}): ${ratio(throughput)} ${verdict(throughput, 1.5, true)}`
-  ]
-  const autobahn = figure("autobahn")
-  if (autobahn !== undefined) {
-    const cpu = ours.cpuMicrosPerOp / autobahn.cpuMicrosPerOp
-    parts.push(`CPU/op ≤ 0.60× autobahn: ${ratio(cpu)} ${verdict(cpu, 0.6, false)}`)
+  // Ratios against each peer, from the same rounds (round by round, then the median).
+  const ratioOf = (kind: ClientKind, peer: ClientKind, pick: (f: Figure) => number | undefined) => {
+    const mine = column(rounds, kind, workload, pick)
+    const theirs = column(rounds, peer, workload, pick)
+    return median(mine.map((value, i) => value / theirs[i]!))
   }
-  const limit = figure("raw")
-  // Sequential round trips are latency-bound (wake-ups, not work): no ceiling to compare with.
-  if (limit !== undefined && workload !== "sequential") {
-    parts.push(`at ${pct(ours.opsPerSecond * routerMicrosPerOp(limit) / 1e6)} of the router's ceiling`)
+  for (const kind of ours) {
+    if (!rounds.has(kind)) continue
+    const comparisons = peers.filter((peer) => rounds.has(peer)).map((peer) =>
+      setup
+        ? `${peer}: set-up time ${ratio(ratioOf(kind, peer, (f) => f.wallSeconds))}, heap/item ${
+          ratio(ratioOf(kind, peer, (f) => f.heapBytesPerItem))
+        }`
+        : `${peer}: throughput ${ratio(ratioOf(kind, peer, (f) => f.opsPerSecond))}, CPU/op ${
+          ratio(ratioOf(kind, peer, (f) => f.cpuMicrosPerOp))
+        }${workload === "sequential" ? `, p99 ${ratio(ratioOf(kind, peer, (f) => f.p99Micros))}` : ""}`
+    )
+    if (comparisons.length > 0) console.log(`  ${labels[kind]} vs ${comparisons.join("; ")}`)
   }
-  console.log(`  targets: ${parts.join("; ")}`)
 }
 
 // ---------------------------------------------------------------------------------------------
 
 export const run = async (): Promise<void> => {
   console.log(
-    `router: test-kit Router.serve in its own process, far side (callee/publisher) synchronous and in memory there;`
+    externalRouter === undefined
+      ? `router: test-kit Router.serve in its own process, far side synchronous and in memory there;`
+      : `router: ${externalRouter} (realm ${process.env.BENCH_REALM}), far side a raw msgpack peer in its own process;`
   )
   console.log(
-    `each client alone in its own process, ${seconds} s per figure after ${warmupSeconds} s warm-up. ` +
-      `CPU µs/op = client process CPU (user+system) per op; client/router CPU = CPU time / wall time.`
+    `each client alone in its own process, ${seconds} s per figure after ${warmupSeconds} s warm-up, ${rounds} ` +
+      `interleaved rounds. CPU µs/op = client process CPU (user+system) per op; alloc = JS heap allocated per op.`
   )
-  console.log(
-    `router max/s = what the router process would do on one full core at its CPU per op; the raw row's is the ` +
-      `router's ceiling (a client near it, or with router CPU near 100%, is router-bound).`
-  )
-  console.log(`load average before the run: ${loadavg().map((n) => n.toFixed(2)).join(", ")}`)
+  console.log(`load average before the run: ${load()}`)
   const router = await startRouter()
   try {
     for (const serializer of serializers) {
-      const results = new Map<ClientKind, Figures | Error>()
-      for (const kind of clients) {
-        results.set(kind, await runClient(kind, serializer, router).catch((error: Error) => error))
+      const results: Rounds = new Map(clients.map((kind) => [kind, []]))
+      for (let round = 0; round < rounds; round++) {
+        // Rotated order, so no client always runs first (or right after another one).
+        const order = clients.map((_, i) => clients[(i + round) % clients.length]!)
+        for (const kind of order) {
+          const figures = await runClient(kind, serializer, router, runWorkloads).catch((error: Error) => {
+            console.log(`  ${labels[kind]} failed: ${error.message}`)
+            return {}
+          })
+          results.get(kind)!.push(figures)
+        }
+        console.log(`${serializer} round ${round + 1}/${rounds} done; load average ${load()}`)
       }
-      for (const workload of ["sequential", "inFlight", "events"] as const) printWorkload(serializer, workload, results)
+      for (const workload of runWorkloads) printWorkload(serializer, workload, results)
+    }
+    if (withSetup) {
+      const results: Rounds = new Map(clients.filter((kind) => kind !== "raw").map((kind) => [kind, []]))
+      for (const [kind, figures] of results) {
+        figures.push(
+          await runClient(kind, "json", router, setupWorkloads).catch((error: Error) => {
+            console.log(`  ${labels[kind]} set-up failed: ${error.message}`)
+            return {}
+          })
+        )
+        console.log(`set-up ${labels[kind]} done; load average ${load()}`)
+      }
+      for (const workload of setupWorkloads) printWorkload("json", workload, results)
     }
   } finally {
     await router.stop()
   }
+  console.log(`\nload average after the run: ${load()}`)
 }

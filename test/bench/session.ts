@@ -3,7 +3,7 @@
  * The peer's time (decode + reply) is measured separately and subtracted, so the figures are the
  * client side: session, dispatcher, Message codec and serializer for both directions.
  */
-import { Effect, Either, Layer, Stream } from "effect"
+import { Effect, Either, Exit, Layer, Stream } from "effect"
 import * as Authenticator from "../../src/Authenticator.js"
 import * as Inbox from "../../src/internal/transport/inbox.js"
 import * as Serializer from "../../src/Serializer.js"
@@ -66,12 +66,12 @@ const echoLink = (serializer: Serializer.SerializerService, clock: PeerClock): T
   }
   return {
     serializer,
-    send: (frame) =>
-      Effect.sync(() => {
-        const start = process.hrtime.bigint()
-        handle(frame)
-        clock.peerNanos += process.hrtime.bigint() - start
-      }),
+    send: (frame) => {
+      const start = process.hrtime.bigint()
+      handle(frame)
+      clock.peerNanos += process.hrtime.bigint() - start
+      return Exit.void
+    },
     inbound: inbox.stream,
     receive: inbox.pull,
     closed: inbox.closed,

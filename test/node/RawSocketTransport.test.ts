@@ -282,7 +282,7 @@ describe("RawSocketTransport frames", () => {
       expect((yield* Queue.take(conn.frames)).payload).toEqual(big)
     }))
 
-  it.scopedLive("sends wait for the socket to drain while the router is not reading, then all arrive", () =>
+  it.scopedLive("sends while the router is not reading are buffered (no waiting), then all arrive in order", () =>
     Effect.gen(function*() {
       const router = yield* startRouter()
       const [link, conn] = yield* connect(router, [msgpack])

@@ -1,8 +1,12 @@
 /**
  * The callee side of RPC: registrations, one handler fiber per invocation, progressive results,
  * progressive invocations, INTERRUPT, revocation.
+ *
+ * Each registration captures the registering fiber's Runtime once; an INVOCATION starts its handler
+ * with `Runtime.runFork` on it and answers from the fiber's observer: nothing per invocation beyond
+ * the handler's own fiber (no provide, no fork into a scope, no finalizer added and removed).
  */
-import { Deferred, Duration, Effect, Exit, Fiber, Mailbox, type Scope, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Mailbox, Runtime, type Scope, Stream } from "effect"
 import * as Message from "../../Message.js"
 import type {
   Chunk,
@@ -16,25 +20,31 @@ import type {
 import * as WampError from "../../WampError.js"
 import { Tombstones } from "../tombstones.js"
 import type { Core, SessionError } from "./core.js"
+import type { Step } from "./dispatcher.js"
 import { argsOf, checkUri, errorForCause, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
 
 interface RegistrationEntry {
   readonly id: number
   readonly procedure: string
-  readonly run: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown>
+  /** Starts the handler's fiber for one invocation. */
+  readonly fork: (invocation: Invocation) => Fiber.RuntimeFiber<HandlerResult, unknown>
   readonly ended: Deferred.Deferred<RegistrationEnd>
 }
 
 interface ActiveInvocation {
   finished: boolean
-  fiber: Fiber.RuntimeFiber<void> | undefined
+  fiber: Fiber.RuntimeFiber<HandlerResult, unknown> | undefined
   /** Open while a progressive invocation still sends chunks. */
   input: Mailbox.Mailbox<Chunk> | undefined
 }
 
 const optionalString = (u: unknown): string | undefined => typeof u === "string" ? u : undefined
 
-export const makeCallee = (core: Core, scope: Scope.Scope) => {
+/**
+ * `session` is the session's own Runtime: handler fibers inherit its FiberRefs (logger, log level,
+ * tracer settings), as fibers forked by the session would, and get the register call's context.
+ */
+export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
   const registrations = new Map<number, RegistrationEntry>()
   /** Registrations we left: an INVOCATION racing our UNREGISTER gets `no_such_registration`. */
   const leftRegistrations = new Tombstones(1024)
@@ -57,9 +67,14 @@ export const makeCallee = (core: Core, scope: Scope.Scope) => {
       const invalid = checkUri(procedure, options?.match)
       if (invalid) return yield* Effect.fail(invalid)
       const context = yield* Effect.context<R>()
+      const runFork = Runtime.runFork(
+        Runtime.make({ context, fiberRefs: session.fiberRefs, runtimeFlags: session.runtimeFlags })
+      )
       const ended = yield* Deferred.make<RegistrationEnd>()
       const wire = wireOptions(options, [])
-      const run = (invocation: Invocation) => Effect.provide(handler(invocation), context)
+      // A handler that throws instead of returning an Effect fails its invocation, like a defect.
+      const fork = (invocation: Invocation) =>
+        runFork(withCallTimeout(Effect.suspend(() => handler(invocation)), invocation.details.timeout))
       const acquire = core.request(
         Message.Code.Register,
         (request) => ({ _tag: "Register", request, options: wire, procedure }),
@@ -70,7 +85,7 @@ export const makeCallee = (core: Core, scope: Scope.Scope) => {
             return `REGISTERED with registration ${message.registration}, which this session already holds`
           }
           // Recorded here, in the dispatcher, so that an INVOCATION right behind it finds it.
-          const entry: RegistrationEntry = { id: message.registration, procedure, run, ended }
+          const entry: RegistrationEntry = { id: message.registration, procedure, fork, ended }
           registrations.set(entry.id, entry)
           leftRegistrations.delete(entry.id)
           return Exit.succeed(entry)
@@ -102,24 +117,23 @@ export const makeCallee = (core: Core, scope: Scope.Scope) => {
     })
 
   /** Sends the final answer once: YIELD or ERROR. An unsendable result becomes an ERROR. */
-  const answer = (id: number, state: ActiveInvocation, outcome: Exit.Exit<HandlerResult, unknown>) =>
-    Effect.suspend(() => {
-      if (state.finished) return Effect.void
-      state.finished = true
-      active.delete(id)
-      finished.add(id)
-      if (core.state !== "established") return Effect.void
-      if (Exit.isSuccess(outcome)) {
-        const result = outcome.value ?? {}
-        return core.send({ _tag: "Yield", request: id, options: {}, ...payload(result.args, result.kwargs) }).pipe(
-          Effect.catchAll((error) => error instanceof WampError.WampError ? sendError(id, error) : Effect.void)
-        )
-      }
-      return sendError(id, errorForCause(outcome.cause))
-    })
+  const answer = (id: number, state: ActiveInvocation, outcome: Exit.Exit<HandlerResult, unknown>): void => {
+    if (state.finished) return
+    state.finished = true
+    active.delete(id)
+    finished.add(id)
+    if (core.state !== "established") return
+    if (Exit.isSuccess(outcome)) {
+      const result = outcome.value ?? {}
+      const error = core.send({ _tag: "Yield", request: id, options: {}, ...payload(result.args, result.kwargs) })
+      if (error instanceof WampError.WampError) sendError(id, error)
+      return
+    }
+    sendError(id, errorForCause(outcome.cause))
+  }
 
-  const sendError = (id: number, error: WampError.WampError) =>
-    core.send({
+  const sendError = (id: number, error: WampError.WampError): void => {
+    const failed = core.send({
       _tag: "Error",
       requestType: Message.Code.Invocation,
       request: id,
@@ -129,24 +143,24 @@ export const makeCallee = (core: Core, scope: Scope.Scope) => {
         error.args.length > 0 ? error.args : undefined,
         Object.keys(error.kwargs).length > 0 ? error.kwargs : undefined
       )
-    }).pipe(
-      // An error payload that cannot be sent is replaced by one that can.
-      Effect.catchAll(() =>
-        core.sendQuietly({
-          _tag: "Error",
-          requestType: Message.Code.Invocation,
-          request: id,
-          details: {},
-          error: WampError.Uri.InvalidPayload
-        })
-      )
-    )
+    })
+    // An error payload that cannot be sent is replaced by one that can.
+    if (failed instanceof WampError.WampError) {
+      core.sendQuietly({
+        _tag: "Error",
+        requestType: Message.Code.Invocation,
+        request: id,
+        details: {},
+        error: WampError.Uri.InvalidPayload
+      })
+    }
+  }
 
-  const invocation = (message: Message.Invocation): Effect.Effect<void> | undefined => {
+  const invocation = (message: Message.Invocation): Step => {
     const current = active.get(message.request)
     if (current !== undefined) {
       if (current.input === undefined) {
-        return core.violation(`INVOCATION ${message.request} while that invocation is still running`)
+        return `INVOCATION ${message.request} while that invocation is still running`
       }
       current.input.unsafeOffer({ args: argsOf(message), kwargs: kwargsOf(message) })
       if (message.details["progress"] !== true) {
@@ -159,72 +173,73 @@ export const makeCallee = (core: Core, scope: Scope.Scope) => {
     const registration = registrations.get(message.registration)
     if (registration === undefined) {
       if (leftRegistrations.has(message.registration)) {
-        return core.sendQuietly({
+        core.sendQuietly({
           _tag: "Error",
           requestType: Message.Code.Invocation,
           request: message.request,
           details: {},
           error: WampError.Uri.NoSuchRegistration
         })
+        return undefined
       }
-      return core.violation(`INVOCATION for registration ${message.registration}, which this session never held`)
+      return `INVOCATION for registration ${message.registration}, which this session never held`
     }
-    return start(message, registration)
+    start(message, registration)
+    return undefined
   }
 
-  const start = (message: Message.Invocation, registration: RegistrationEntry): Effect.Effect<void> =>
-    Effect.gen(function*() {
-      const id = message.request
-      const chunk: Chunk = { args: argsOf(message), kwargs: kwargsOf(message) }
-      const state: ActiveInvocation = { finished: false, fiber: undefined, input: undefined }
-      let input: Stream.Stream<Chunk> = Stream.make(chunk)
-      if (message.details["progress"] === true) {
-        const mailbox = yield* Mailbox.make<Chunk>()
-        mailbox.unsafeOffer(chunk)
-        state.input = mailbox
-        input = Mailbox.toStream(mailbox)
-      }
-      active.set(id, state)
-      const receiveProgress = message.details["receive_progress"] === true
-      const details: InvocationDetails = {
-        caller: typeof message.details["caller"] === "number" ? message.details["caller"] : undefined,
-        caller_authid: optionalString(message.details["caller_authid"]),
-        caller_authrole: optionalString(message.details["caller_authrole"]),
-        procedure: optionalString(message.details["procedure"]) ?? registration.procedure,
-        receive_progress: receiveProgress,
-        timeout: typeof message.details["timeout"] === "number" ? message.details["timeout"] : 0,
-        raw: message.details
-      }
-      const invocation: Invocation = {
-        args: chunk.args ?? [],
-        kwargs: chunk.kwargs ?? {},
-        details,
-        input,
-        progress: (args, kwargs) =>
-          Effect.suspend(() =>
-            receiveProgress && !state.finished && core.state === "established"
-              ? core.sendQuietly({ _tag: "Yield", request: id, options: { progress: true }, ...payload(args, kwargs) })
-              : Effect.void
-          )
-      }
-      state.fiber = yield* withCallTimeout(registration.run(invocation), details.timeout).pipe(
-        Effect.exit,
-        Effect.flatMap((exit) => answer(id, state, exit)),
-        Effect.forkIn(scope)
-      )
-    })
+  const start = (message: Message.Invocation, registration: RegistrationEntry): void => {
+    const id = message.request
+    const chunk: Chunk = { args: argsOf(message), kwargs: kwargsOf(message) }
+    const state: ActiveInvocation = { finished: false, fiber: undefined, input: undefined }
+    let input: Stream.Stream<Chunk>
+    if (message.details["progress"] === true) {
+      const mailbox = Effect.runSync(Mailbox.make<Chunk>())
+      mailbox.unsafeOffer(chunk)
+      state.input = mailbox
+      input = Mailbox.toStream(mailbox)
+    } else {
+      input = Stream.make(chunk)
+    }
+    active.set(id, state)
+    const receiveProgress = message.details["receive_progress"] === true
+    const details: InvocationDetails = {
+      caller: typeof message.details["caller"] === "number" ? message.details["caller"] : undefined,
+      caller_authid: optionalString(message.details["caller_authid"]),
+      caller_authrole: optionalString(message.details["caller_authrole"]),
+      procedure: optionalString(message.details["procedure"]) ?? registration.procedure,
+      receive_progress: receiveProgress,
+      timeout: typeof message.details["timeout"] === "number" ? message.details["timeout"] : 0,
+      raw: message.details
+    }
+    const invocation: Invocation = {
+      args: chunk.args ?? [],
+      kwargs: chunk.kwargs ?? {},
+      details,
+      input,
+      progress: (args, kwargs) =>
+        Effect.sync(() => {
+          if (receiveProgress && !state.finished && core.state === "established") {
+            core.sendQuietly({ _tag: "Yield", request: id, options: { progress: true }, ...payload(args, kwargs) })
+          }
+        })
+    }
+    const fiber = registration.fork(invocation)
+    state.fiber = fiber
+    fiber.addObserver((exit) => answer(id, state, exit))
+  }
 
-  const interrupt = (message: Message.Interrupt): Effect.Effect<void> | undefined => {
+  const interrupt = (message: Message.Interrupt): Step => {
     const state = active.get(message.request)
     if (state === undefined) return undefined
     const mode = message.options["mode"]
     if (mode !== undefined && mode !== "kill" && mode !== "killnowait") {
-      return core.violation(`INTERRUPT with unknown mode ${JSON.stringify(mode)}`)
+      return `INTERRUPT with unknown mode ${JSON.stringify(mode)}`
     }
     // Answer first, so the interrupted handler has nothing left to send.
-    const reply = answer(message.request, state, Exit.fail(WampError.make(WampError.Uri.Canceled)))
-    const fiber = state.fiber
-    return fiber === undefined ? reply : Effect.zipRight(reply, Fiber.interruptFork(fiber))
+    answer(message.request, state, Exit.fail(WampError.make(WampError.Uri.Canceled)))
+    state.fiber?.unsafeInterruptAsFork(state.fiber.id())
+    return undefined
   }
 
   const revoke = (details: Message.Dict) => {
@@ -234,23 +249,41 @@ export const makeCallee = (core: Core, scope: Scope.Scope) => {
     end(entry, { reason: "revoked", message: optionalString(details["reason"]) })
   }
 
+  /** Fibers interrupted when the session ended, until they are done (see `awaitHandlers`). */
+  const stopping = new Set<Fiber.RuntimeFiber<HandlerResult, unknown>>()
+
   const terminate = () => {
     for (const entry of [...registrations.values()]) end(entry, { reason: "session-closed", message: undefined })
     for (const state of active.values()) {
       state.finished = true
       state.input?.unsafeDone(Exit.void)
-      // The session scope interrupts handler fibers; do it now so none outlives the session.
-      state.fiber?.unsafeInterruptAsFork(state.fiber.id())
+      const fiber = state.fiber
+      if (fiber !== undefined) {
+        stopping.add(fiber)
+        fiber.addObserver(() => stopping.delete(fiber))
+        // Interrupted now, so none outlives the session.
+        fiber.unsafeInterruptAsFork(fiber.id())
+      }
     }
     active.clear()
   }
+
+  /**
+   * Interrupts the handlers still running and waits until they are done: the session's scope runs
+   * it last, so closing the scope leaves no handler fiber behind.
+   */
+  const awaitHandlers: Effect.Effect<void> = Effect.suspend(() => {
+    terminate()
+    return stopping.size === 0 ? Effect.void : Fiber.interruptAll([...stopping])
+  })
 
   return {
     register,
     invocation,
     interrupt,
     revoke,
-    terminate,
+    end: terminate,
+    awaitHandlers,
     /** For tests and leak checks. */
     counters: () => ({ registrations: registrations.size, activeInvocations: active.size })
   }

@@ -5,7 +5,7 @@ import { Effect, Exit, Mailbox, Stream } from "effect"
 import * as Message from "../../Message.js"
 import type { CallOptions, CallResult, CancelMode, Chunk, Dict, List } from "../../Session.js"
 import * as WampError from "../../WampError.js"
-import type { Core, SessionError } from "./core.js"
+import type { Core, Resume, SessionError } from "./core.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
 
 type CallError = WampError.WampError | SessionError
@@ -22,12 +22,47 @@ const isProgress = (message: Message.Result): boolean => message.details["progre
 
 export const makeCaller = (core: Core) => {
   /** CANCEL on abandon, when the dealer can cancel; otherwise the late reply is just ignored. */
-  const cancelWith = (mode: CancelMode | (() => CancelMode)) => (id: number): Effect.Effect<void> =>
-    core.info?.supports("dealer", "call_canceling")
-      ? Effect.suspend(() =>
-        core.sendQuietly({ _tag: "Cancel", request: id, options: { mode: typeof mode === "function" ? mode() : mode } })
-      )
-      : Effect.void
+  const cancelWith = (mode: CancelMode | (() => CancelMode)) => (id: number): void => {
+    if (!core.info?.supports("dealer", "call_canceling")) return
+    core.sendQuietly({ _tag: "Cancel", request: id, options: { mode: typeof mode === "function" ? mode() : mode } })
+  }
+
+  const replyOfCall = (message: Message.Message): Exit.Exit<CallResult, WampError.WampError> | undefined => {
+    if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
+    // A progressive RESULT we did not ask for is ignored; it never completes the call.
+    if (message._tag !== "Result" || isProgress(message)) return undefined
+    return Exit.succeed(resultOf(message))
+  }
+
+  /**
+   * A call at callback level (the facade's hot path): `resume` gets the outcome exactly once.
+   * Returns the function that abandons the call (sending CANCEL when the dealer can cancel), or
+   * undefined when the call already failed without being sent.
+   */
+  const startCall = (
+    procedure: string,
+    args: List | undefined,
+    kwargs: Dict | undefined,
+    options: CallOptions | undefined,
+    resume: Resume<CallResult>
+  ): (() => void) | undefined => {
+    const invalid = checkUri(procedure, "exact")
+    if (invalid) {
+      resume(Exit.fail(invalid))
+      return undefined
+    }
+    const wire = wireOptions(options, LOCAL_OPTIONS)
+    const fields = payload(args, kwargs)
+    const id = core.start(
+      Message.Code.Call,
+      (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
+      replyOfCall,
+      resume
+    )
+    if (id === 0) return undefined
+    const cancel = cancelWith(options?.cancelMode ?? "killnowait")
+    return () => core.abandon(id, cancel)
+  }
 
   const call = (
     procedure: string,
@@ -42,12 +77,7 @@ export const makeCaller = (core: Core) => {
     return core.request(
       Message.Code.Call,
       (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
-      (message) => {
-        if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
-        // A progressive RESULT we did not ask for is ignored; it never completes the call.
-        if (message._tag !== "Result" || isProgress(message)) return undefined
-        return Exit.succeed(resultOf(message))
-      },
+      replyOfCall,
       cancelWith(options?.cancelMode ?? "killnowait")
     )
   }
@@ -100,13 +130,14 @@ export const makeCaller = (core: Core) => {
       const cancel = cancelWith(options?.cancelMode ?? "killnowait")
 
       if (input === undefined) {
-        const id = yield* core.open(
+        const id = core.open(
           Message.Code.Call,
           (request) => ({ _tag: "Call", request, options: wire, procedure, ...payload(first.args, first.kwargs) }),
           onReply,
           onClose
         )
-        yield* Effect.addFinalizer(() => done ? Effect.void : core.abandon(id, cancel))
+        if (typeof id !== "number") return yield* Effect.fail(id)
+        yield* Effect.addFinalizer(() => done ? Effect.void : core.abandonEffect(id, cancel))
         return Mailbox.toStream(results)
       }
 
@@ -120,17 +151,18 @@ export const makeCaller = (core: Core) => {
         sentAny = true
         return { _tag: "Call", request, options: opts, procedure, ...payload(chunk.args, chunk.kwargs) }
       }
-      const id = yield* core.reserve(Message.Code.Call, onReply, onClose)
-      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandon(id, cancel))
+      const id = core.reserve(Message.Code.Call, onReply, onClose)
+      if (typeof id !== "number") return yield* Effect.fail(id)
+      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandonEffect(id, cancel))
       const pump = Effect.gen(function*() {
         yield* Stream.runForEach(input, (chunk) =>
           Effect.suspend(() => {
             const ready = previous
             previous = chunk
             // After the final result, the dealer discards continuations: stop sending.
-            return ready === undefined || done ? Effect.void : core.send(callMessage(id, ready, true))
+            return ready === undefined || done ? Effect.void : core.sendEffect(callMessage(id, ready, true))
           }))
-        if (!done) yield* core.send(callMessage(id, previous ?? {}, false))
+        if (!done) yield* core.sendEffect(callMessage(id, previous ?? {}, false))
       })
       yield* pump.pipe(
         Effect.catchAll((error) =>
@@ -139,7 +171,7 @@ export const makeCaller = (core: Core) => {
               done = true
               results.unsafeDone(Exit.fail(error))
             }),
-            core.abandon(id, cancel)
+            core.abandonEffect(id, cancel)
           )
         ),
         Effect.forkScoped
@@ -155,6 +187,7 @@ export const makeCaller = (core: Core) => {
 
   return {
     call,
+    startCall,
     callProgressive: (procedure: string, args?: List, kwargs?: Dict, options?: CallOptions) =>
       stream(procedure, payload(args, kwargs), undefined, options, true),
     callWithInput: (procedure: string, input: Stream.Stream<Chunk>, options?: CallOptions) =>
@@ -163,3 +196,5 @@ export const makeCaller = (core: Core) => {
       stream(procedure, {}, input, options, options?.["receive_progress"] !== false)
   }
 }
+
+export type Caller = ReturnType<typeof makeCaller>

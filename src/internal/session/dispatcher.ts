@@ -1,27 +1,60 @@
 /**
  * The one dispatcher fiber of a session: reads frames in order, decodes them, and routes each
- * message by session state. Handlers run synchronously; only the few that must wait (auth,
- * a suspended subscriber, writes) return an Effect, which runs before the next frame.
+ * message by session state. Handlers run synchronously; only the few that must wait (auth, a
+ * suspended subscriber, the end of the session) return an Effect, which runs before the next frame.
  */
 import { Cause, Chunk, Deferred, Effect, Either, type Exit, type Option, Stream } from "effect"
-import { type AuthenticationError, SessionClosedError, type TransportError } from "../../Errors.js"
+import type { AuthenticatorService } from "../../Authenticator.js"
+import { type AuthenticationError, ProtocolError, SessionClosedError, type TransportError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { Frame } from "../../Serializer.js"
 import type { JoinError } from "../../Session.js"
 import * as WampError from "../../WampError.js"
 import type { Core } from "./core.js"
 import { helloDetails, parseWelcome } from "./hello.js"
+import type { Lifecycle } from "./lifecycle.js"
+
+/**
+ * What a handler makes of one message: nothing more to do (undefined), the text of a protocol
+ * violation, or an Effect the dispatcher runs before the next frame.
+ */
+export type Step = Effect.Effect<void> | string | undefined
+
+/** The subscriber side, as the dispatcher sees it. */
+export interface Subscriber {
+  readonly event: (message: Message.Event) => Step
+  /** UNSUBSCRIBED with request 0: the router revoked a subscription. */
+  readonly revoke: (details: Message.Dict) => void
+}
+
+/** The callee side, as the dispatcher sees it. */
+export interface Callee {
+  readonly invocation: (message: Message.Invocation) => Step
+  readonly interrupt: (message: Message.Interrupt) => Step
+  /** UNREGISTERED with request 0: the router revoked a registration. */
+  readonly revoke: (details: Message.Dict) => void
+}
+
+/** Everything the dispatcher routes to, handed over when it starts. */
+export interface Routes {
+  readonly core: Core
+  readonly lifecycle: Lifecycle
+  readonly authenticator: AuthenticatorService
+  readonly subscriber: Subscriber
+  readonly callee: Callee
+}
 
 /** Sends HELLO and runs the dispatcher until the link ends. */
-export const run = (core: Core): Effect.Effect<void> =>
-  Effect.zipRight(
-    sendHello(core),
-    Effect.flatMap(pullOf(core), (pull) => Effect.forever(Effect.flatMap(pull, (frames) => process(core, frames))))
+export const run = (routes: Routes): Effect.Effect<void> => {
+  const { core, lifecycle } = routes
+  return Effect.zipRight(
+    sendHello(routes),
+    Effect.flatMap(pullOf(core), (pull) => Effect.forever(Effect.flatMap(pull, (frames) => process(routes, frames))))
       .pipe(
         Effect.scoped,
         Effect.exit,
         Effect.flatMap((exit) =>
-          core.terminate(
+          lifecycle.terminate(
             {
               reason: WampError.Uri.TransportLost,
               message: closeMessage(exit),
@@ -37,21 +70,22 @@ export const run = (core: Core): Effect.Effect<void> =>
         )
       )
   )
+}
 
 /**
  * A HELLO that cannot be encoded or written (over a RawSocket router's length limit, say) fails the
  * join at once with that error: nothing else would ever answer it.
  */
-const sendHello = (core: Core): Effect.Effect<void> => {
+const sendHello = ({ authenticator, core, lifecycle }: Routes): Effect.Effect<void> => {
   const hello: Message.Message = {
     _tag: "Hello",
     realm: core.options.realm,
-    details: helloDetails(core.options, core.authenticator)
+    details: helloDetails(core.options, authenticator)
   }
   const frame = core.serializer.encode(Message.encode(hello))
   const failJoin = (error: JoinError, message: string) => {
-    Deferred.unsafeDone(core.joined, Effect.fail(error))
-    return core.terminate(
+    Deferred.unsafeDone(lifecycle.joined, Effect.fail(error))
+    return lifecycle.terminate(
       { reason: WampError.Uri.CloseNormal, message, by: "local", wasClean: false },
       new SessionClosedError({ reason: WampError.Uri.CloseNormal, message, wasClean: false })
     )
@@ -66,12 +100,12 @@ const pullOf = (core: Core) =>
     ? Effect.succeed(core.link.receive)
     : Effect.map(Stream.toPull(core.link.inbound), (pull) => Effect.map(pull, Chunk.toReadonlyArray))
 
-const process = (core: Core, frames: ReadonlyArray<Frame>): Effect.Effect<void> => {
+const process = (routes: Routes, frames: ReadonlyArray<Frame>): Effect.Effect<void> => {
   let index = 0
   const loop = (): Effect.Effect<void> => {
     while (index < frames.length) {
-      if (core.state === "closed") return Effect.void
-      const effect = handleFrame(core, frames[index++]!)
+      if (routes.core.state === "closed") return Effect.void
+      const effect = handleFrame(routes, frames[index++]!)
       if (effect !== undefined) return Effect.flatMap(effect, loop)
     }
     return Effect.void
@@ -79,35 +113,46 @@ const process = (core: Core, frames: ReadonlyArray<Frame>): Effect.Effect<void> 
   return Effect.suspend(loop)
 }
 
-const handleFrame = (core: Core, frame: Frame): Effect.Effect<void> | undefined => {
+const handleFrame = (routes: Routes, frame: Frame): Effect.Effect<void> | undefined => {
+  const { core, lifecycle } = routes
   const raw = core.serializer.decode(frame)
-  if (Either.isLeft(raw)) return core.violation(`cannot decode frame: ${raw.left.message}`)
+  if (Either.isLeft(raw)) {
+    const text = `cannot decode frame: ${raw.left.message}`
+    return lifecycle.violation(text, new ProtocolError({ reason: "Decode", message: text, cause: raw.left }))
+  }
   const message = Message.decode(raw.right)
-  if (Either.isLeft(message)) return core.violation(message.left.message)
+  // The decoder's error keeps its reason (Malformed, UnknownMessage) and cause.
+  if (Either.isLeft(message)) return lifecycle.violation(message.left.message, message.left)
+  let step: Step
   switch (core.state) {
     case "establishing":
-      return establishing(core, message.right)
+      step = establishing(routes, message.right)
+      break
     case "established":
-      return established(core, message.right)
+      step = established(routes, message.right)
+      break
     case "closing":
-      return closing(core, message.right)
+      step = closing(routes, message.right)
+      break
     case "closed":
       return undefined
   }
+  return typeof step === "string" ? lifecycle.violation(step) : step
 }
 
-const establishing = (core: Core, message: Message.Message): Effect.Effect<void> | undefined => {
+const establishing = (routes: Routes, message: Message.Message): Step => {
+  const { core, lifecycle } = routes
   switch (message._tag) {
     case "Welcome": {
       const info = parseWelcome(message, core.options.realm)
-      if (typeof info === "string") return core.violation(info)
+      if (typeof info === "string") return info
       const established = () => {
         core.info = info
         core.state = "established"
-        Deferred.unsafeDone(core.joined, Effect.succeed(info))
+        Deferred.unsafeDone(lifecycle.joined, Effect.succeed(info))
       }
       // Mutual authentication: the authenticator may refuse a router that did not prove itself.
-      const check = core.authenticator.welcome
+      const check = routes.authenticator.welcome
       if (check === undefined) {
         established()
         return undefined
@@ -115,19 +160,20 @@ const establishing = (core: Core, message: Message.Message): Effect.Effect<void>
       return check({ authmethod: info.authmethod, authextra: info.authextra, details: message.details }).pipe(
         Effect.matchEffect({
           onSuccess: () => Effect.sync(established),
-          onFailure: (error) => cannotAuthenticate(core, error)
+          onFailure: (error) => cannotAuthenticate(routes, error)
         })
       )
     }
     case "Challenge":
-      return core.authenticator.challenge({
+      return routes.authenticator.challenge({
         method: message.authMethod,
         extra: message.extra,
         channelBinding: core.link.channelBinding
       }).pipe(
         Effect.matchEffect({
-          onSuccess: ({ extra, signature }) => core.sendQuietly({ _tag: "Authenticate", signature, extra }),
-          onFailure: (error) => cannotAuthenticate(core, error)
+          onSuccess: ({ extra, signature }) =>
+            Effect.sync(() => core.sendQuietly({ _tag: "Authenticate", signature, extra })),
+          onFailure: (error) => cannotAuthenticate(routes, error)
         })
       )
     case "Abort": {
@@ -136,27 +182,26 @@ const establishing = (core: Core, message: Message.Message): Effect.Effect<void>
         kwargs: message.kwargs,
         details: message.details
       })
-      Deferred.unsafeDone(core.joined, Effect.fail(denial))
-      return core.terminate(
+      Deferred.unsafeDone(lifecycle.joined, Effect.fail(denial))
+      return lifecycle.terminate(
         { reason: message.reason, message: detailsMessage(message.details), by: "router", wasClean: false },
         new SessionClosedError({ reason: message.reason, message: detailsMessage(message.details), wasClean: false })
       )
     }
     default:
-      return core.violation(`${Message.name(Message.Code[message._tag])} received before WELCOME`)
+      return `${Message.name(Message.Code[message._tag])} received before WELCOME`
   }
 }
 
-const cannotAuthenticate = (core: Core, error: AuthenticationError): Effect.Effect<void> => {
-  Deferred.unsafeDone(core.joined, Effect.fail(error))
-  return Effect.zipRight(
-    core.sendQuietly({ _tag: "Abort", details: { message: error.message }, reason: WampError.Uri.CannotAuthenticate }),
-    core.terminate(
+const cannotAuthenticate = ({ core, lifecycle }: Routes, error: AuthenticationError): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    Deferred.unsafeDone(lifecycle.joined, Effect.fail(error))
+    core.sendQuietly({ _tag: "Abort", details: { message: error.message }, reason: WampError.Uri.CannotAuthenticate })
+    return lifecycle.terminate(
       { reason: WampError.Uri.CannotAuthenticate, message: error.message, by: "local", wasClean: false },
       new SessionClosedError({ reason: WampError.Uri.CannotAuthenticate, message: error.message, wasClean: false })
     )
-  )
-}
+  })
 
 /**
  * ERROR may only answer requests (spec: "ERROR message with invalid REQUEST.Type"); the decoder also
@@ -165,17 +210,17 @@ const cannotAuthenticate = (core: Core, error: AuthenticationError): Effect.Effe
 const answersClientRequest = (requestType: number): boolean =>
   Message.isErrorRequestType(requestType) && requestType !== Message.Code.Invocation
 
-const established = (core: Core, message: Message.Message): Effect.Effect<void> | undefined => {
-  const handlers = core.handlers!
+const established = (routes: Routes, message: Message.Message): Step => {
+  const { core, lifecycle } = routes
   switch (message._tag) {
     case "Result":
       return core.reply(message.request, Message.Code.Call, message)
     case "Event":
-      return handlers.event(message)
+      return routes.subscriber.event(message)
     case "Invocation":
-      return handlers.invocation(message)
+      return routes.callee.invocation(message)
     case "Interrupt":
-      return handlers.interrupt(message)
+      return routes.callee.interrupt(message)
     case "Published":
       return core.reply(message.request, Message.Code.Publish, message)
     case "Subscribed":
@@ -184,54 +229,50 @@ const established = (core: Core, message: Message.Message): Effect.Effect<void> 
       return core.reply(message.request, Message.Code.Register, message)
     case "Unsubscribed":
       if (message.request === 0) {
-        handlers.revokeSubscription(message.details ?? {})
+        routes.subscriber.revoke(message.details ?? {})
         return undefined
       }
       return core.reply(message.request, Message.Code.Unsubscribe, message)
     case "Unregistered":
       if (message.request === 0) {
-        handlers.revokeRegistration(message.details ?? {})
+        routes.callee.revoke(message.details ?? {})
         return undefined
       }
       return core.reply(message.request, Message.Code.Unregister, message)
     case "Error":
       if (!answersClientRequest(message.requestType)) {
-        return core.violation(`ERROR for an invalid request type ${message.requestType}`)
+        return `ERROR for an invalid request type ${message.requestType}`
       }
       return core.reply(message.request, message.requestType, message)
     case "Goodbye": {
       const text = detailsMessage(message.details)
-      const reply = core.sendQuietly({ _tag: "Goodbye", details: {}, reason: WampError.Uri.GoodbyeAndOut })
-      return Effect.zipRight(
-        reply,
-        core.terminate(
-          { reason: message.reason, message: text, by: "router", wasClean: true },
-          new SessionClosedError({ reason: message.reason, message: text, wasClean: true })
-        )
+      core.sendQuietly({ _tag: "Goodbye", details: {}, reason: WampError.Uri.GoodbyeAndOut })
+      return lifecycle.terminate(
+        { reason: message.reason, message: text, by: "router", wasClean: true },
+        new SessionClosedError({ reason: message.reason, message: text, wasClean: true })
       )
     }
     case "Abort": {
       const text = detailsMessage(message.details)
-      return core.terminate(
+      return lifecycle.terminate(
         { reason: message.reason, message: text, by: "router", wasClean: false },
         new SessionClosedError({ reason: message.reason, message: text, wasClean: false })
       )
     }
     case "Welcome":
-      return core.violation("Received WELCOME message after session was established.")
+      return "Received WELCOME message after session was established."
     case "Challenge":
-      return core.violation("Received CHALLENGE message after session was established.")
+      return "Received CHALLENGE message after session was established."
     default:
-      return core.violation(`${Message.name(Message.Code[message._tag])} is never sent to a client`)
+      return `${Message.name(Message.Code[message._tag])} is never sent to a client`
   }
 }
 
 /** After we sent GOODBYE only the reply (or an ABORT) matters; everything else is ignored. */
-const closing = (core: Core, message: Message.Message): Effect.Effect<void> | undefined => {
+const closing = ({ core, lifecycle }: Routes, message: Message.Message): Step => {
   if (message._tag !== "Goodbye" && message._tag !== "Abort") return undefined
-  const closeReason = core.closeReason
-  return core.terminate(
-    closeReason ?? { reason: WampError.Uri.CloseNormal, message: "", by: "local", wasClean: true },
+  return lifecycle.terminate(
+    core.closeReason ?? { reason: WampError.Uri.CloseNormal, message: "", by: "local", wasClean: true },
     core.sessionError()
   )
 }

@@ -2,7 +2,7 @@
  * Builds a session: opens the link, forks the dispatcher, waits for WELCOME, and registers the
  * leave on the scope.
  */
-import { Deferred, Duration, Effect, ExecutionStrategy, Scope } from "effect"
+import { Deferred, Duration, Effect, type Scope } from "effect"
 import { Authenticator } from "../../Authenticator.js"
 import { SessionClosedError, TransportError } from "../../Errors.js"
 import { Serializers } from "../../Serializer.js"
@@ -12,10 +12,11 @@ import * as WampError from "../../WampError.js"
 import * as Metrics from "../metrics.js"
 import * as Tracing from "../tracing.js"
 import { makeCallee } from "./callee.js"
-import { makeCaller } from "./caller.js"
+import { type Caller, makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
-import { makePubSub } from "./pubsub.js"
+import { Lifecycle } from "./lifecycle.js"
+import { makePubSub, type PubSub } from "./pubsub.js"
 
 /** A session with what its owner inside the library may ask of it beyond the public service. */
 export interface SessionHandle {
@@ -24,7 +25,17 @@ export interface SessionHandle {
   readonly isEstablished: () => boolean
   /** Sizes of the tables, for leak checks. */
   readonly counters: () => SessionCounters
+  /** A call at callback level (the facade's: one Promise per call, no fiber). */
+  readonly call: Caller["startCall"]
+  /** A subscription at callback level (the facade's: the handler called in place, no stream). */
+  readonly subscribe: PubSub["subscribeDirect"]
 }
+
+/**
+ * The handle of a session by its service, for the Autobahn facade, which is handed the service:
+ * looked up once per session, never per operation.
+ */
+export const handles = new WeakMap<SessionService, SessionHandle>()
 
 export interface SessionCounters {
   readonly pending: number
@@ -39,15 +50,15 @@ export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
  * Waits for WELCOME (or the ABORT / failure that ends the join) at most `timeout`, counted from
  * HELLO and covering the authentication rounds; then closes the link and fails with "Timeout".
  */
-const awaitJoin = (core: Core, timeout: Duration.DurationInput): Effect.Effect<SessionInfo, JoinError> =>
-  Deferred.await(core.joined).pipe(
+const awaitJoin = (lifecycle: Lifecycle, timeout: Duration.DurationInput): Effect.Effect<SessionInfo, JoinError> =>
+  Deferred.await(lifecycle.joined).pipe(
     Effect.timeoutTo({
       duration: timeout,
       onSuccess: Effect.succeed,
       onTimeout: () => {
         const message = `no WELCOME from the router within ${Duration.format(Duration.decode(timeout))} of HELLO`
         return Effect.zipRight(
-          core.terminate(
+          lifecycle.terminate(
             { reason: WampError.Uri.Timeout, message, by: "local", wasClean: false },
             new SessionClosedError({ reason: WampError.Uri.Timeout, message, wasClean: false })
           ),
@@ -76,27 +87,20 @@ export const makeHandle = (
     const link = yield* transport.open(serializers)
     const closed = yield* Deferred.make<CloseReason>()
     const joined = yield* Deferred.make<SessionInfo, JoinError>()
-    const core = new Core(link, options, authenticator, closed, joined)
-    // Handler fibers live in their own scope, closed after the leave below.
-    const handlerScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-    const callee = makeCallee(core, handlerScope)
+    const core = new Core(link, options)
+    const callee = makeCallee(core, yield* Effect.runtime<never>())
     const caller = makeCaller(core)
     const pubsub = makePubSub(core)
-    core.handlers = {
-      event: pubsub.event,
-      invocation: callee.invocation,
-      interrupt: callee.interrupt,
-      revokeSubscription: pubsub.revoke,
-      revokeRegistration: callee.revoke,
-      terminate: (error, local) => {
-        callee.terminate()
-        pubsub.terminate(error, local)
-      }
-    }
-    yield* Effect.forkIn(Dispatcher.run(core), scope)
+    const lifecycle = new Lifecycle(core, closed, joined, [callee, pubsub])
+    // Finalizers run in reverse: the leave first, then the handlers still running are stopped.
+    yield* Effect.addFinalizer(() => callee.awaitHandlers)
+    yield* Effect.forkIn(
+      Dispatcher.run({ core, lifecycle, authenticator, subscriber: pubsub, callee }),
+      scope
+    )
     const goodbyeTimeout = options.goodbyeTimeout ?? DEFAULT_GOODBYE_TIMEOUT
-    yield* Effect.addFinalizer(() => core.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
-    const info = yield* awaitJoin(core, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
+    yield* Effect.addFinalizer(() => lifecycle.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
+    const info = yield* awaitJoin(lifecycle, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
 
     const traced = Tracing.makeHooks(yield* Tracing.enabled(options.tracing), info.realm)
     const service: SessionService = {
@@ -165,11 +169,15 @@ export const makeHandle = (
           publishOptions,
           (publishOptions) => Metrics.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))
         ),
-      leave: (reason, message) => core.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
+      leave: (reason, message) => lifecycle.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }
-    return {
+    const handle: SessionHandle = {
       service,
       isEstablished: () => core.state === "established",
-      counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() })
-    } satisfies SessionHandle
+      counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() }),
+      call: caller.startCall,
+      subscribe: pubsub.subscribeDirect
+    }
+    handles.set(service, handle)
+    return handle
   })

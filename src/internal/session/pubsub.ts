@@ -19,13 +19,30 @@ import type {
 import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
 import { Tombstones } from "../tombstones.js"
-import type { Core, SessionError } from "./core.js"
+import type { Core, Resume, SessionError } from "./core.js"
+import type { Step } from "./dispatcher.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
 
 export const DEFAULT_BUFFER: SubscriptionBuffer = { capacity: 4096, overflow: "fail" }
 
+/**
+ * One local subscriber: a stream's bounded buffer (`EventBuffer`), or the facade's handler called
+ * in place (`subscribeDirect`).
+ */
 interface Subscriber {
-  readonly events: EventBuffer<Event, SubscriptionStreamError>
+  /** Takes one event; returns an Effect only when the dispatcher must wait (a full "suspend" buffer). */
+  readonly offer: (event: Event) => Effect.Effect<void> | undefined
+  /** Ends after what is buffered: `None` ends, `Some(error)` fails. */
+  readonly end: (error: Option.Option<SubscriptionStreamError>) => void
+  /** Ends now, dropping what is buffered: the reader is gone. */
+  readonly shutdown: () => void
+}
+
+/** A subscription made at callback level (the facade's): no stream, no scope. */
+export interface DirectSubscription {
+  readonly id: number
+  /** Leaves: the last local subscriber of the router subscription sends UNSUBSCRIBE. */
+  readonly unsubscribe: Effect.Effect<void, WampError.WampError | SessionError>
 }
 
 /** One router subscription and the local subscribers sharing it. */
@@ -52,8 +69,8 @@ export const makePubSub = (core: Core) => {
    * under "suspend" the dispatcher may be waiting for room in its buffer, and its reader is gone.
    */
   const end = (subscriber: Subscriber, error: Option.Option<SubscriptionStreamError>, leaving = false) => {
-    if (leaving) subscriber.events.shutdown()
-    else subscriber.events.end(error)
+    if (leaving) subscriber.shutdown()
+    else subscriber.end(error)
   }
 
   const publish = (
@@ -78,11 +95,57 @@ export const makePubSub = (core: Core) => {
     }
     // Unacknowledged: the id is consumed, nothing stays pending.
     return Effect.suspend(() => {
-      const notOpen = core.ensureOpen()
-      if (notOpen) return Effect.fail(notOpen)
-      const request = core.nextRequestId()
-      return Effect.as(core.send({ _tag: "Publish", request, options: wire, topic, ...fields }), undefined)
+      const error = core.ensureOpen() ?? core.send({
+        _tag: "Publish",
+        request: core.nextRequestId(),
+        options: wire,
+        topic,
+        ...fields
+      })
+      return error === undefined ? Effect.void as Effect.Effect<undefined> : Effect.fail(error)
     })
+  }
+
+  /**
+   * Adds `subscriber` to the router subscription of topic+match, sending SUBSCRIBE unless a local
+   * subscriber already shares it. `resume` gets the entry once; returns the request id while a
+   * SUBSCRIBE is pending, else 0.
+   */
+  const attach = (
+    topic: string,
+    options: SubscribeOptions | undefined,
+    subscriber: Subscriber,
+    resume: Resume<Entry>
+  ): number => {
+    const key = keyOf(topic, options?.match)
+    const shared = byKey.get(key)
+    // A second local subscriber shares the router subscription, unless it asks for the retained
+    // event, which only a SUBSCRIBE brings.
+    if (shared !== undefined && options?.get_retained !== true) {
+      shared.subscribers.add(subscriber)
+      resume(Exit.succeed(shared))
+      return 0
+    }
+    const wire = wireOptions(options, ["buffer"])
+    return core.start(
+      Message.Code.Subscribe,
+      (request) => ({ _tag: "Subscribe", request, options: wire, topic }),
+      (message) => {
+        if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
+        if (message._tag !== "Subscribed") return undefined
+        // Recorded here, in the dispatcher, so that an EVENT right behind it is delivered.
+        let entry = entries.get(message.subscription)
+        if (entry === undefined) {
+          entry = { id: message.subscription, key, topic, subscribers: new Set() }
+          entries.set(entry.id, entry)
+          left.delete(entry.id)
+        }
+        entry.subscribers.add(subscriber)
+        byKey.set(key, entry)
+        return Exit.succeed(entry)
+      },
+      resume
+    )
   }
 
   const subscribe = (
@@ -99,50 +162,60 @@ export const makePubSub = (core: Core) => {
           capacity: buffer.capacity,
           message: `subscriber buffer of ${buffer.capacity} events overflowed on ${topic}`
         }))
-      const subscriber: Subscriber = { events }
-      const key = keyOf(topic, options?.match)
-      const acquire = Effect.suspend(() => {
-        const shared = byKey.get(key)
-        // A second local subscriber shares the router subscription, unless it asks for the
-        // retained event, which only a SUBSCRIBE brings.
-        if (shared !== undefined && options?.get_retained !== true) {
-          shared.subscribers.add(subscriber)
-          return Effect.succeed(shared)
+      const acquire = Effect.async<Entry, WampError.WampError | SessionError>((resume) => {
+        const id = attach(topic, options, events, resume)
+        if (id !== 0) {
+          return Effect.sync(() =>
+            core.abandon(id)
+          )
         }
-        const wire = wireOptions(options, ["buffer"])
-        return core.request(
-          Message.Code.Subscribe,
-          (request) => ({ _tag: "Subscribe", request, options: wire, topic }),
-          (message) => {
-            if (message._tag === "Error") {
-              return Exit.fail(errorFromMessage(message))
-            }
-            if (message._tag !== "Subscribed") {
-              return undefined
-            }
-            // Recorded here, in the dispatcher, so that an EVENT right behind it is delivered.
-            let entry = entries.get(message.subscription)
-            if (entry === undefined) {
-              entry = { id: message.subscription, key, topic, subscribers: new Set() }
-              entries.set(entry.id, entry)
-              left.delete(entry.id)
-            }
-            entry.subscribers.add(subscriber)
-            byKey.set(key, entry)
-            return Exit.succeed(entry)
-          }
-        )
       })
       const entry = yield* Effect.acquireRelease(acquire, (entry) =>
-        core.bounded(leave(entry, subscriber)))
+        core.bounded(leave(entry, events)))
       return {
         id: entry.id,
         topic,
         options: options ?? {},
         events: events.stream,
-        unsubscribe: leave(entry, subscriber)
+        unsubscribe: leave(entry, events)
       } satisfies Subscription
     })
+
+  /**
+   * A subscription at callback level (the facade's hot path): `onEvent` is called by the
+   * dispatcher for each event, `onEnd` once when the subscription ends (revoked, session closed,
+   * left). No buffer, stream, fiber or scope per subscription.
+   */
+  const subscribeDirect = (
+    topic: string,
+    options: SubscribeOptions | undefined,
+    onEvent: (event: Event) => void,
+    onEnd: (error: Option.Option<SubscriptionStreamError>) => void,
+    resume: Resume<DirectSubscription>
+  ): void => {
+    const invalid = checkUri(topic, options?.match)
+    if (invalid) return resume(Exit.fail(invalid))
+    let ended = false
+    const subscriber: Subscriber = {
+      offer: (event) => {
+        if (!ended) onEvent(event)
+        return undefined
+      },
+      end: (error) => {
+        if (ended) return
+        ended = true
+        onEnd(error)
+      },
+      shutdown: () => subscriber.end(Option.none())
+    }
+    attach(
+      topic,
+      options,
+      subscriber,
+      (exit) =>
+        resume(Exit.map(exit, (entry): DirectSubscription => ({ id: entry.id, unsubscribe: leave(entry, subscriber) })))
+    )
+  }
 
   /** Removes one subscriber; the last one to leave unsubscribes on the router. */
   const leave = (entry: Entry, subscriber: Subscriber): Effect.Effect<void, WampError.WampError | SessionError> =>
@@ -164,11 +237,11 @@ export const makePubSub = (core: Core) => {
       )
     })
 
-  const event = (message: Message.Event): Effect.Effect<void> | undefined => {
+  const event = (message: Message.Event): Step => {
     const entry = entries.get(message.subscription)
     if (entry === undefined) {
       if (left.has(message.subscription)) return undefined
-      return core.violation(`EVENT for subscription ${message.subscription}, which this session never held`)
+      return `EVENT for subscription ${message.subscription}, which this session never held`
     }
     const details: EventDetails = {
       publication: message.publication,
@@ -183,7 +256,7 @@ export const makePubSub = (core: Core) => {
     let waits: Array<Effect.Effect<void>> | undefined
     for (const subscriber of entry.subscribers) {
       // Only a full buffer under "suspend" makes the dispatcher wait.
-      const wait = subscriber.events.offer(ev)
+      const wait = subscriber.offer(ev)
       if (wait !== undefined) (waits ??= []).push(wait)
     }
     return waits === undefined ? undefined : Effect.all(waits, { discard: true })
@@ -219,9 +292,10 @@ export const makePubSub = (core: Core) => {
   return {
     publish,
     subscribe,
+    subscribeDirect,
     event,
     revoke,
-    terminate,
+    end: terminate,
     counters: () => ({ subscriptions: entries.size })
   }
 }

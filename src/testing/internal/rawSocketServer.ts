@@ -3,7 +3,7 @@
  * to and from a `Link`, PING answered with PONG. The wire format comes from
  * `internal/transport/rawSocketFraming.ts`, shared with the client transport.
  */
-import { Effect, type Scope } from "effect"
+import { Effect, Exit, type Scope } from "effect"
 import * as Net from "node:net"
 import { TransportError } from "../../Errors.js"
 import * as Inbox from "../../internal/transport/inbox.js"
@@ -157,23 +157,22 @@ const rawSocketLink = (
   })
   const link: Link = {
     serializer,
-    send: (frame: Frame) =>
-      Effect.suspend(() => {
-        if (inbox.isEnded() || socket.destroyed) {
-          return Effect.fail(new TransportError({ reason: "Closed", message: "link is closed" }))
-        }
-        const payload = typeof frame === "string" ? utf8.encode(frame) : frame
-        if (payload.length > Math.min(peerMaxLength, Framing.MAX_PLAIN_FRAME_LENGTH)) {
-          return Effect.fail(
-            new TransportError({
-              reason: "TooLarge",
-              message: `message of ${payload.length} bytes is over the peer's limit`
-            })
-          )
-        }
-        socket.write(Framing.encodeFrame(Framing.FrameType.Message, payload))
-        return Effect.void
-      }),
+    send: (frame: Frame) => {
+      if (inbox.isEnded() || socket.destroyed) {
+        return Exit.fail(new TransportError({ reason: "Closed", message: "link is closed" }))
+      }
+      const payload = typeof frame === "string" ? utf8.encode(frame) : frame
+      if (payload.length > Math.min(peerMaxLength, Framing.MAX_PLAIN_FRAME_LENGTH)) {
+        return Exit.fail(
+          new TransportError({
+            reason: "TooLarge",
+            message: `message of ${payload.length} bytes is over the peer's limit`
+          })
+        )
+      }
+      socket.write(Framing.encodeFrame(Framing.FrameType.Message, payload))
+      return Exit.void
+    },
     inbound: inbox.stream,
     closed: inbox.closed,
     close: () =>

@@ -4,7 +4,7 @@
  * `Link` handed to the router's `attach`. Loaded lazily by `Router.serve`, so the in-memory router
  * does not pull in `ws` or `node:net`.
  */
-import { Effect, Runtime, type Scope } from "effect"
+import { Effect, Exit, Runtime, type Scope } from "effect"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import { WebSocket, WebSocketServer } from "ws"
@@ -206,13 +206,12 @@ const webSocketLink = (
   socket.on("error", () => {})
   return {
     serializer,
-    send: (frame: Frame) =>
-      socket.readyState === WebSocket.OPEN
-        ? Effect.sync(() => {
-          coalesce()
-          socket.send(frame)
-        })
-        : Effect.fail(closedError),
+    send: (frame: Frame) => {
+      if (socket.readyState !== WebSocket.OPEN) return Exit.fail(closedError)
+      coalesce()
+      socket.send(frame)
+      return Exit.void
+    },
     inbound: inbox.stream,
     closed: inbox.closed,
     close: (code = 1000, reason = "") =>

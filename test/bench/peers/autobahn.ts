@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module"
 import WebSocket from "ws"
-import type { Driver, Latencies } from "./driver.js"
+import { type Driver, inFlightSetup, type Latencies, type SetupKind } from "./driver.js"
 import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from "./protocol.js"
 
 /** The slice of Autobahn|JS used here (the package ships no types). */
@@ -12,6 +12,8 @@ interface AutobahnSession {
   call(procedure: string, args?: Array<unknown>): Promise<unknown>
   subscribe(topic: string, handler: (args: Array<unknown>) => void): Promise<unknown>
   unsubscribe(subscription: unknown): Promise<unknown>
+  register(procedure: string, endpoint: (args: Array<unknown>) => unknown): Promise<unknown>
+  unregister(registration: unknown): Promise<unknown>
 }
 interface AutobahnConnection {
   onopen: (session: AutobahnSession) => void
@@ -19,14 +21,22 @@ interface AutobahnConnection {
   open(): void
   close(): void
 }
-interface AutobahnModule {
+export interface AutobahnModule {
   Connection: new(options: Record<string, unknown>) => AutobahnConnection
   serializer: { JSONSerializer: new() => unknown; MsgpackSerializer: new() => unknown }
 }
 
-export const connect = async (url: string, serializer: SerializerName): Promise<Driver> => {
+export const connect = (url: string, serializer: SerializerName): Promise<Driver> => {
   ;(globalThis as any).WebSocket ??= WebSocket
-  const autobahn = createRequire(import.meta.url)("autobahn") as AutobahnModule
+  return connectWith(createRequire(import.meta.url)("autobahn") as AutobahnModule, url, serializer)
+}
+
+/** The same driver over any module with Autobahn|JS's API (Autobahn|JS itself, or our facade). */
+export const connectWith = async (
+  autobahn: AutobahnModule,
+  url: string,
+  serializer: SerializerName
+): Promise<Driver> => {
   const connection = new autobahn.Connection({
     url,
     realm,
@@ -90,10 +100,25 @@ export const connect = async (url: string, serializer: SerializerName): Promise<
     return received
   }
 
+  const setup = async (kind: SetupKind, count: number) => {
+    const made = await inFlightSetup(count, 1000, (i) =>
+      kind === "subscribe"
+        ? session.subscribe(`${topic}.setup.${i}`, () => {})
+        : session.register(`${echoProcedure}.setup.${i}`, (args) => args))
+    return async () => {
+      await inFlightSetup(
+        count,
+        1000,
+        (i) => kind === "subscribe" ? session.unsubscribe(made[i]) : session.unregister(made[i])
+      )
+    }
+  }
+
   return {
     sequential,
     inFlight,
     events,
+    setup,
     close: async () => {
       connection.onclose = () => true
       connection.close()

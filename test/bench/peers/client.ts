@@ -7,16 +7,36 @@
  * Run by hand (no IPC) against `peers/router.ts` to profile one client:
  *   node --cpu-prof --import tsx test/bench/peers/client.ts effect-wamp json ws://127.0.0.1:PORT/ws 3 0.5 inFlight
  */
+import { GCProfiler, getHeapStatistics } from "node:v8"
 import type { Driver } from "./driver.js"
 import { Latencies } from "./driver.js"
 import type { ClientKind, MarkMessage, ResultMessage, SerializerName, Workload } from "./protocol.js"
 
 const inFlightWidth = 1000
 const eventBurst = 1000
+const setupCount = Number(process.env.BENCH_PEERS_SETUP_COUNT ?? 100_000)
+
+const gc = () => (globalThis as any).gc?.()
+
+/** Bytes allocated while `run` runs: what the GCs freed plus how much the heap grew. */
+const measureAllocation = async <A>(run: () => Promise<A>): Promise<readonly [A, number]> => {
+  const profiler = new GCProfiler()
+  const before = getHeapStatistics().used_heap_size
+  profiler.start()
+  const result = await run()
+  const after = getHeapStatistics().used_heap_size
+  const stats = profiler.stop()?.statistics ?? []
+  let freed = 0
+  for (const gcRun of stats) {
+    freed += gcRun.beforeGC.heapStatistics.usedHeapSize - gcRun.afterGC.heapStatistics.usedHeapSize
+  }
+  return [result, freed + after - before] as const
+}
 
 const connectors: Record<ClientKind, () => Promise<{ connect: (url: string, s: SerializerName) => Promise<Driver> }>> =
   {
     "effect-wamp": () => import("./effectWamp.js"),
+    facade: () => import("./facade.js"),
     autobahn: () => import("./autobahn.js"),
     wampy: () => import("./wampy.js"),
     raw: () => import("./raw.js")
@@ -68,14 +88,14 @@ const main = async () => {
     ["events", (deadline) => driver.events(deadline, eventBurst)]
   ]
   for (const [workload, run] of workloads) {
-    if (only !== undefined && !only.split(",").includes(workload)) continue
+    if (only === undefined ? false : !only.split(",").includes(workload)) continue
     await run(performance.now() + warmupMs)
     latencies.reset()
     ;(globalThis as any).gc?.()
     await mark({ mark: "start", workload })
     const cpu = process.cpuUsage()
     const started = performance.now()
-    const ops = await run(started + windowMs)
+    const [ops, allocatedBytes] = await measureAllocation(() => run(started + windowMs))
     const wallMicros = (performance.now() - started) * 1000
     const used = process.cpuUsage(cpu)
     await mark({ mark: "end", workload })
@@ -84,11 +104,31 @@ const main = async () => {
       ops,
       wallMicros,
       cpuMicros: used.user + used.system,
+      allocatedBytes,
       ...(workload === "sequential"
         ? { p50Micros: latencies.percentile(0.5), p99Micros: latencies.percentile(0.99) }
         : {})
     }
     await send({ result })
+  }
+  // Set-up of many subscriptions / registrations: only when asked for by name (slow).
+  for (const workload of ["subscribeSetup", "registerSetup"] as const) {
+    if (only === undefined || !only.split(",").includes(workload) || driver.setup === undefined) continue
+    gc()
+    const heapBefore = getHeapStatistics().used_heap_size
+    await mark({ mark: "start", workload })
+    const cpu = process.cpuUsage()
+    const started = performance.now()
+    const release = await driver.setup(workload === "subscribeSetup" ? "subscribe" : "register", setupCount)
+    const wallMicros = (performance.now() - started) * 1000
+    const used = process.cpuUsage(cpu)
+    await mark({ mark: "end", workload })
+    gc()
+    const heapBytesPerItem = (getHeapStatistics().used_heap_size - heapBefore) / setupCount
+    await send({
+      result: { workload, ops: setupCount, wallMicros, cpuMicros: used.user + used.system, heapBytesPerItem }
+    })
+    await release()
   }
   await driver.close()
 }

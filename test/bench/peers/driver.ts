@@ -13,7 +13,28 @@ export interface Driver {
    * all its events have reached the subscriber's code. Returns the events delivered.
    */
   readonly events: (deadline: number, burst: number) => Promise<number>
+  /**
+   * Makes `count` subscriptions (to distinct topics) or registrations (of distinct procedures),
+   * 1,000 in flight; resolves when all are made, with a function that releases them.
+   */
+  readonly setup?: (kind: SetupKind, count: number) => Promise<() => Promise<void>>
   readonly close: () => Promise<void>
+}
+
+export type SetupKind = "subscribe" | "register"
+
+/** Runs `make(i)` for i in 0..count-1 with `width` in flight; resolves with every result. */
+export const inFlightSetup = async <A>(count: number, width: number, make: (i: number) => Promise<A>) => {
+  const made = new Array<A>(count)
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const i = next++
+      made[i] = await make(i)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(width, count) }, worker))
+  return made
 }
 
 /** Round-trip times in µs, in a growing typed array (no allocation per sample). */

@@ -1,11 +1,11 @@
 /** The measured effect-wamp client: `Session` over `WebSocketTransport`, driven by Effect programs. */
-import { Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
 import * as Authenticator from "../../../src/Authenticator.js"
 import * as NodeWebSocketTransport from "../../../src/node/NodeWebSocketTransport.js"
 import * as Serializer from "../../../src/Serializer.js"
 import * as Session from "../../../src/Session.js"
 import type { WebSocketConstructor } from "../../../src/WebSocketTransport.js"
-import type { Driver, Latencies } from "./driver.js"
+import type { Driver, Latencies, SetupKind } from "./driver.js"
 import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from "./protocol.js"
 
 /**
@@ -110,5 +110,19 @@ export const connect = async (url: string, serializer: SerializerName): Promise<
       return received
     })))
 
-  return { sequential, inFlight, events, close: () => runtime.dispose() }
+  const setup = async (kind: SetupKind, count: number) => {
+    const scope = await runtime.runPromise(Scope.make())
+    const makeOne = (i: number): Effect.Effect<unknown, unknown, Scope.Scope> =>
+      kind === "subscribe"
+        ? session.subscribe(`${topic}.setup.${i}`)
+        : session.register(`${echoProcedure}.setup.${i}`, (invocation) => Effect.succeed({ args: invocation.args }))
+    await runtime.runPromise(
+      Effect.forEach(Array.from({ length: count }, (_, i) => i), makeOne, { concurrency: 1000, discard: true }).pipe(
+        Scope.extend(scope)
+      )
+    )
+    return () => runtime.runPromise(Scope.close(scope, Exit.void))
+  }
+
+  return { sequential, inFlight, events, setup, close: () => runtime.dispose() }
 }

@@ -27,6 +27,11 @@ export const connect = async (url: string, serializer: SerializerName): Promise<
   const welcome = await exchange([1, realm, { roles: { caller: { features: {} }, subscriber: { features: {} } } }])
   if (welcome[0] !== 2) throw new Error(`raw client: expected WELCOME, got ${JSON.stringify(welcome)}`)
   let request = 0
+  // The message type without decoding: JSON text starts `[36,`; msgpack is a fixarray, then 36.
+  const isEvent = (data: WebSocket.RawData): boolean => {
+    const bytes = data as Buffer
+    return serializer === "json" ? bytes[1] === 0x33 && bytes[2] === 0x36 && bytes[3] === 0x2c : bytes[1] === 36
+  }
   const callFrame = () => {
     const id = ++request
     return encode([48, id, {}, echoProcedure, [id]])
@@ -64,16 +69,20 @@ export const connect = async (url: string, serializer: SerializerName): Promise<
     if (subscribed[0] !== 33) throw new Error(`raw client: expected SUBSCRIBED, got ${JSON.stringify(subscribed)}`)
     let received = 0
     await new Promise<void>((resolve) => {
-      // Each burst is `burst` EVENTs then the RESULT, in that order on this connection.
-      let frames = 0
+      // Each burst is `burst` EVENTs and the RESULT; a third-party router may deliver the RESULT
+      // before the last EVENTs (broker and dealer are not ordered together), so both are awaited.
+      let target = 0
+      let resulted = false
       const next = () => {
         if (performance.now() >= deadline) return resolve()
-        frames = 0
+        target += burst
+        resulted = false
         socket.send(encode([48, ++request, {}, burstProcedure, [burst]]))
       }
-      onFrame = () => {
-        if (++frames <= burst) received++
-        else next()
+      onFrame = (data) => {
+        if (isEvent(data)) received++
+        else resulted = true
+        if (resulted && received >= target) next()
       }
       next()
     })

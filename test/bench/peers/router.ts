@@ -65,7 +65,10 @@ const farSideLink = (serializer: Serializer.SerializerService, onReady: () => vo
   emit([1, realm, { roles: { callee: { features: {} }, publisher: { features: {} } } }])
   return {
     serializer,
-    send: (frame) => Effect.sync(() => handle(frame)),
+    send: (frame) => {
+      handle(frame)
+      return Exit.void
+    },
     inbound: inbox.stream,
     receive: inbox.pull,
     closed: inbox.closed,

@@ -3,7 +3,7 @@ import { Wampy } from "wampy"
 import { JsonSerializer } from "wampy/JsonSerializer.js"
 import { MsgpackSerializer } from "wampy/MsgpackSerializer.js"
 import WebSocket from "ws"
-import type { Driver, Latencies } from "./driver.js"
+import { type Driver, inFlightSetup, type Latencies, type SetupKind } from "./driver.js"
 import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from "./protocol.js"
 
 export const connect = async (url: string, serializer: SerializerName): Promise<Driver> => {
@@ -67,5 +67,18 @@ export const connect = async (url: string, serializer: SerializerName): Promise<
     return received - before
   }
 
-  return { sequential, inFlight, events, close: async () => void (await wampy.disconnect()) }
+  const setup = async (kind: SetupKind, count: number) => {
+    const names = await inFlightSetup(count, 1000, async (i) => {
+      const name = kind === "subscribe" ? `${topic}.setup.${i}` : `${echoProcedure}.setup.${i}`
+      if (kind === "subscribe") await wampy.subscribe(name, () => {}, { match: "exact", get_retained: false })
+      else await wampy.register(name, (() => ({})) as never)
+      return name
+    })
+    return async () => {
+      // wampy cannot unsubscribe subscriptions made with options (see below): they stay until disconnect.
+      if (kind === "register") await inFlightSetup(count, 1000, (i) => wampy.unregister(names[i]!))
+    }
+  }
+
+  return { sequential, inFlight, events, setup, close: async () => void (await wampy.disconnect()) }
 }

@@ -2,7 +2,7 @@
  * Bare client links over real sockets for serve tests: a `ws` WebSocket and a `node:net` RawSocket,
  * written directly (not through the library's transports) so the router is tested on its own.
  */
-import { Effect, type Scope } from "effect"
+import { Effect, Exit, type Scope } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
 import { TransportError } from "../../../src/Errors.js"
@@ -30,16 +30,22 @@ export const webSocket = (
         resume(Effect.succeed({
           protocol: socket.protocol,
           serializer,
-          send: (frame: Frame) =>
-            socket.readyState === WebSocket.OPEN
-              ? Effect.sync(() =>
-                socket.send(frame)
-              )
-              : Effect.fail(closed),
+          send: (frame: Frame) => {
+            if (socket.readyState !== WebSocket.OPEN) {
+              return Exit.fail(closed)
+            }
+            socket.send(frame)
+            return Exit.void
+          },
           inbound: inbox.stream,
           closed: inbox.closed,
           close: (code = 1000, reason = "") =>
-            Effect.zipRight(Effect.sync(() => socket.close(code, reason)), Effect.asVoid(inbox.closed))
+            Effect.zipRight(
+              Effect.sync(() =>
+                socket.close(code, reason)
+              ),
+              Effect.asVoid(inbox.closed)
+            )
         })))
     }),
     (link) => link.close()
@@ -58,11 +64,11 @@ export const rawSocket = (
       let pending = new Uint8Array(0)
       const link: Link = {
         serializer,
-        send: (frame: Frame) =>
-          Effect.sync(() => {
-            const bytes = typeof frame === "string" ? new TextEncoder().encode(frame) : frame
-            socket.write(Framing.encodeFrame(Framing.FrameType.Message, bytes))
-          }),
+        send: (frame: Frame) => {
+          const bytes = typeof frame === "string" ? new TextEncoder().encode(frame) : frame
+          socket.write(Framing.encodeFrame(Framing.FrameType.Message, bytes))
+          return Exit.void
+        },
         inbound: inbox.stream,
         closed: inbox.closed,
         close: () => Effect.zipRight(Effect.sync(() => socket.end()), Effect.asVoid(inbox.closed))
