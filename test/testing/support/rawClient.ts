@@ -4,6 +4,7 @@
  * order of unrelated messages never makes a test flaky.
  */
 import { Data, Effect, Either, Queue, type Scope, Stream } from "effect"
+import { clientRoles } from "../../../src/internal/session/hello.js"
 import * as Message from "../../../src/Message.js"
 import type { Frame, SerializerService } from "../../../src/Serializer.js"
 import { json } from "../../../src/Serializer.js"
@@ -13,39 +14,8 @@ import * as Transport from "../../../src/Transport.js"
 
 export class RawClientError extends Data.TaggedError("RawClientError")<{ readonly message: string }> {}
 
-/**
- * Every role with every feature the router implements (so it sends revocations, INTERRUPTs, ...)
- * except `call_timeout`: this raw client stands for a callee that does not enforce timeouts, so it
- * is not the library's own feature table.
- */
-export const allRoles: Message.Dict = {
-  caller: {
-    features: {
-      caller_identification: true,
-      call_canceling: true,
-      progressive_call_results: true,
-      progressive_call_invocations: true,
-      call_timeout: true
-    }
-  },
-  callee: {
-    features: {
-      caller_identification: true,
-      call_canceling: true,
-      progressive_call_results: true,
-      progressive_call_invocations: true,
-      pattern_based_registration: true,
-      shared_registration: true,
-      registration_revocation: true
-    }
-  },
-  publisher: {
-    features: { publisher_identification: true, subscriber_blackwhite_listing: true, publisher_exclusion: true }
-  },
-  subscriber: {
-    features: { publisher_identification: true, pattern_based_subscription: true, subscription_revocation: true }
-  }
-}
+/** Every client role with every feature the client implements (so the router sends revocations, INTERRUPTs, ...). */
+export const allRoles: Message.Dict = clientRoles
 
 type Of<T extends Message.Message["_tag"]> = Extract<Message.Message, { readonly _tag: T }>
 
