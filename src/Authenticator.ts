@@ -14,8 +14,8 @@
  */
 import { Config, type ConfigError, Context, Effect, Layer, Redacted } from "effect"
 import { AuthenticationError } from "./Errors.js"
-import * as AuthCrypto from "./internal/authCrypto.js"
-import * as Scram from "./internal/scram.js"
+import * as AuthCrypto from "./internal/authenticator/crypto.js"
+import * as Scram from "./internal/authenticator/scram.js"
 
 export {
   /** base64(HMAC-SHA256(secret, UTF-8 challenge)). Never throws. */
@@ -31,7 +31,7 @@ export {
   /** Upper bounds on CHALLENGE-supplied salted CRA parameters (a hostile router must not stall us). */
   maxIterations,
   maxKeylen
-} from "./internal/authCrypto.js"
+} from "./internal/authenticator/crypto.js"
 
 // ---------------------------------------------------------------------------------------------
 // The service

@@ -22,6 +22,7 @@ import * as internal from "./internal/session/make.js"
 import type { Dict, List } from "./Message.js"
 import type { Serializers } from "./Serializer.js"
 import type { Transport } from "./Transport.js"
+import type { Match } from "./Uri.js"
 import type { WampError } from "./WampError.js"
 
 export type { Dict, List }
@@ -129,7 +130,8 @@ export interface Chunk {
 
 export type { SessionError } from "./Errors.js"
 
-export type MatchPolicy = "exact" | "prefix" | "wildcard"
+/** How the router matches a topic or procedure (the URI rules of each are `Uri.Match`'s). */
+export type MatchPolicy = Match
 export type InvokePolicy = "single" | "roundrobin" | "random" | "first" | "last"
 
 export interface RegisterOptions {

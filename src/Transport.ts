@@ -3,7 +3,7 @@
  */
 import { Context, Effect, Exit, type Option, type Scope, type Stream } from "effect"
 import { TransportError } from "./Errors.js"
-import * as Inbox from "./internal/inbox.js"
+import * as Inbox from "./internal/transport/inbox.js"
 import type { Frame, SerializerService } from "./Serializer.js"
 
 /** How a link ended. `clean` is false for drops (WebSocket 1006, TCP reset, ...). */

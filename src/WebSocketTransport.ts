@@ -21,9 +21,9 @@ import {
   Stream
 } from "effect"
 import { TransportError } from "./Errors.js"
-import * as Inbox from "./internal/inbox.js"
-import * as KeepAlive from "./internal/keepAlive.js"
-import { hooksOf } from "./internal/webSocketHooks.js"
+import * as Inbox from "./internal/transport/inbox.js"
+import * as KeepAlive from "./internal/transport/keepAlive.js"
+import { hooksOf } from "./internal/transport/webSocketHooks.js"
 import type { Frame, SerializerService } from "./Serializer.js"
 import { type CloseInfo, type Link, Transport, type TransportService } from "./Transport.js"
 

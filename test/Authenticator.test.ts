@@ -4,7 +4,7 @@ import * as FastCheck from "effect/FastCheck"
 import { inspect } from "node:util"
 import * as Authenticator from "../src/Authenticator.js"
 import { AuthenticationError } from "../src/Errors.js"
-import * as AuthCrypto from "../src/internal/authCrypto.js"
+import * as AuthCrypto from "../src/internal/authenticator/crypto.js"
 
 const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, "hex"))
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
 import type { TransportError } from "../src/Errors.js"
-import * as KeepAlive from "../src/internal/keepAlive.js"
+import * as KeepAlive from "../src/internal/transport/keepAlive.js"
 
 const harness = (answer: boolean) =>
   Effect.gen(function*() {

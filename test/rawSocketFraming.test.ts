@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import * as Framing from "../src/internal/rawSocketFraming.js"
+import * as Framing from "../src/internal/transport/rawSocketFraming.js"
 
 const bytes = (...octets: Array<number>) => Uint8Array.from(octets)
 

@@ -3,6 +3,7 @@
  * written for Autobahn|JS uses (`then(ok, err, onProgress)`, `progress(cb)`), and keeps `cancel`
  * on every promise derived from it with `then` / `catch` / `finally`.
  */
+import type { CancelMode } from "../Session.js"
 
 /** A progress listener: receives each progressive result, unwrapped like the final one. */
 export type ProgressListener = (progress: any) => void
@@ -15,7 +16,7 @@ export interface CallControl {
 
 export interface CancelOptions {
   /** The CANCEL mode; default the call's `cancel_mode` option, else `killnowait`. */
-  readonly mode?: "skip" | "kill" | "killnowait" | undefined
+  readonly mode?: CancelMode | undefined
 }
 
 /** One call's progress listeners, fed by the facade and read by every derived promise. */

@@ -35,37 +35,25 @@ export interface CallOptions {
   /** Aborting it cancels the call, like `promise.cancel()`. Not sent to the router. */
   readonly signal?: AbortSignal | undefined
   /** The CANCEL mode when the call is canceled (default `killnowait`). Not sent to the router. */
-  readonly cancel_mode?: "skip" | "kill" | "killnowait" | undefined
+  readonly cancel_mode?: Core.CancelMode | undefined
   readonly [option: string]: unknown
 }
 
-export interface RegisterOptions {
-  readonly match?: "exact" | "prefix" | "wildcard" | undefined
-  readonly invoke?: "single" | "roundrobin" | "random" | "first" | "last" | undefined
-  readonly disclose_caller?: boolean | undefined
-  readonly [option: string]: unknown
-}
+/** REGISTER.Options: the core's. */
+export interface RegisterOptions extends Core.RegisterOptions {}
 
+/** SUBSCRIBE.Options (the core's, without its local `buffer`). */
 export interface SubscribeOptions {
-  readonly match?: "exact" | "prefix" | "wildcard" | undefined
+  readonly match?: Core.MatchPolicy | undefined
   readonly get_retained?: boolean | undefined
   readonly [option: string]: unknown
 }
 
-export interface PublishOptions {
-  /** Resolve a `Publication` once the broker has accepted the event (else `publish` returns `undefined`). */
-  readonly acknowledge?: boolean | undefined
-  readonly exclude_me?: boolean | undefined
-  readonly exclude?: ReadonlyArray<number> | undefined
-  readonly eligible?: ReadonlyArray<number> | undefined
-  readonly exclude_authid?: ReadonlyArray<string> | undefined
-  readonly exclude_authrole?: ReadonlyArray<string> | undefined
-  readonly eligible_authid?: ReadonlyArray<string> | undefined
-  readonly eligible_authrole?: ReadonlyArray<string> | undefined
-  readonly retain?: boolean | undefined
-  readonly disclose_me?: boolean | undefined
-  readonly [option: string]: unknown
-}
+/**
+ * PUBLISH.Options: the core's. With `acknowledge`, `publish` resolves a `Publication` once the
+ * broker has accepted the event (else it returns `undefined`).
+ */
+export interface PublishOptions extends Core.PublishOptions {}
 
 /** Features both sides announced, per role (Autobahn|JS's `session.features`). */
 export type Features = { [role: string]: { [feature: string]: boolean } }

@@ -22,7 +22,7 @@ import type * as Message from "../Message.js"
 import type { SerializerService } from "../Serializer.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
-import { Uri as Errors } from "../WampError.js"
+import { Uri as ErrorUri } from "../WampError.js"
 import { type Config, DEFAULT_FRAME_TIMEOUT } from "./internal/config.js"
 import { RouterCore } from "./internal/core.js"
 
@@ -138,7 +138,7 @@ export const make = (config: Config): Effect.Effect<RouterService, never, Scope.
           }))
         )
       },
-      killSession: (session, reason = Errors.Killed, message) =>
+      killSession: (session, reason = ErrorUri.Killed, message) =>
         Effect.sync(() => {
           const entry = core.sessions.get(session)
           return entry !== undefined && core.kill(entry.session, reason, message)

@@ -5,7 +5,7 @@
  */
 import { Effect, Either, Exit, Layer, Stream } from "effect"
 import * as Authenticator from "../../src/Authenticator.js"
-import * as Inbox from "../../src/internal/inbox.js"
+import * as Inbox from "../../src/internal/transport/inbox.js"
 import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
 import * as Transport from "../../src/Transport.js"

@@ -5,14 +5,14 @@
  * ends lives in `lifecycle.ts`, message routing in `dispatcher.ts`.
  */
 import { type Duration, Effect, Either, Exit } from "effect"
-import { type ProtocolError, SessionClosedError } from "../../Errors.js"
+import { SessionClosedError, type SessionError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { CloseReason, SessionInfo, SessionOptions } from "../../Session.js"
 import type { Link } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
 import { Tombstones } from "../tombstones.js"
 
-export type SessionError = SessionClosedError | ProtocolError
+export type { SessionError }
 
 export const DEFAULT_GOODBYE_TIMEOUT: Duration.DurationInput = "5 seconds"
 

@@ -6,9 +6,9 @@
 import { Redacted } from "effect"
 import { craSign, cryptosignPublicKey, cryptosignSign, cryptosignVerify, deriveKey } from "../../Authenticator.js"
 import type { ScramCredentials } from "../../Authenticator.js"
-import * as Scram from "../../internal/scram.js"
+import * as Scram from "../../internal/authenticator/scram.js"
 import type * as Message from "../../Message.js"
-import { Uri as Errors } from "../../WampError.js"
+import { Uri as ErrorUri } from "../../WampError.js"
 import type { RealmConfig, Secret, User } from "./config.js"
 import type { AuthInfo } from "./session.js"
 
@@ -29,7 +29,7 @@ const reveal = (secret: Secret): string => typeof secret === "string" ? secret :
 
 const abort = (reason: string, message: string): AuthStep => ({ _tag: "Abort", reason, message })
 
-const failed = abort(Errors.AuthenticationFailed, "authentication failed")
+const failed = abort(ErrorUri.AuthenticationFailed, "authentication failed")
 
 const welcome = (authid: string, user: User, authmethod: string): AuthStep => ({
   _tag: "Welcome",
@@ -129,7 +129,7 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
         const challenge = randomHex(32)
         const proof = routerProof(realm, (details["authextra"] as Message.Dict)["challenge"])
         if (proof === "malformed") {
-          return abort(Errors.AuthenticationFailed, "authextra.challenge must be 64 hex characters")
+          return abort(ErrorUri.AuthenticationFailed, "authextra.challenge must be 64 hex characters")
         }
         return {
           _tag: "Challenge",
@@ -144,17 +144,17 @@ export const begin = (realm: RealmConfig, hello: Message.Hello, session: number)
     }
   }
   return unknownPrincipal
-    ? abort(Errors.NoSuchPrincipal, `no principal for the offered methods (authid ${authid ?? "absent"})`)
-    : abort(Errors.NoMatchingAuthMethod, `none of the offered methods is accepted: ${offered.join(", ")}`)
+    ? abort(ErrorUri.NoSuchPrincipal, `no principal for the offered methods (authid ${authid ?? "absent"})`)
+    : abort(ErrorUri.NoMatchingAuthMethod, `none of the offered methods is accepted: ${offered.join(", ")}`)
 }
 
 /** WAMP-SCRAM without channel binding (the test kit has no TLS). */
 const scramChallenge = (authid: string, user: User, credentials: ScramCredentials, helloExtra: unknown): AuthStep => {
   const extra = (typeof helloExtra === "object" && helloExtra !== null ? helloExtra : {}) as Message.Dict
   const clientNonce = extra["nonce"]
-  if (!Scram.isBase64(clientNonce)) return abort(Errors.AuthenticationFailed, "authextra.nonce must be base64")
+  if (!Scram.isBase64(clientNonce)) return abort(ErrorUri.AuthenticationFailed, "authextra.nonce must be base64")
   if ((extra["channel_binding"] ?? null) !== null) {
-    return abort(Errors.AuthenticationFailed, "channel binding is not supported by this router")
+    return abort(ErrorUri.AuthenticationFailed, "channel binding is not supported by this router")
   }
   const nonce = clientNonce + Scram.nonce()
   const storedKey = Scram.fromBase64(credentials.storedKey, "storedKey")
@@ -169,7 +169,7 @@ const scramChallenge = (authid: string, user: User, credentials: ScramCredential
       iterations: credentials.iterations
     })
   } catch {
-    return abort(Errors.AuthenticationFailed, "the authid is not a SASLprep string")
+    return abort(ErrorUri.AuthenticationFailed, "the authid is not a SASLprep string")
   }
   return {
     _tag: "Challenge",

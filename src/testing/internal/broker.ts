@@ -9,7 +9,7 @@
 import type * as Message from "../../Message.js"
 import type { Match } from "../../Uri.js"
 import * as Uri from "../../Uri.js"
-import { Uri as Errors } from "../../WampError.js"
+import { Uri as ErrorUri } from "../../WampError.js"
 import { isoNow, payload, randomId, type RealmContext, sendError } from "./context.js"
 import { forwardCustomKeys } from "./customKeys.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
@@ -92,13 +92,13 @@ export class Broker {
   subscribe(session: RouterSession, message: Message.Subscribe): void {
     const match = parseMatch(message.options["match"])
     if (match === undefined) {
-      return sendError(session, SUBSCRIBE, message.request, Errors.InvalidArgument, "unknown match policy")
+      return sendError(session, SUBSCRIBE, message.request, ErrorUri.InvalidArgument, "unknown match policy")
     }
     if (!Uri.isValid(message.topic, match)) {
-      return sendError(session, SUBSCRIBE, message.request, Errors.InvalidUri, "invalid topic URI")
+      return sendError(session, SUBSCRIBE, message.request, ErrorUri.InvalidUri, "invalid topic URI")
     }
     if (!this.realm.authorize(session, "subscribe", message.topic)) {
-      return sendError(session, SUBSCRIBE, message.request, Errors.NotAuthorized)
+      return sendError(session, SUBSCRIBE, message.request, ErrorUri.NotAuthorized)
     }
     let subscription = this.subscriptions.get(message.topic, match)
     const created = subscription === undefined
@@ -118,7 +118,7 @@ export class Broker {
   unsubscribe(session: RouterSession, message: Message.Unsubscribe): void {
     const subscription = this.subscriptions.byId.get(message.subscription)
     if (subscription === undefined || !subscription.subscribers.has(session.id)) {
-      return sendError(session, UNSUBSCRIBE, message.request, Errors.NoSuchSubscription)
+      return sendError(session, UNSUBSCRIBE, message.request, ErrorUri.NoSuchSubscription)
     }
     session.send({ _tag: "Unsubscribed", request: message.request })
     this.detach(subscription, session)
@@ -164,9 +164,9 @@ export class Broker {
       if (acknowledge) sendError(publisher, PUBLISH, message.request, error, text)
     }
     if (!Uri.isValid(message.topic) || Uri.isReserved(message.topic)) {
-      return refuse(Errors.InvalidUri, "invalid topic URI")
+      return refuse(ErrorUri.InvalidUri, "invalid topic URI")
     }
-    if (!this.realm.authorize(publisher, "publish", message.topic)) return refuse(Errors.NotAuthorized)
+    if (!this.realm.authorize(publisher, "publish", message.topic)) return refuse(ErrorUri.NotAuthorized)
     const publication = randomId()
     this.dispatch(publisher, message.topic, publication, message.options, message.args, message.kwargs)
     if (message.options["retain"] === true) {

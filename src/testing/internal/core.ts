@@ -10,7 +10,7 @@ import { Effect, Either, Queue, Stream } from "effect"
 import * as Message from "../../Message.js"
 import type { Frame } from "../../Serializer.js"
 import type { Link } from "../../Transport.js"
-import { Uri as Errors } from "../../WampError.js"
+import { Uri as ErrorUri } from "../../WampError.js"
 import * as Auth from "./auth.js"
 import { type Config, DEFAULT_HELLO_TIMEOUT, type RealmConfig } from "./config.js"
 import { randomId } from "./context.js"
@@ -147,7 +147,9 @@ export class RouterCore {
   }
 
   private shutdownSession(session: RouterSession): void {
-    if (!this.kill(session, Errors.CloseSystemShutdown, "the router is shutting down") && session.state !== "closing") {
+    if (
+      !this.kill(session, ErrorUri.CloseSystemShutdown, "the router is shutting down") && session.state !== "closing"
+    ) {
       session.close()
     }
   }
@@ -179,7 +181,7 @@ const joinDeadline = (session: RouterSession, timeout: number): ReturnType<typeo
       session.send({
         _tag: "Abort",
         details: { message: `not authenticated within ${timeout} ms` },
-        reason: Errors.AuthenticationFailed
+        reason: ErrorUri.AuthenticationFailed
       })
     }
     if (session.state === "hello" || session.state === "challenging") session.close()
@@ -236,7 +238,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
     core.detach(session)
     session.close()
   }
-  const violation = (message: string) => abort(Errors.ProtocolViolation, message)
+  const violation = (message: string) => abort(ErrorUri.ProtocolViolation, message)
 
   const step = (next: Auth.AuthStep) => {
     switch (next._tag) {
@@ -265,7 +267,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
 
   const hello = (message: Message.Hello) => {
     realm = core.realms.get(message.realm)
-    if (realm === undefined) return abort(Errors.NoSuchRealm, `no realm ${message.realm}`)
+    if (realm === undefined) return abort(ErrorUri.NoSuchRealm, `no realm ${message.realm}`)
     const roles = message.details["roles"]
     if (
       typeof roles !== "object" || roles === null ||
@@ -300,7 +302,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
       case "Unsubscribe":
         return current.broker.unsubscribe(session, message)
       case "Goodbye":
-        session.send({ _tag: "Goodbye", details: {}, reason: Errors.GoodbyeAndOut })
+        session.send({ _tag: "Goodbye", details: {}, reason: ErrorUri.GoodbyeAndOut })
         core.detach(session)
         return session.close()
       case "Abort":
@@ -344,7 +346,7 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
       handle(frame)
     } catch (error) {
       // A bug or a bad configuration must cost this session only, never the router.
-      abort(Errors.RuntimeError, `router error: ${String(error)}`)
+      abort(ErrorUri.RuntimeError, `router error: ${String(error)}`)
     }
   }
 }

@@ -9,13 +9,14 @@
 import type * as Message from "../../Message.js"
 import type { Match } from "../../Uri.js"
 import * as Uri from "../../Uri.js"
-import { Uri as Errors } from "../../WampError.js"
+import { Uri as ErrorUri } from "../../WampError.js"
 import { isoNow, payload, type RealmContext, sendError } from "./context.js"
 import { forwardCustomKeys } from "./customKeys.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { PendingCall, RouterSession } from "./session.js"
 
-export type InvokePolicy = "single" | "roundrobin" | "random" | "first" | "last"
+export type { InvokePolicy } from "../../Session.js"
+import type { InvokePolicy } from "../../Session.js"
 
 const CALL = 48
 const REGISTER = 64
@@ -63,13 +64,13 @@ export class Dealer {
     const match = parseMatch(message.options["match"])
     const invoke = parseInvoke(message.options["invoke"])
     if (match === undefined || invoke === undefined) {
-      return sendError(session, REGISTER, message.request, Errors.InvalidArgument, "unknown match or invoke policy")
+      return sendError(session, REGISTER, message.request, ErrorUri.InvalidArgument, "unknown match or invoke policy")
     }
     if (!Uri.isValid(message.procedure, match) || Uri.isReserved(message.procedure)) {
-      return sendError(session, REGISTER, message.request, Errors.InvalidUri, `invalid procedure URI`)
+      return sendError(session, REGISTER, message.request, ErrorUri.InvalidUri, `invalid procedure URI`)
     }
     if (!this.realm.authorize(session, "register", message.procedure)) {
-      return sendError(session, REGISTER, message.request, Errors.NotAuthorized)
+      return sendError(session, REGISTER, message.request, ErrorUri.NotAuthorized)
     }
     let registration = this.registrations.get(message.procedure, match)
     const created = registration === undefined
@@ -84,11 +85,11 @@ export class Dealer {
         roundRobin: 0
       }
     } else if (registration.callees.some((callee) => callee.session === session)) {
-      return sendError(session, REGISTER, message.request, Errors.ProcedureAlreadyExists)
+      return sendError(session, REGISTER, message.request, ErrorUri.ProcedureAlreadyExists)
     } else if (registration.invoke !== invoke) {
-      return sendError(session, REGISTER, message.request, Errors.ProcedureExistsWithDifferentInvocationPolicy)
+      return sendError(session, REGISTER, message.request, ErrorUri.ProcedureExistsWithDifferentInvocationPolicy)
     } else if (invoke === "single") {
-      return sendError(session, REGISTER, message.request, Errors.ProcedureAlreadyExists)
+      return sendError(session, REGISTER, message.request, ErrorUri.ProcedureAlreadyExists)
     }
     if (created) this.registrations.add(registration)
     registration.callees.push({ session, options: message.options })
@@ -101,7 +102,7 @@ export class Dealer {
   unregister(session: RouterSession, message: Message.Unregister): void {
     const registration = this.registrations.byId.get(message.registration)
     if (registration === undefined || !session.registrations.has(registration.id)) {
-      return sendError(session, UNREGISTER, message.request, Errors.NoSuchRegistration)
+      return sendError(session, UNREGISTER, message.request, ErrorUri.NoSuchRegistration)
     }
     session.send({ _tag: "Unregistered", request: message.request })
     this.detach(registration, session)
@@ -154,14 +155,14 @@ export class Dealer {
     if (procedure !== undefined) return this.callRouterProcedure(caller, message, procedure)
 
     if (!this.realm.authorize(caller, "call", message.procedure)) {
-      return sendError(caller, CALL, message.request, Errors.NotAuthorized)
+      return sendError(caller, CALL, message.request, ErrorUri.NotAuthorized)
     }
     const registration = this.registrations.best(message.procedure)
     if (registration === undefined) {
-      return sendError(caller, CALL, message.request, Errors.NoSuchProcedure, `no callee for ${message.procedure}`)
+      return sendError(caller, CALL, message.request, ErrorUri.NoSuchProcedure, `no callee for ${message.procedure}`)
     }
     const target = pickCallee(registration)
-    if (target === undefined) return sendError(caller, CALL, message.request, Errors.NoAvailableCallee)
+    if (target === undefined) return sendError(caller, CALL, message.request, ErrorUri.NoAvailableCallee)
     const callee = target.session
     const progress = message.options["progress"] === true
     if (progress && !callee.has("callee", "progressive_call_invocations")) {
@@ -169,7 +170,7 @@ export class Dealer {
         caller,
         CALL,
         message.request,
-        Errors.FeatureNotSupported,
+        ErrorUri.FeatureNotSupported,
         "callee lacks progressive_call_invocations"
       )
     }
@@ -235,7 +236,7 @@ export class Dealer {
 
   private callRouterProcedure(caller: RouterSession, message: Message.Call, procedure: Procedure): void {
     if (!this.realm.authorize(caller, "call", message.procedure)) {
-      return sendError(caller, CALL, message.request, Errors.NotAuthorized)
+      return sendError(caller, CALL, message.request, ErrorUri.NotAuthorized)
     }
     const outcome = procedure(caller, message.args ?? [], message.kwargs ?? {})
     if ("error" in outcome) {
@@ -305,7 +306,7 @@ export class Dealer {
       return
     }
     this.finish(pending)
-    sendError(caller, CALL, pending.callRequest, Errors.Canceled)
+    sendError(caller, CALL, pending.callRequest, ErrorUri.Canceled)
     if (mode === "killnowait") {
       pending.callee.send({ _tag: "Interrupt", request: pending.invocation, options: { mode: "killnowait" } })
     }
@@ -319,7 +320,7 @@ export class Dealer {
   leave(session: RouterSession): void {
     for (const pending of [...session.invocations.values()]) {
       this.finish(pending)
-      sendError(pending.caller, CALL, pending.callRequest, Errors.Canceled, "callee left")
+      sendError(pending.caller, CALL, pending.callRequest, ErrorUri.Canceled, "callee left")
     }
     for (const pending of [...session.calls.values()]) {
       this.finish(pending)
@@ -346,12 +347,12 @@ export class Dealer {
       pending.timer = undefined
       if (pending.caller.calls.get(pending.callRequest) !== pending) return
       this.finish(pending)
-      sendError(pending.caller, CALL, pending.callRequest, Errors.Timeout, `no result within ${pending.timeout} ms`)
+      sendError(pending.caller, CALL, pending.callRequest, ErrorUri.Timeout, `no result within ${pending.timeout} ms`)
       if (pending.callee.has("callee", "call_canceling")) {
         pending.callee.send({
           _tag: "Interrupt",
           request: pending.invocation,
-          options: { mode: "killnowait", reason: Errors.Timeout }
+          options: { mode: "killnowait", reason: ErrorUri.Timeout }
         })
       }
     }, pending.timeout)

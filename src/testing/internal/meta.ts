@@ -5,7 +5,7 @@
  */
 import type * as Message from "../../Message.js"
 import * as Uri from "../../Uri.js"
-import { Uri as Errors } from "../../WampError.js"
+import { Uri as ErrorUri } from "../../WampError.js"
 import type { Broker } from "./broker.js"
 import { subscriptionDetails } from "./broker.js"
 import type { Action } from "./config.js"
@@ -34,7 +34,7 @@ const roleFilter = (args: Message.List): (session: RouterSession) => boolean => 
 }
 
 const killOptions = (kwargs: Message.Dict): { reason: string; message: string | undefined } | undefined => {
-  const reason = kwargs["reason"] ?? Errors.Killed
+  const reason = kwargs["reason"] ?? ErrorUri.Killed
   const message = kwargs["message"]
   if (typeof reason !== "string" || !Uri.isLoose(reason)) return undefined
   return { reason, message: typeof message === "string" ? message : undefined }
@@ -57,14 +57,14 @@ export const install = (host: MetaHost): void => {
   })
   define("wamp.session.get", (_caller, args) => {
     const session = typeof args[0] === "number" ? host.sessions.get(args[0]) : undefined
-    return session === undefined ? fail(Errors.NoSuchSession) : ok(session.details())
+    return session === undefined ? fail(ErrorUri.NoSuchSession) : ok(session.details())
   })
   define("wamp.session.kill", (caller, args, kwargs) => {
     const target = args[0]
     const options = killOptions(kwargs)
-    if (options === undefined) return fail(Errors.InvalidUri, "reason must be a URI")
-    if (typeof target !== "number" || target === caller.id) return fail(Errors.NoSuchSession)
-    return host.kill(target, options.reason, options.message) ? ok() : fail(Errors.NoSuchSession)
+    if (options === undefined) return fail(ErrorUri.InvalidUri, "reason must be a URI")
+    if (typeof target !== "number" || target === caller.id) return fail(ErrorUri.NoSuchSession)
+    return host.kill(target, options.reason, options.message) ? ok() : fail(ErrorUri.NoSuchSession)
   })
   const killWhere = (caller: RouterSession, kwargs: Message.Dict, keep: (session: RouterSession) => boolean) => {
     const options = killOptions(kwargs)
@@ -79,15 +79,15 @@ export const install = (host: MetaHost): void => {
   }
   define("wamp.session.kill_by_authid", (caller, args, kwargs) => {
     const killed = killWhere(caller, kwargs, (session) => session.auth.authid === args[0])
-    return killed === undefined ? fail(Errors.InvalidUri, "reason must be a URI") : ok(killed)
+    return killed === undefined ? fail(ErrorUri.InvalidUri, "reason must be a URI") : ok(killed)
   })
   define("wamp.session.kill_by_authrole", (caller, args, kwargs) => {
     const killed = killWhere(caller, kwargs, (session) => session.auth.authrole === args[0])
-    return killed === undefined ? fail(Errors.InvalidUri, "reason must be a URI") : ok(killed.length)
+    return killed === undefined ? fail(ErrorUri.InvalidUri, "reason must be a URI") : ok(killed.length)
   })
   define("wamp.session.kill_all", (caller, _args, kwargs) => {
     const killed = killWhere(caller, kwargs, () => true)
-    return killed === undefined ? fail(Errors.InvalidUri, "reason must be a URI") : ok(killed.length)
+    return killed === undefined ? fail(ErrorUri.InvalidUri, "reason must be a URI") : ok(killed.length)
   })
 
   // Testaments: checked when added (URI, permission), so a leaving session's publish cannot fail unseen.
@@ -97,28 +97,28 @@ export const install = (host: MetaHost): void => {
     const scope = parseScope(kwargs["scope"])
     const options = kwargs["publish_options"] ?? {}
     if (typeof topic !== "string" || !Uri.isValid(topic) || Uri.isReserved(topic)) {
-      return fail(Errors.InvalidUri, "invalid topic URI")
+      return fail(ErrorUri.InvalidUri, "invalid topic URI")
     }
     if (eventArgs !== undefined && eventArgs !== null && !Array.isArray(eventArgs)) {
-      return fail(Errors.InvalidArgument, "args must be a list")
+      return fail(ErrorUri.InvalidArgument, "args must be a list")
     }
     if (eventKwargs !== undefined && eventKwargs !== null && !isDict(eventKwargs)) {
-      return fail(Errors.InvalidArgument, "kwargs must be a dict")
+      return fail(ErrorUri.InvalidArgument, "kwargs must be a dict")
     }
-    if (scope === undefined) return fail(Errors.InvalidArgument, "scope must be \"detached\" or \"destroyed\"")
-    if (!isDict(options)) return fail(Errors.InvalidArgument, "publish_options must be a dict")
-    if (!host.authorize(caller, "publish", topic)) return fail(Errors.NotAuthorized)
+    if (scope === undefined) return fail(ErrorUri.InvalidArgument, "scope must be \"detached\" or \"destroyed\"")
+    if (!isDict(options)) return fail(ErrorUri.InvalidArgument, "publish_options must be a dict")
+    if (!host.authorize(caller, "publish", topic)) return fail(ErrorUri.NotAuthorized)
     const added = host.testaments.add(caller.id, scope, {
       topic,
       args: (eventArgs ?? []) as Message.List,
       kwargs: (eventKwargs ?? {}) as Message.Dict,
       options
     })
-    return added ? ok() : fail(Errors.InvalidArgument, `at most ${MAX_PER_SCOPE} testaments per scope`)
+    return added ? ok() : fail(ErrorUri.InvalidArgument, `at most ${MAX_PER_SCOPE} testaments per scope`)
   })
   define("wamp.session.flush_testaments", (caller, _args, kwargs) => {
     const scope = parseScope(kwargs["scope"])
-    if (scope === undefined) return fail(Errors.InvalidArgument, "scope must be \"detached\" or \"destroyed\"")
+    if (scope === undefined) return fail(ErrorUri.InvalidArgument, "scope must be \"detached\" or \"destroyed\"")
     host.testaments.flush(caller.id, scope)
     return ok()
   })
@@ -132,27 +132,27 @@ export const install = (host: MetaHost): void => {
     const match = parseMatch(
       typeof options === "object" && options !== null ? (options as Message.Dict)["match"] : undefined
     )
-    if (typeof args[0] !== "string" || match === undefined) return fail(Errors.InvalidArgument)
+    if (typeof args[0] !== "string" || match === undefined) return fail(ErrorUri.InvalidArgument)
     return ok(registrations.get(args[0], match)?.id ?? null)
   })
   define(
     "wamp.registration.match",
     (_caller, args) =>
-      typeof args[0] === "string" ? ok(registrations.best(args[0])?.id ?? null) : fail(Errors.InvalidArgument)
+      typeof args[0] === "string" ? ok(registrations.best(args[0])?.id ?? null) : fail(ErrorUri.InvalidArgument)
   )
   define("wamp.registration.get", (_caller, args) => {
     const found = registration(args)
-    return found === undefined ? fail(Errors.NoSuchRegistration) : ok(registrationDetails(found))
+    return found === undefined ? fail(ErrorUri.NoSuchRegistration) : ok(registrationDetails(found))
   })
   define("wamp.registration.list_callees", (_caller, args) => {
     const found = registration(args)
     return found === undefined
-      ? fail(Errors.NoSuchRegistration)
+      ? fail(ErrorUri.NoSuchRegistration)
       : ok(found.callees.map((callee) => callee.session.id))
   })
   define("wamp.registration.count_callees", (_caller, args) => {
     const found = registration(args)
-    return found === undefined ? fail(Errors.NoSuchRegistration) : ok(found.callees.length)
+    return found === undefined ? fail(ErrorUri.NoSuchRegistration) : ok(found.callees.length)
   })
 
   // Subscriptions
@@ -164,25 +164,25 @@ export const install = (host: MetaHost): void => {
     const match = parseMatch(
       typeof options === "object" && options !== null ? (options as Message.Dict)["match"] : undefined
     )
-    if (typeof args[0] !== "string" || match === undefined) return fail(Errors.InvalidArgument)
+    if (typeof args[0] !== "string" || match === undefined) return fail(ErrorUri.InvalidArgument)
     return ok(subscriptions.get(args[0], match)?.id ?? null)
   })
   define("wamp.subscription.match", (_caller, args) => {
-    if (typeof args[0] !== "string") return fail(Errors.InvalidArgument)
+    if (typeof args[0] !== "string") return fail(ErrorUri.InvalidArgument)
     const ids: Array<number> = []
     subscriptions.forEachMatch(args[0], (found) => ids.push(found.id))
     return ok(ids.length === 0 ? null : ids)
   })
   define("wamp.subscription.get", (_caller, args) => {
     const found = subscription(args)
-    return found === undefined ? fail(Errors.NoSuchSubscription) : ok(subscriptionDetails(found))
+    return found === undefined ? fail(ErrorUri.NoSuchSubscription) : ok(subscriptionDetails(found))
   })
   define("wamp.subscription.list_subscribers", (_caller, args) => {
     const found = subscription(args)
-    return found === undefined ? fail(Errors.NoSuchSubscription) : ok([...found.subscribers.keys()])
+    return found === undefined ? fail(ErrorUri.NoSuchSubscription) : ok([...found.subscribers.keys()])
   })
   define("wamp.subscription.count_subscribers", (_caller, args) => {
     const found = subscription(args)
-    return found === undefined ? fail(Errors.NoSuchSubscription) : ok(found.subscribers.size)
+    return found === undefined ? fail(ErrorUri.NoSuchSubscription) : ok(found.subscribers.size)
   })
 }

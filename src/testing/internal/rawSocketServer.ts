@@ -1,13 +1,13 @@
 /**
  * The router side of RawSocket on `node:net`: handshake (serializer choice, length limits), frames
  * to and from a `Link`, PING answered with PONG. The wire format comes from
- * `internal/rawSocketFraming.ts`, shared with the client transport.
+ * `internal/transport/rawSocketFraming.ts`, shared with the client transport.
  */
 import { Effect, Exit, type Scope } from "effect"
 import * as Net from "node:net"
 import { TransportError } from "../../Errors.js"
-import * as Inbox from "../../internal/inbox.js"
-import * as Framing from "../../internal/rawSocketFraming.js"
+import * as Inbox from "../../internal/transport/inbox.js"
+import * as Framing from "../../internal/transport/rawSocketFraming.js"
 import type * as Message from "../../Message.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
 import type { Link } from "../../Transport.js"

@@ -12,7 +12,7 @@
  * Exits on SIGTERM / SIGINT or when the parent goes away.
  */
 import { Cause, Deferred, Effect, Either, Exit, Fiber } from "effect"
-import * as Inbox from "../../../src/internal/inbox.js"
+import * as Inbox from "../../../src/internal/transport/inbox.js"
 import * as Serializer from "../../../src/Serializer.js"
 import * as Router from "../../../src/testing/Router.js"
 import type { Link } from "../../../src/Transport.js"

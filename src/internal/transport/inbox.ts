@@ -6,9 +6,9 @@
  * Hot path: a plain array and one `Effect.async` per wait — no Queue, Deferred or Stream per frame.
  */
 import { Chunk, Deferred, Effect, FiberId, Option, Stream } from "effect"
-import { TransportError } from "../Errors.js"
-import type { Frame } from "../Serializer.js"
-import type { CloseInfo } from "../Transport.js"
+import { TransportError } from "../../Errors.js"
+import type { Frame } from "../../Serializer.js"
+import type { CloseInfo } from "../../Transport.js"
 
 export type Pull = Effect.Effect<ReadonlyArray<Frame>, Option.Option<TransportError>>
 

@@ -7,7 +7,7 @@
  * `Clock`, so tests can drive them with `TestClock`.
  */
 import { Duration, Effect, Option } from "effect"
-import { TransportError } from "../Errors.js"
+import { TransportError } from "../../Errors.js"
 
 export interface Options {
   /** Time from an answered PING to the next (default 30 s). */

@@ -13,7 +13,7 @@ import { hmac } from "@noble/hashes/hmac.js"
 import { pbkdf2, pbkdf2Async } from "@noble/hashes/pbkdf2.js"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex, hexToBytes as nobleHexToBytes } from "@noble/hashes/utils.js"
-import * as Base64 from "./serializer/base64.js"
+import * as Base64 from "../serializer/base64.js"
 
 const utf8 = new TextEncoder()
 
