@@ -10,7 +10,7 @@ import * as Transport from "../src/Transport.js"
 import * as WampError from "../src/WampError.js"
 import * as Tracked from "./support/connection.js"
 import { inRealTime } from "./support/realTime.js"
-import { dropAtEnd, scoped } from "./support/session.js"
+import { scoped } from "./support/session.js"
 
 const fastRetry = Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
 
@@ -18,10 +18,7 @@ const fastRetry = Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.r
  * The tests run on TestClock (`scoped`): the retry waits are stepped with `TestClock.adjust`, and
  * every peer accepted drops when the body ends, so no GOODBYE waits for virtual time at scope close.
  */
-const fakeRouter = Effect.map(FakePeer.make({ timeout: "1 second" }), (fake): FakePeer.FakeRouter => ({
-  ...fake,
-  accept: Effect.tap(fake.accept, dropAtEnd)
-}))
+const fakeRouter = Tracked.fakeRouter({ timeout: "1 second" })
 
 /** A connection on a FakePeer router; each open of its transport is a new peer to `accept`. */
 const connect = (

@@ -2,8 +2,11 @@
  * Test helpers: a connection whose tables a test can inspect afterwards (leak checks).
  */
 import { Effect } from "effect"
+import type * as Duration from "effect/Duration"
 import type * as Connection from "../../src/Connection.js"
 import { type ConnectionHandle, makeHandle } from "../../src/internal/connection/make.js"
+import * as FakePeer from "../../src/testing/FakePeer.js"
+import { dropAtEnd } from "./session.js"
 
 const handles = new WeakMap<Connection.ConnectionService, ConnectionHandle>()
 
@@ -20,3 +23,14 @@ export const counters = (connection: Connection.ConnectionService): ReturnType<C
   if (handle === undefined) throw new Error("counters: not a connection made by support/connection make()")
   return handle.counters()
 }
+
+/**
+ * A FakePeer router for connection tests on TestClock (inside `scoped` of support/session): every
+ * peer it accepts drops when the test body ends, so closing the connection at scope end does not
+ * wait for a GOODBYE reply on virtual time.
+ */
+export const fakeRouter = (options?: { readonly timeout?: Duration.DurationInput }) =>
+  Effect.map(FakePeer.make(options), (fake): FakePeer.FakeRouter => ({
+    ...fake,
+    accept: Effect.tap(fake.accept, dropAtEnd)
+  }))
