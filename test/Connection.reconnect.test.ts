@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Scope, Stream, TestClock } from "effect"
+import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Schedule, Scope, Stream, TestClock } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { SessionClosedError, TransportError } from "../src/Errors.js"
@@ -49,21 +49,7 @@ const open = (fake: FakePeer.FakeRouter, session: number) =>
     return peer
   })
 
-const waitFor = (connection: Connection.ConnectionService, tag: Connection.ConnectionState["_tag"]) =>
-  connection.changes.pipe(
-    Stream.filter((state) => state._tag === tag),
-    Stream.runHead,
-    Effect.map(Option.getOrThrow),
-    Effect.timeout("2 seconds"),
-    inRealTime
-  )
-
-/** Waits for Retrying and moves virtual time by its delay, so the next attempt starts. */
-const retryNow = (connection: Connection.ConnectionService) =>
-  Effect.flatMap(
-    waitFor(connection, "Retrying"),
-    (state) => state._tag === "Retrying" ? TestClock.adjust(state.delay) : Effect.die("not Retrying")
-  )
+const { retryNow, waitFor } = Tracked
 
 /** True when the client opens no further connection for a (real) while. */
 const noConnection = (fake: FakePeer.FakeRouter) =>

@@ -1,11 +1,12 @@
 /**
  * Test helpers: a connection whose tables a test can inspect afterwards (leak checks).
  */
-import { Effect } from "effect"
+import { Effect, Option, Stream, TestClock } from "effect"
 import type * as Duration from "effect/Duration"
 import type * as Connection from "../../src/Connection.js"
 import { type ConnectionHandle, makeHandle } from "../../src/internal/connection/make.js"
 import * as FakePeer from "../../src/testing/FakePeer.js"
+import { inRealTime } from "./realTime.js"
 import { dropAtEnd } from "./session.js"
 
 const handles = new WeakMap<Connection.ConnectionService, ConnectionHandle>()
@@ -34,3 +35,20 @@ export const fakeRouter = (options?: { readonly timeout?: Duration.DurationInput
     ...fake,
     accept: Effect.tap(fake.accept, dropAtEnd)
   }))
+
+/** The next state with this tag (the current one included); fails after 2 s of real time. */
+export const waitFor = (connection: Connection.ConnectionService, tag: Connection.ConnectionState["_tag"]) =>
+  connection.changes.pipe(
+    Stream.filter((state) => state._tag === tag),
+    Stream.runHead,
+    Effect.map(Option.getOrThrow),
+    Effect.timeout("2 seconds"),
+    inRealTime
+  )
+
+/** On TestClock: waits for Retrying and moves virtual time by its delay, so the next attempt starts. */
+export const retryNow = (connection: Connection.ConnectionService) =>
+  Effect.flatMap(
+    waitFor(connection, "Retrying"),
+    (state) => state._tag === "Retrying" ? TestClock.adjust(state.delay) : Effect.die("not Retrying")
+  )
