@@ -56,6 +56,8 @@ export interface Error {
   readonly error: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Publish {
   readonly _tag: "Publish"
@@ -64,6 +66,8 @@ export interface Publish {
   readonly topic: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Published {
   readonly _tag: "Published"
@@ -99,6 +103,8 @@ export interface Event {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Call {
   readonly _tag: "Call"
@@ -107,6 +113,8 @@ export interface Call {
   readonly procedure: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Cancel {
   readonly _tag: "Cancel"
@@ -119,6 +127,8 @@ export interface Result {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Register {
   readonly _tag: "Register"
@@ -149,6 +159,8 @@ export interface Invocation {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Interrupt {
   readonly _tag: "Interrupt"
@@ -161,6 +173,8 @@ export interface Yield {
   readonly options: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 
 export type Message =
@@ -220,7 +234,7 @@ export const Code = {
 // ---------------------------------------------------------------------------------------------------------
 // Schemas
 
-type FieldKey<M> = Exclude<keyof M, "_tag" | "args" | "kwargs">
+type FieldKey<M> = Exclude<keyof M, "_tag" | "args" | "kwargs" | "payload">
 
 /** One non-payload element: the message field it fills, its spec name, and its schema (typed to the field). */
 type Element<M> = {
@@ -267,6 +281,8 @@ export interface Layout {
 interface DefineOptions {
   /** Trailing Arguments / ArgumentsKw. */
   readonly payload?: boolean
+  /** Payload passthru mode: the index of the Options/Details element its rules read (`passthruRule`). */
+  readonly passthruOptionsAt?: number
   /** Index (among the elements) from which elements are optional (revocation Details). */
   readonly optionalFrom?: number
   /** A check across elements, returning the failing wire index and text. */
@@ -287,11 +303,15 @@ const define = <M extends Message>(
 
   const parts: Array<Schema.Schema.Any | Schema.Element<Schema.Schema.Any, "?">> = [Schema.Literal(code)]
   elements.forEach(([, , schema], i) => parts.push(i >= optionalFrom ? Schema.optionalElement(schema) : schema))
-  if (payload) parts.push(Schema.optionalElement(E.List), Schema.optionalElement(E.Dict))
+  const passthru = options.passthruOptionsAt !== undefined
+  if (payload) {
+    parts.push(Schema.optionalElement(passthru ? E.ListOrBinary : E.List), Schema.optionalElement(E.Dict))
+  }
   const tuple = Schema.Tuple(...(parts as [Schema.Schema.Any]))
-  const wire = options.refine === undefined
+  const refine = passthru ? E.passthruRule(options.passthruOptionsAt!, fieldCount + 1) : options.refine
+  const wire = refine === undefined
     ? tuple
-    : tuple.pipe(Schema.filter((t) => options.refine!(t as Wire)))
+    : tuple.pipe(Schema.filter((t) => refine(t as Wire)))
 
   // Builds the object field by field in table order, so every message of one type shares one shape.
   const fromWire = (t: Wire): M => {
@@ -301,7 +321,9 @@ const define = <M extends Message>(
       if (value !== undefined) out[keys[i]!] = value
     }
     if (payload) {
-      if (t.length > fieldCount + 1) out.args = t[fieldCount + 1]
+      const args = t[fieldCount + 1]
+      if (args instanceof Uint8Array) out.payload = args
+      else if (t.length > fieldCount + 1) out.args = args
       if (t.length > fieldCount + 2) out.kwargs = t[fieldCount + 2]
     }
     return out as unknown as M
@@ -317,8 +339,13 @@ const define = <M extends Message>(
       else if (i >= optionalFrom && record.request === 0) out.push({}) // a revocation always carries Details
     }
     if (payload) {
-      const { args, kwargs } = m as { readonly args?: List; readonly kwargs?: Dict }
-      if (kwargs !== undefined && hasKeys(kwargs)) out.push(args ?? [], kwargs)
+      const { args, kwargs, payload: binary } = m as {
+        readonly args?: List
+        readonly kwargs?: Dict
+        readonly payload?: Uint8Array
+      }
+      if (binary !== undefined) out.push(binary)
+      else if (kwargs !== undefined && hasKeys(kwargs)) out.push(args ?? [], kwargs)
       else if (args !== undefined && args.length > 0) out.push(args)
     }
     return out
@@ -396,12 +423,12 @@ const definitions = {
     ["request", "REQUEST.Request", E.Id],
     ["details", "Details", E.Options],
     ["error", "Error", E.LooseUri]
-  ], { payload: true }),
+  ], { payload: true, passthruOptionsAt: 3 }),
   Publish: define<Publish>("Publish", "PUBLISH", [
     ["request", "Request", E.Id],
     ["options", "Options", E.Options],
     ["topic", "Topic", E.PatternUri]
-  ], { payload: true }),
+  ], { payload: true, passthruOptionsAt: 2 }),
   Published: define<Published>("Published", "PUBLISHED", [
     ["request", "PUBLISH.Request", E.Id],
     ["publication", "Publication", E.Id]
@@ -429,15 +456,16 @@ const definitions = {
     ["subscription", "SUBSCRIBED.Subscription", E.Id],
     ["publication", "PUBLISHED.Publication", E.Id],
     ["details", "Details", E.Options]
-  ], { payload: true }),
+  ], { payload: true, passthruOptionsAt: 3 }),
   Call: define<Call>("Call", "CALL", [
     ["request", "Request", E.Id],
     ["options", "Options", E.Options],
     ["procedure", "Procedure", E.PatternUri]
-  ], { payload: true }),
+  ], { payload: true, passthruOptionsAt: 2 }),
   Cancel: define<Cancel>("Cancel", "CANCEL", [["request", "CALL.Request", E.Id], ["options", "Options", E.Options]]),
   Result: define<Result>("Result", "RESULT", [["request", "CALL.Request", E.Id], ["details", "Details", E.Options]], {
-    payload: true
+    payload: true,
+    passthruOptionsAt: 2
   }),
   Register: define<Register>("Register", "REGISTER", [
     ["request", "Request", E.Id],
@@ -462,13 +490,14 @@ const definitions = {
     ["request", "Request", E.Id],
     ["registration", "REGISTERED.Registration", E.Id],
     ["details", "Details", E.Options]
-  ], { payload: true }),
+  ], { payload: true, passthruOptionsAt: 3 }),
   Interrupt: define<Interrupt>("Interrupt", "INTERRUPT", [
     ["request", "INVOCATION.Request", E.Id],
     ["options", "Options", E.Options]
   ]),
   Yield: define<Yield>("Yield", "YIELD", [["request", "INVOCATION.Request", E.Id], ["options", "Options", E.Options]], {
-    payload: true
+    payload: true,
+    passthruOptionsAt: 2
   })
 } satisfies { readonly [T in Message["_tag"]]: Definition<Extract<Message, { readonly _tag: T }>> }
 
