@@ -7,7 +7,7 @@ import * as esbuild from "esbuild"
 import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
 
-export type PageName = "effect" | "effectBarrel" | "facade" | "autobahn" | "wampy"
+export type PageName = "effect" | "effectBarrel" | "facade" | "autobahn" | "wampy" | "floor" | "runtime"
 
 export interface Bundle {
   /** The entry file's code. */
