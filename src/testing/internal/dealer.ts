@@ -12,6 +12,7 @@ import * as Uri from "../../Uri.js"
 import { Uri as ErrorUri } from "../../WampError.js"
 import { isoNow, payload, type RealmContext, sendError } from "./context.js"
 import { forwardCustomKeys } from "./customKeys.js"
+import * as Passthru from "./passthru.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { PendingCall, RouterSession } from "./session.js"
 
@@ -175,6 +176,11 @@ export class Dealer {
       )
     }
 
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !callee.has("callee", passthru)) {
+      return sendError(caller, CALL, message.request, ErrorUri.FeatureNotSupported, `callee lacks ${passthru}`)
+    }
+
     const receiveProgress = message.options["receive_progress"] === true
     const timeout = typeof message.options["timeout"] === "number" && message.options["timeout"] > 0
       ? message.options["timeout"]
@@ -202,6 +208,7 @@ export class Dealer {
 
     const details: Record<string, unknown> = {}
     forwardCustomKeys(message.options, details)
+    Passthru.forwardLabels(passthru, message.options, details)
     if (registration.match !== "exact") details["procedure"] = message.procedure
     if (receiveProgress) details["receive_progress"] = true
     if (progress) details["progress"] = true
@@ -216,7 +223,7 @@ export class Dealer {
       request: pending.invocation,
       registration: registration.id,
       details,
-      ...payload(message.args, message.kwargs)
+      ...Passthru.body(message)
     })
   }
 
@@ -225,12 +232,16 @@ export class Dealer {
     if (!pending.callerStreaming) return
     const progress = message.options["progress"] === true
     pending.callerStreaming = progress
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !pending.callee.has("callee", passthru)) return // checked at the first CALL
+    const details: Record<string, unknown> = progress ? { progress: true } : {}
+    Passthru.forwardLabels(passthru, message.options, details)
     pending.callee.send({
       _tag: "Invocation",
       request: pending.invocation,
       registration: pending.registration,
-      details: progress ? { progress: true } : {},
-      ...payload(message.args, message.kwargs)
+      details,
+      ...Passthru.body(message)
     })
   }
 
@@ -256,24 +267,30 @@ export class Dealer {
   yield_(callee: RouterSession, message: Message.Yield): void {
     const pending = callee.invocations.get(message.request)
     if (pending === undefined) return // answered after a cancel, a timeout or the caller leaving
-    if (message.options["progress"] === true) {
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !pending.caller.has("caller", passthru)) {
+      // The spec has the dealer answer the callee with an ERROR, but no ERROR REQUEST.Type names a
+      // YIELD: the call ends for the caller, the callee learns nothing more.
+      this.finish(pending)
+      return sendError(
+        pending.caller,
+        CALL,
+        pending.callRequest,
+        ErrorUri.FeatureNotSupported,
+        `caller lacks ${passthru}`
+      )
+    }
+    const progress = message.options["progress"] === true
+    const details: Record<string, unknown> = progress ? { progress: true } : {}
+    Passthru.forwardLabels(passthru, message.options, details)
+    if (progress) {
       if (!pending.receiveProgress) return
       if (pending.timeout > 0) this.armTimer(pending)
-      pending.caller.send({
-        _tag: "Result",
-        request: pending.callRequest,
-        details: { progress: true },
-        ...payload(message.args, message.kwargs)
-      })
+      pending.caller.send({ _tag: "Result", request: pending.callRequest, details, ...Passthru.body(message) })
       return
     }
     this.finish(pending)
-    pending.caller.send({
-      _tag: "Result",
-      request: pending.callRequest,
-      details: {},
-      ...payload(message.args, message.kwargs)
-    })
+    pending.caller.send({ _tag: "Result", request: pending.callRequest, details, ...Passthru.body(message) })
   }
 
   /** ERROR from a callee for an INVOCATION: forwarded to the caller with its payload. */
@@ -281,13 +298,23 @@ export class Dealer {
     const pending = callee.invocations.get(message.request)
     if (pending === undefined) return
     this.finish(pending)
+    const passthru = Passthru.featureOf(message.details, message)
+    if (passthru !== undefined && !pending.caller.has("caller", passthru)) {
+      return sendError(
+        pending.caller,
+        CALL,
+        pending.callRequest,
+        ErrorUri.FeatureNotSupported,
+        `caller lacks ${passthru}`
+      )
+    }
     pending.caller.send({
       _tag: "Error",
       requestType: CALL,
       request: pending.callRequest,
       details: message.details,
       error: message.error,
-      ...payload(message.args, message.kwargs)
+      ...Passthru.body(message)
     })
   }
 
