@@ -23,6 +23,7 @@ import type {
 } from "./Errors.js"
 import * as internal from "./internal/session/make.js"
 import type { Dict, List } from "./Message.js"
+import type { Passthru } from "./Passthru.js"
 import type { Serializers } from "./Serializer.js"
 import type { Transport } from "./Transport.js"
 import type { Match } from "./Uri.js"
@@ -115,6 +116,12 @@ export interface CallOptions {
    * at the moment of the interruption (for whoever interrupts to choose). Not sent as an option.
    */
   readonly cancelMode?: CancelMode | (() => CancelMode) | undefined
+  /**
+   * Payload passthru mode: sends these bytes (with their `ppt_*` labels) instead of args/kwargs,
+   * which must then be absent. Needs the dealer's `payload_passthru_mode` (`payload_transparency`
+   * for the transparent form); fails locally otherwise. See `Passthru`.
+   */
+  readonly passthru?: Passthru | undefined
   /** Any other CALL.Options pass through unchanged. */
   readonly [option: string]: unknown
 }
@@ -123,12 +130,16 @@ export interface CallResult {
   readonly args: List
   readonly kwargs: Dict
   readonly details: Dict
+  /** The payload passthru bytes and labels, when the result carried one (`args` is then `[bytes]`). */
+  readonly passthru?: Passthru | undefined
 }
 
 /** A chunk of a progressive call: its payload and whether more follow. */
 export interface Chunk {
   readonly args?: List | undefined
   readonly kwargs?: Dict | undefined
+  /** A handler's final result only: answers with a passthru payload instead (see `CallOptions.passthru`). */
+  readonly passthru?: Passthru | undefined
 }
 
 export type { SessionError } from "./Errors.js"
@@ -168,6 +179,8 @@ export interface Invocation {
   readonly args: List
   readonly kwargs: Dict
   readonly details: InvocationDetails
+  /** The payload passthru bytes and labels, when the CALL carried one (`args` is then `[bytes]`). */
+  readonly passthru?: Passthru | undefined
   /** Sends a progressive result; a no-op when the caller did not ask for progress. */
   readonly progress: (args?: List, kwargs?: Dict) => Effect.Effect<void>
   /**
@@ -222,6 +235,8 @@ export interface Event {
   readonly args: List
   readonly kwargs: Dict
   readonly details: EventDetails
+  /** The payload passthru bytes and labels, when the PUBLISH carried one (`args` is then `[bytes]`). */
+  readonly passthru?: Passthru | undefined
 }
 
 export interface Subscription {
@@ -251,6 +266,8 @@ export interface PublishOptions {
   readonly eligible_authrole?: ReadonlyArray<string> | undefined
   readonly retain?: boolean | undefined
   readonly disclose_me?: boolean | undefined
+  /** Payload passthru mode, as `CallOptions.passthru` (needs the broker's feature). */
+  readonly passthru?: Passthru | undefined
   readonly [option: string]: unknown
 }
 

@@ -8,6 +8,7 @@
  */
 import { Deferred, Duration, Effect, Exit, Fiber, Mailbox, Runtime, type Scope, Stream } from "effect"
 import * as Message from "../../Message.js"
+import * as Passthru from "../../Passthru.js"
 import type {
   Chunk,
   HandlerResult,
@@ -22,7 +23,16 @@ import { Tombstones } from "../tombstones.js"
 import { optionalString } from "../values.js"
 import type { Core, OperationError, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
-import { argsOf, checkUri, errorForCause, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+import {
+  argsOf,
+  checkUri,
+  errorForCause,
+  errorFromMessage,
+  kwargsOf,
+  outgoing,
+  payload,
+  wireOptions
+} from "./payload.js"
 
 interface RegistrationEntry {
   readonly id: number
@@ -128,7 +138,16 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
     if (core.state !== "established") return
     if (Exit.isSuccess(outcome)) {
       const result = outcome.value ?? {}
-      const error = core.send({ _tag: "Yield", request: id, options: {}, ...payload(result.args, result.kwargs) })
+      const out = outgoing(
+        undefined,
+        [],
+        result.args,
+        result.kwargs,
+        result.passthru,
+        (feature) => core.info?.supports("dealer", feature) === true
+      )
+      if (out instanceof WampError.WampError) return sendError(id, out)
+      const error = core.send({ _tag: "Yield", request: id, options: out.options, ...out.fields })
       const replacement = error === undefined ? undefined : unsendable(error)
       if (replacement !== undefined) sendError(id, replacement)
       return
@@ -218,7 +237,9 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       timeout: typeof message.details["timeout"] === "number" ? message.details["timeout"] : 0,
       raw: message.details
     }
+    const passthru = Passthru.fromMessage(message)
     const invocation: Invocation = {
+      ...(passthru === undefined ? {} : { passthru }),
       args: chunk.args ?? [],
       kwargs: chunk.kwargs ?? {},
       details,

@@ -5,6 +5,7 @@
 import { Effect, Exit, Option, type Scope } from "effect"
 import { SubscriptionOverflowError, SubscriptionRevokedError } from "../../Errors.js"
 import * as Message from "../../Message.js"
+import * as Passthru from "../../Passthru.js"
 import type {
   Dict,
   Event,
@@ -22,7 +23,7 @@ import { Tombstones } from "../tombstones.js"
 import { optionalString } from "../values.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
-import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, wireOptions } from "./payload.js"
 
 export const DEFAULT_BUFFER: SubscriptionBuffer = { capacity: 4096, overflow: "fail" }
 
@@ -80,8 +81,16 @@ export const makePubSub = (core: Core) => {
   ): Effect.Effect<number | undefined, OperationError> => {
     const invalid = checkUri(topic, "exact")
     if (invalid) return Effect.fail(invalid)
-    const wire = wireOptions(options, [])
-    const fields = payload(args, kwargs)
+    const out = outgoing(
+      options,
+      ["passthru"],
+      args,
+      kwargs,
+      options?.passthru,
+      (feature) => core.info?.supports("broker", feature) === true
+    )
+    if (out instanceof WampError.WampError) return Effect.fail(out)
+    const { fields, options: wire } = out
     if (options?.acknowledge === true) {
       return core.request(
         Message.Code.Publish,
@@ -251,7 +260,10 @@ export const makePubSub = (core: Core) => {
       retained: message.details["retained"] === true,
       raw: message.details
     }
-    const ev: Event = { args: argsOf(message), kwargs: kwargsOf(message), details }
+    const passthru = Passthru.fromMessage(message)
+    const ev: Event = passthru === undefined
+      ? { args: argsOf(message), kwargs: kwargsOf(message), details }
+      : { args: argsOf(message), kwargs: kwargsOf(message), details, passthru }
     let waits: Array<Effect.Effect<void>> | undefined
     for (const subscriber of entry.subscribers) {
       // Only a full buffer under "suspend" makes the dispatcher wait.

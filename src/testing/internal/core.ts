@@ -17,6 +17,7 @@ import { Uri as ErrorUri } from "../../WampError.js"
 import * as Auth from "./auth.js"
 import { type Config, DEFAULT_HELLO_TIMEOUT, type RealmConfig } from "./config.js"
 import { randomId } from "./context.js"
+import * as Passthru from "./passthru.js"
 import { Realm } from "./realm.js"
 import { RouterSession } from "./session.js"
 
@@ -31,7 +32,9 @@ const ROLES: Message.Dict = {
       event_retention: true,
       subscription_revocation: true,
       session_meta_api: true,
-      subscription_meta_api: true
+      subscription_meta_api: true,
+      payload_passthru_mode: true,
+      payload_transparency: true
     }
   },
   dealer: {
@@ -46,7 +49,9 @@ const ROLES: Message.Dict = {
       registration_revocation: true,
       session_meta_api: true,
       registration_meta_api: true,
-      testament_meta_api: true
+      testament_meta_api: true,
+      payload_passthru_mode: true,
+      payload_transparency: true
     }
   }
 }
@@ -310,7 +315,39 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
     step(Auth.begin(realm.config, message, session.id))
   }
 
+  /** Passthru from a peer that did not announce it is a protocol violation (spec). */
+  const unannouncedPassthru = (message: Message.Message): string | undefined => {
+    let role: "caller" | "callee" | "publisher"
+    let options: Message.Dict
+    switch (message._tag) {
+      case "Call":
+        role = "caller"
+        options = message.options
+        break
+      case "Yield":
+        role = "callee"
+        options = message.options
+        break
+      case "Publish":
+        role = "publisher"
+        options = message.options
+        break
+      case "Error":
+        role = "callee"
+        options = message.details
+        break
+      default:
+        return undefined
+    }
+    const feature = Passthru.featureOf(options, message)
+    return feature === undefined || session.has(role, feature)
+      ? undefined
+      : `${Message.name(Message.Code[message._tag])} in payload passthru mode without announcing ${role} ${feature}`
+  }
+
   const established = (message: Message.Message, current: Realm) => {
+    const unannounced = unannouncedPassthru(message)
+    if (unannounced !== undefined) return violation(unannounced)
     switch (message._tag) {
       case "Call":
         return current.dealer.call(session, message)

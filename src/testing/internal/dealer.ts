@@ -12,6 +12,7 @@ import * as Uri from "../../Uri.js"
 import { Uri as ErrorUri } from "../../WampError.js"
 import { isoNow, payload, type RealmContext, sendError } from "./context.js"
 import { forwardCustomKeys } from "./customKeys.js"
+import * as Passthru from "./passthru.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { PendingCall, RouterSession } from "./session.js"
 
@@ -175,6 +176,11 @@ export class Dealer {
       )
     }
 
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !callee.has("callee", passthru)) {
+      return sendError(caller, CALL, message.request, ErrorUri.FeatureNotSupported, `callee lacks ${passthru}`)
+    }
+
     const receiveProgress = message.options["receive_progress"] === true
     const timeout = typeof message.options["timeout"] === "number" && message.options["timeout"] > 0
       ? message.options["timeout"]
@@ -202,6 +208,7 @@ export class Dealer {
 
     const details: Record<string, unknown> = {}
     forwardCustomKeys(message.options, details)
+    Passthru.forwardLabels(passthru, message.options, details)
     if (registration.match !== "exact") details["procedure"] = message.procedure
     if (receiveProgress) details["receive_progress"] = true
     if (progress) details["progress"] = true
@@ -216,7 +223,7 @@ export class Dealer {
       request: pending.invocation,
       registration: registration.id,
       details,
-      ...payload(message.args, message.kwargs)
+      ...Passthru.body(message)
     })
     if (failed !== undefined) this.undeliverable(pending, "the call", "the callee", failed.message, false)
   }
@@ -226,12 +233,16 @@ export class Dealer {
     if (!pending.callerStreaming) return
     const progress = message.options["progress"] === true
     pending.callerStreaming = progress
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !pending.callee.has("callee", passthru)) return // checked at the first CALL
+    const details: Record<string, unknown> = progress ? { progress: true } : {}
+    Passthru.forwardLabels(passthru, message.options, details)
     const failed = pending.callee.send({
       _tag: "Invocation",
       request: pending.invocation,
       registration: pending.registration,
-      details: progress ? { progress: true } : {},
-      ...payload(message.args, message.kwargs)
+      details,
+      ...Passthru.body(message)
     })
     // The callee has the first chunks: it is interrupted.
     if (failed !== undefined) this.undeliverable(pending, "a call chunk", "the callee", failed.message, true)
@@ -266,14 +277,30 @@ export class Dealer {
   yield_(callee: RouterSession, message: Message.Yield): void {
     const pending = callee.invocations.get(message.request)
     if (pending === undefined) return // answered after a cancel, a timeout or the caller leaving
-    if (message.options["progress"] === true) {
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !pending.caller.has("caller", passthru)) {
+      // The spec has the dealer answer the callee with an ERROR, but no ERROR REQUEST.Type names a
+      // YIELD: the call ends for the caller, the callee learns nothing more.
+      this.finish(pending)
+      return sendError(
+        pending.caller,
+        CALL,
+        pending.callRequest,
+        ErrorUri.FeatureNotSupported,
+        `caller lacks ${passthru}`
+      )
+    }
+    const progress = message.options["progress"] === true
+    const details: Record<string, unknown> = progress ? { progress: true } : {}
+    Passthru.forwardLabels(passthru, message.options, details)
+    if (progress) {
       if (!pending.receiveProgress) return
       if (pending.timeout > 0) this.armTimer(pending)
       const failed = pending.caller.send({
         _tag: "Result",
         request: pending.callRequest,
-        details: { progress: true },
-        ...payload(message.args, message.kwargs)
+        details,
+        ...Passthru.body(message)
       })
       // The caller is answered with the ERROR, which ends the call: the callee is interrupted.
       if (failed !== undefined) this.undeliverable(pending, "a progressive result", "the caller", failed.message, true)
@@ -283,8 +310,8 @@ export class Dealer {
     const failed = pending.caller.send({
       _tag: "Result",
       request: pending.callRequest,
-      details: {},
-      ...payload(message.args, message.kwargs)
+      details,
+      ...Passthru.body(message)
     })
     if (failed !== undefined) answerUndeliverable(pending.caller, pending.callRequest, "the result", failed.message)
   }
@@ -294,13 +321,23 @@ export class Dealer {
     const pending = callee.invocations.get(message.request)
     if (pending === undefined) return
     this.finish(pending)
+    const passthru = Passthru.featureOf(message.details, message)
+    if (passthru !== undefined && !pending.caller.has("caller", passthru)) {
+      return sendError(
+        pending.caller,
+        CALL,
+        pending.callRequest,
+        ErrorUri.FeatureNotSupported,
+        `caller lacks ${passthru}`
+      )
+    }
     const failed = pending.caller.send({
       _tag: "Error",
       requestType: CALL,
       request: pending.callRequest,
       details: message.details,
       error: message.error,
-      ...payload(message.args, message.kwargs)
+      ...Passthru.body(message)
     })
     if (failed !== undefined) {
       answerUndeliverable(pending.caller, pending.callRequest, `the error ${message.error}`, failed.message)
