@@ -1,10 +1,12 @@
 /**
  * The caller side of RPC: plain calls, progressive results, progressive call invocations.
  */
-import { Effect, Exit, Mailbox, Stream } from "effect"
+import { Effect, Exit, FiberId, Mailbox, Stream } from "effect"
+import type * as Tracer from "effect/Tracer"
 import * as Message from "../../Message.js"
 import type { CallOptions, CallResult, CancelMode, Chunk, Dict, List } from "../../Session.js"
 import * as WampError from "../../WampError.js"
+import * as CallHooks from "./callHooks.js"
 import type { Core, Resume, SessionError } from "./core.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
 
@@ -20,7 +22,10 @@ const resultOf = (message: Message.Result): CallResult => ({
 
 const isProgress = (message: Message.Result): boolean => message.details["progress"] === true
 
-export const makeCaller = (core: Core) => {
+/** What an abandoned call's metrics and span end with: interrupted, which is not a failure. */
+const interrupted = Exit.interrupt(FiberId.none)
+
+export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.none) => {
   /** CANCEL on abandon, when the dealer can cancel; otherwise the late reply is just ignored. */
   const cancelWith = (mode: CancelMode | (() => CancelMode)) => (id: number): void => {
     if (!core.info?.supports("dealer", "call_canceling")) return
@@ -35,52 +40,75 @@ export const makeCaller = (core: Core) => {
   }
 
   /**
-   * A call at callback level (the facade's hot path): `resume` gets the outcome exactly once.
-   * Returns the function that abandons the call (sending CANCEL when the dealer can cancel), or
-   * undefined when the call already failed without being sent.
+   * A call at callback level (the facade's hot path, and the Effect API's under one `Effect.async`):
+   * `resume` gets the outcome exactly once. Returns the function that abandons the call (sending
+   * CANCEL when the dealer can cancel), or undefined when the call already failed without being
+   * sent. Counted and traced here (see `callHooks.ts`), so both APIs are; `span` is the Effect API's,
+   * made in the caller's fiber.
    */
   const startCall = (
     procedure: string,
     args: List | undefined,
     kwargs: Dict | undefined,
     options: CallOptions | undefined,
-    resume: Resume<CallResult>
+    resume: Resume<CallResult>,
+    span?: Tracer.Span
   ): (() => void) | undefined => {
+    const observed = CallHooks.observe(hooks, procedure, options, span)
+    const done: Resume<CallResult> = observed === undefined ? resume : (exit) => {
+      observed.end(exit)
+      resume(exit)
+    }
     const invalid = checkUri(procedure, "exact")
     if (invalid) {
-      resume(Exit.fail(invalid))
+      done(Exit.fail(invalid))
       return undefined
     }
-    const wire = wireOptions(options, LOCAL_OPTIONS)
+    const wire = wireOptions(observed === undefined ? options : observed.options, LOCAL_OPTIONS)
     const fields = payload(args, kwargs)
     const id = core.start(
       Message.Code.Call,
       (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
       replyOfCall,
-      resume
+      done
     )
     if (id === 0) return undefined
     const cancel = cancelWith(options?.cancelMode ?? "killnowait")
-    return () => core.abandon(id, cancel)
+    return () => {
+      core.abandon(id, cancel)
+      observed?.end(interrupted)
+    }
   }
 
+  const callWith = (
+    procedure: string,
+    args: List | undefined,
+    kwargs: Dict | undefined,
+    options: CallOptions | undefined,
+    span: Tracer.Span | undefined
+  ): Effect.Effect<CallResult, CallError> =>
+    Effect.async<CallResult, CallError>((resume) => {
+      const abandon = startCall(procedure, args, kwargs, options, resume, span)
+      return abandon === undefined ? undefined : Effect.sync(abandon)
+    })
+
+  /** One `Effect.async` per call; with tracing on, first the span, in the caller's fiber. */
   const call = (
     procedure: string,
     args?: List,
     kwargs?: Dict,
     options?: CallOptions
-  ): Effect.Effect<CallResult, CallError> => {
-    const invalid = checkUri(procedure, "exact")
-    if (invalid) return Effect.fail(invalid)
-    const wire = wireOptions(options, LOCAL_OPTIONS)
-    const fields = payload(args, kwargs)
-    return core.request(
-      Message.Code.Call,
-      (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
-      replyOfCall,
-      cancelWith(options?.cancelMode ?? "killnowait")
-    )
-  }
+  ): Effect.Effect<CallResult, CallError> =>
+    hooks.tracer === undefined
+      ? callWith(procedure, args, kwargs, options, undefined)
+      : Effect.flatMap(
+        Effect.makeSpan("wamp.call", {
+          kind: "client",
+          attributes: CallHooks.attributes(hooks, procedure),
+          captureStackTrace: false
+        }),
+        (span) => callWith(procedure, args, kwargs, options, span)
+      )
 
   /**
    * The general form: optional progressive input, results as a stream (progress chunks when asked
