@@ -31,6 +31,23 @@ export const show = (value: unknown): string => {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 
+/**
+ * The check of one element: `undefined` when valid, else the end of the error sentence. `wire` is the
+ * whole message list, for a check that depends on another element (Arguments read under the message's
+ * Options); the element schemas' own checks ignore it.
+ */
+export type Check = (input: unknown, wire: ReadonlyArray<unknown>) => string | undefined
+
+/** Annotation carrying an element schema's check, so that compiled decoders call it without Schema's parser. */
+export const CheckId: unique symbol = Symbol.for("effect-wamp/Message/ElementCheck")
+
+/** The check of an element schema declared here. */
+export const checkOf = (schema: Schema.Schema.Any): Check => {
+  const check = schema.ast.annotations[CheckId]
+  if (typeof check !== "function") throw new Error("messageElements: not an element schema")
+  return check as Check
+}
+
 /** A declared schema whose check returns `undefined` when valid, else the failure text. */
 const element = <A>(identifier: string, check: (input: unknown) => string | undefined) =>
   Schema.declare<A, A, readonly []>([], {
@@ -46,7 +63,7 @@ const element = <A>(identifier: string, check: (input: unknown) => string | unde
         ? ParseResult.succeed(input as A)
         : ParseResult.fail(new ParseResult.Type(ast, input, failure))
     }
-  }, { identifier })
+  }, { identifier, [CheckId]: check })
 
 /** Largest WAMP ID: 2^53 is exactly representable but not a "safe" integer, hence not `isSafeInteger`. */
 export const maxId = 2 ** 53
