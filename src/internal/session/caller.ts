@@ -6,6 +6,7 @@ import type * as Tracer from "effect/Tracer"
 import * as Message from "../../Message.js"
 import type { CallOptions, CallResult, CancelMode, Chunk, Dict, List } from "../../Session.js"
 import * as WampError from "../../WampError.js"
+import * as Metrics from "../metrics.js"
 import * as CallHooks from "./callHooks.js"
 import type { Core, Resume, SessionError } from "./core.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
@@ -21,6 +22,23 @@ const resultOf = (message: Message.Result): CallResult => ({
 })
 
 const isProgress = (message: Message.Result): boolean => message.details["progress"] === true
+
+/** The Options of a CALL made without any: shared, never written to. */
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>
+
+/** A plain CALL; args/kwargs present only when given (what `payload` does, without the extra object). */
+const callMessage = (
+  request: number,
+  options: Record<string, unknown>,
+  procedure: string,
+  args: List | undefined,
+  kwargs: Dict | undefined
+): Message.Call =>
+  kwargs !== undefined
+    ? { _tag: "Call", request, options, procedure, args: args ?? [], kwargs }
+    : args !== undefined
+    ? { _tag: "Call", request, options, procedure, args }
+    : { _tag: "Call", request, options, procedure }
 
 /** What an abandoned call's metrics and span end with: interrupted, which is not a failure. */
 const interrupted = Exit.interrupt(FiberId.none)
@@ -53,10 +71,18 @@ export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.no
     options: CallOptions | undefined,
     resume: Resume<CallResult>,
     span?: Tracer.Span
-  ): (() => void) | undefined => {
-    const observed = CallHooks.observe(hooks, procedure, options, span)
-    const done: Resume<CallResult> = observed === undefined ? resume : (exit) => {
-      observed.end(exit)
+  ): ((mode?: CancelMode) => void) | undefined => {
+    // Metrics alone (the default) cost one closure; a span (tracing on) goes through `observe`.
+    const observed = hooks.tracer !== undefined || span !== undefined
+      ? CallHooks.observe(hooks, procedure, options, span)
+      : undefined
+    const started = observed === undefined && hooks.metrics ? Metrics.callStarted() : -1
+    const end = (exit: Exit.Exit<unknown, unknown>): void => {
+      if (observed !== undefined) observed.end(exit)
+      else if (started >= 0) Metrics.callEnded(started, exit)
+    }
+    const done: Resume<CallResult> = observed === undefined && started < 0 ? resume : (exit) => {
+      end(exit)
       resume(exit)
     }
     const invalid = checkUri(procedure, "exact")
@@ -64,19 +90,17 @@ export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.no
       done(Exit.fail(invalid))
       return undefined
     }
-    const wire = wireOptions(observed === undefined ? options : observed.options, LOCAL_OPTIONS)
-    const fields = payload(args, kwargs)
+    const sent = observed === undefined ? options : observed.options
+    const wire = sent === undefined ? NO_OPTIONS : wireOptions(sent, LOCAL_OPTIONS)
     const id = core.start(
       Message.Code.Call,
-      (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
+      (request) => callMessage(request, wire, procedure, args, kwargs),
       replyOfCall,
       done
     )
     if (id === 0) return undefined
-    const cancel = cancelWith(options?.cancelMode ?? "killnowait")
-    return () => {
-      core.abandon(id, cancel)
-      observed?.end(interrupted)
+    return (mode) => {
+      if (core.abandon(id, cancelWith(mode ?? options?.cancelMode ?? "killnowait"))) end(interrupted)
     }
   }
 
