@@ -57,6 +57,8 @@ export interface Error {
   readonly error: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Publish {
   readonly _tag: "Publish"
@@ -65,6 +67,8 @@ export interface Publish {
   readonly topic: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Published {
   readonly _tag: "Published"
@@ -100,6 +104,8 @@ export interface Event {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Call {
   readonly _tag: "Call"
@@ -108,6 +114,8 @@ export interface Call {
   readonly procedure: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Cancel {
   readonly _tag: "Cancel"
@@ -120,6 +128,8 @@ export interface Result {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Register {
   readonly _tag: "Register"
@@ -150,6 +160,8 @@ export interface Invocation {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Interrupt {
   readonly _tag: "Interrupt"
@@ -162,6 +174,8 @@ export interface Yield {
   readonly options: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 
 export type Message =
