@@ -152,12 +152,23 @@ interface Owner {
 }
 
 /** The facade's subscriber: its handler called by the dispatcher, in place. */
-class DirectSubscriber implements Subscriber {
+class DirectSubscriber implements Subscriber, DirectSubscription {
   private ended = false
+  entry: Entry | undefined = undefined
   constructor(
     private readonly onEvent: (event: Event) => void,
-    private readonly onEnd: (error: Option.Option<SubscriptionStreamError>) => void
+    private readonly onEnd: (error: Option.Option<SubscriptionStreamError>) => void,
+    private readonly owner: Owner
   ) {}
+
+  get id(): number {
+    return this.entry?.id ?? 0
+  }
+
+  get unsubscribe(): Effect.Effect<void, WampError.WampError | SessionError> {
+    const entry = this.entry
+    return entry === undefined ? Effect.void : this.owner.leave(entry, this)
+  }
 
   offer(event: Event): undefined {
     if (!this.ended) this.onEvent(event)
@@ -321,14 +332,12 @@ export const makePubSub = (core: Core) => {
   ): void => {
     const invalid = checkUri(topic, options?.match)
     if (invalid) return resume(Exit.fail(invalid))
-    const subscriber = new DirectSubscriber(onEvent, onEnd)
-    attach(
-      topic,
-      options,
-      subscriber,
-      (exit) =>
-        resume(Exit.map(exit, (entry): DirectSubscription => ({ id: entry.id, unsubscribe: leave(entry, subscriber) })))
-    )
+    const subscriber = new DirectSubscriber(onEvent, onEnd, owner)
+    attach(topic, options, subscriber, (exit) => {
+      if (exit._tag === "Failure") return resume(Exit.failCause(exit.cause))
+      subscriber.entry = exit.value
+      resume(Exit.succeed(subscriber))
+    })
   }
 
   /** Removes one subscriber; the last one to leave unsubscribes on the router. */
