@@ -5,7 +5,7 @@
  */
 import { Deferred, Effect, ExecutionStrategy, Exit, Mailbox, Scope, Stream } from "effect"
 import type { DurableRegistration, DurableSubscription, Gap, ReapplyFailure } from "../../Connection.js"
-import { SessionClosedError } from "../../Errors.js"
+import { type EncodeError, SessionClosedError } from "../../Errors.js"
 import type {
   CloseReason,
   Event,
@@ -22,6 +22,8 @@ import type {
 } from "../../Session.js"
 import type { WampError } from "../../WampError.js"
 import { RegistrationEntry } from "../session/callee.js"
+
+type ApplyError = WampError | SessionError | EncodeError
 
 /** A joined session as the durables see it. */
 export interface Live {
@@ -94,7 +96,7 @@ export const makeDurables = (host: Host) => {
     Deferred.unsafeDone(intent.ended, Exit.succeed(end))
   }
 
-  const applyRegistration = (intent: RegistrationIntent, live: Live): Effect.Effect<void, WampError | SessionError> =>
+  const applyRegistration = (intent: RegistrationIntent, live: Live): Effect.Effect<void, ApplyError> =>
     Effect.suspend(() => {
       if (!intent.active || intent.generation === live.generation) return Effect.void
       intent.generation = live.generation
@@ -125,7 +127,7 @@ export const makeDurables = (host: Host) => {
       )
     })
 
-  const applySubscription = (intent: SubscriptionIntent, live: Live): Effect.Effect<void, WampError | SessionError> =>
+  const applySubscription = (intent: SubscriptionIntent, live: Live): Effect.Effect<void, ApplyError> =>
     Effect.suspend(() => {
       if (!intent.active || intent.generation === live.generation) return Effect.void
       intent.generation = live.generation
@@ -181,7 +183,7 @@ export const makeDurables = (host: Host) => {
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
-  ): Effect.Effect<DurableRegistration, WampError | SessionError, Scope.Scope | R> =>
+  ): Effect.Effect<DurableRegistration, ApplyError, Scope.Scope | R> =>
     Effect.gen(function*() {
       const context = yield* Effect.context<R>()
       const intent: RegistrationIntent = {
@@ -230,7 +232,7 @@ export const makeDurables = (host: Host) => {
   const subscribe = (
     topic: string,
     options?: SubscribeOptions
-  ): Effect.Effect<DurableSubscription, WampError | SessionError, Scope.Scope> =>
+  ): Effect.Effect<DurableSubscription, ApplyError, Scope.Scope> =>
     Effect.gen(function*() {
       const intent: SubscriptionIntent = {
         topic,

@@ -16,6 +16,7 @@ import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Message from "../../Message.js"
+import * as Passthru from "../../Passthru.js"
 import type {
   Chunk,
   HandlerResult,
@@ -27,9 +28,18 @@ import type {
 } from "../../Session.js"
 import * as WampError from "../../WampError.js"
 import { Tombstones } from "../tombstones.js"
-import type { Core, Resume, SessionError } from "./core.js"
+import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
-import { argsOf, checkUri, errorForCause, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+import {
+  argsOf,
+  checkUri,
+  errorForCause,
+  errorFromMessage,
+  kwargsOf,
+  outgoing,
+  payload,
+  wireOptions
+} from "./payload.js"
 
 /** Starts a handler's fiber on a Runtime made once. */
 type RunFork = (effect: Effect.Effect<HandlerResult, unknown, any>) => Fiber.RuntimeFiber<HandlerResult, unknown>
@@ -182,14 +192,14 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
-  ): Effect.Effect<Registration, WampError.WampError | SessionError, Scope.Scope | R> => {
+  ): Effect.Effect<Registration, OperationError, Scope.Scope | R> => {
     const invalid = checkUri(procedure, options?.match)
     if (invalid) return Effect.fail(invalid)
     // As `Effect.acquireRelease` would (REGISTER is not interruptible once sent), with one bound
     // finalizer and no Effect nodes kept per registration.
     return Effect.contextWithEffect((context: Context.Context<Scope.Scope | R>) =>
       Effect.uninterruptible(Effect.flatMap(
-        Effect.async<RegistrationEntry, WampError.WampError | SessionError>((resume) => {
+        Effect.async<RegistrationEntry, OperationError>((resume) => {
           const entry = new RegistrationEntry(procedure, options ?? noOptions, handler, runForkFor(context), owner)
           attach(entry, resume)
         }),
@@ -220,7 +230,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       if (registrations.get(entry.id) !== entry) return Effect.void
       end(entry, { reason: "unregistered", message: undefined })
       if (core.state !== "established") return Effect.void
-      return core.request(
+      return core.requestByIds(
         Message.Code.Unregister,
         (request) => ({ _tag: "Unregister", request, registration: entry.id }),
         (message) => {
@@ -230,7 +240,11 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       )
     })
 
-  /** Sends the final answer once: YIELD or ERROR. An unsendable result becomes an ERROR. */
+  /**
+   * Sends the final answer once: YIELD or ERROR. A result that cannot be sent becomes an ERROR, so
+   * the caller is answered either way: `wamp.error.invalid_payload` with the encoder's text for a
+   * result that cannot be encoded, `wamp.error.payload_size_exceeded` for one over the limit.
+   */
   const answer = (id: number, state: ActiveInvocation, outcome: Exit.Exit<HandlerResult, unknown>): void => {
     if (state.finished) return
     state.finished = true
@@ -239,8 +253,18 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
     if (core.state !== "established") return
     if (Exit.isSuccess(outcome)) {
       const result = outcome.value ?? {}
-      const error = core.send({ _tag: "Yield", request: id, options: {}, ...payload(result.args, result.kwargs) })
-      if (error instanceof WampError.WampError) sendError(id, error)
+      const out = outgoing(
+        undefined,
+        [],
+        result.args,
+        result.kwargs,
+        result.passthru,
+        (feature) => core.info?.supports("dealer", feature) === true
+      )
+      if (out instanceof WampError.WampError) return sendError(id, out)
+      const error = core.send({ _tag: "Yield", request: id, options: out.options, ...out.fields })
+      const replacement = error === undefined ? undefined : unsendable(error)
+      if (replacement !== undefined) sendError(id, replacement)
       return
     }
     sendError(id, errorForCause(outcome.cause))
@@ -258,14 +282,16 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
         Object.keys(error.kwargs).length > 0 ? error.kwargs : undefined
       )
     })
-    // An error payload that cannot be sent is replaced by one that can.
-    if (failed instanceof WampError.WampError) {
+    // An error payload that cannot be sent is replaced by one that can: the URI and why.
+    const why = failed === undefined ? undefined : unsendable(failed)
+    if (why !== undefined) {
       core.sendQuietly({
         _tag: "Error",
         requestType: Message.Code.Invocation,
         request: id,
         details: {},
-        error: WampError.Uri.InvalidPayload
+        error: WampError.Uri.InvalidPayload,
+        args: [`the ERROR ${error.error} could not be sent: ${why.message}`]
       })
     }
   }
@@ -326,7 +352,9 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       timeout: typeof message.details["timeout"] === "number" ? message.details["timeout"] : 0,
       raw: message.details
     }
+    const passthru = Passthru.fromMessage(message)
     const invocation: Invocation = {
+      ...(passthru === undefined ? {} : { passthru }),
       args: chunk.args ?? [],
       kwargs: chunk.kwargs ?? {},
       details,
@@ -405,6 +433,17 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
 }
 
 export type Callee = ReturnType<typeof makeCallee>
+
+/**
+ * The ERROR that answers an invocation whose YIELD (or ERROR) could not be sent, or undefined when
+ * the session is gone (nothing can be sent then).
+ */
+const unsendable = (error: OperationError): WampError.WampError | undefined =>
+  error instanceof WampError.WampError
+    ? error
+    : error._tag === "EncodeError"
+    ? WampError.make(WampError.Uri.InvalidPayload, { args: [error.message] })
+    : undefined
 
 /**
  * call_timeout on the callee side: a timeout the dealer forwarded (to registrations with

@@ -9,6 +9,7 @@ import * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import { SubscriptionOverflowError, SubscriptionRevokedError } from "../../Errors.js"
 import * as Message from "../../Message.js"
+import * as Passthru from "../../Passthru.js"
 import type {
   Dict,
   Event,
@@ -25,9 +26,9 @@ import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
 import * as Metrics from "../metrics.js"
 import { Tombstones } from "../tombstones.js"
-import type { Core, Resume, SessionError } from "./core.js"
+import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
-import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, wireOptions } from "./payload.js"
 
 export const DEFAULT_BUFFER: SubscriptionBuffer = { capacity: 4096, overflow: "fail" }
 
@@ -219,11 +220,19 @@ export const makePubSub = (core: Core) => {
     args?: List,
     kwargs?: Dict,
     options?: PublishOptions
-  ): Effect.Effect<number | undefined, WampError.WampError | SessionError> => {
+  ): Effect.Effect<number | undefined, OperationError> => {
     const invalid = checkUri(topic, "exact")
     if (invalid) return Effect.fail(invalid)
-    const wire = wireOptions(options, [])
-    const fields = payload(args, kwargs)
+    const out = outgoing(
+      options,
+      ["passthru"],
+      args,
+      kwargs,
+      options?.passthru,
+      (feature) => core.info?.supports("broker", feature) === true
+    )
+    if (out instanceof WampError.WampError) return Effect.fail(out)
+    const { fields, options: wire } = out
     if (options?.acknowledge === true) {
       return core.request(
         Message.Code.Publish,
@@ -236,14 +245,14 @@ export const makePubSub = (core: Core) => {
     }
     // Unacknowledged: the id is consumed, nothing stays pending.
     return Effect.suspend(() => {
-      const error = core.ensureOpen() ?? core.send({
-        _tag: "Publish",
-        request: core.nextRequestId(),
-        options: wire,
-        topic,
-        ...fields
-      })
-      return error === undefined ? Effect.void as Effect.Effect<undefined> : Effect.fail(error)
+      const notOpen = core.ensureOpen()
+      if (notOpen) return Effect.fail(notOpen)
+      const request = core.nextRequestId()
+      const error = core.send({ _tag: "Publish", request, options: wire, topic, ...fields })
+      if (error === undefined) return Effect.void as Effect.Effect<undefined>
+      // Nothing went out: the id is given back, as for a request that cannot be encoded.
+      if (error._tag === "EncodeError") core.releaseRequestId(request)
+      return Effect.fail(error)
     })
   }
 
@@ -298,14 +307,14 @@ export const makePubSub = (core: Core) => {
   const subscribe = (
     topic: string,
     options?: SubscribeOptions
-  ): Effect.Effect<Subscription, WampError.WampError | SessionError, Scope.Scope> => {
+  ): Effect.Effect<Subscription, OperationError, Scope.Scope> => {
     const invalid = checkUri(topic, options?.match)
     if (invalid) return Effect.fail(invalid)
     // As `Effect.acquireRelease` would (SUBSCRIBE is not interruptible once sent), with one bound
     // finalizer and no Effect nodes kept per subscription.
     return Effect.scopeWith((scope) =>
       Effect.uninterruptible(Effect.flatMap(
-        Effect.async<StreamSubscriber, WampError.WampError | SessionError>((resume) => {
+        Effect.async<StreamSubscriber, OperationError>((resume) => {
           const subscriber = new StreamSubscriber(topic, options ?? noOptions, options?.buffer ?? defaultBuffer, owner)
           attach(topic, options, subscriber, (exit) => {
             if (exit._tag === "Failure") return resume(Exit.failCause(exit.cause))
@@ -348,7 +357,7 @@ export const makePubSub = (core: Core) => {
       if (!entry.isEmpty || entries.get(entry.id) !== entry) return Effect.void
       forget(entry)
       if (core.state !== "established") return Effect.void
-      return core.request(
+      return core.requestByIds(
         Message.Code.Unsubscribe,
         (request) => ({ _tag: "Unsubscribe", request, subscription: entry.id }),
         (message) => {
@@ -373,7 +382,10 @@ export const makePubSub = (core: Core) => {
       retained: message.details["retained"] === true,
       raw: message.details
     }
-    const ev: Event = { args: argsOf(message), kwargs: kwargsOf(message), details }
+    const passthru = Passthru.fromMessage(message)
+    const ev: Event = passthru === undefined
+      ? { args: argsOf(message), kwargs: kwargsOf(message), details }
+      : { args: argsOf(message), kwargs: kwargsOf(message), details, passthru }
     const subscribers = entry.subscribers
     if (subscribers === undefined) return undefined
     // Only a full buffer under "suspend" makes the dispatcher wait.
