@@ -48,28 +48,41 @@ export class Publication {
   constructor(readonly id: number) {}
 }
 
-/** Settles a promise from outside (for `on_unregister` / `on_unsubscribe`). */
-const settled = <T>(): { readonly promise: Promise<T>; readonly resolve: (value: T) => void } => {
-  let resolve!: (value: T) => void
-  const promise = new Promise<T>((ok) => {
-    resolve = ok
-  })
-  return { promise, resolve }
+/**
+ * The end of a registration or subscription: `on_unregister` / `on_unsubscribe`, a Promise made
+ * only when someone asks for it (a session may hold 100,000 of these objects).
+ */
+abstract class Ending {
+  /** False once it ended (unregistered / unsubscribed, revoked by the router, or the session ended). */
+  active = true
+  #done = false
+  #reason: string | undefined = undefined
+  #promise: Promise<string | undefined> | undefined = undefined
+  #resolve: ((reason: string | undefined) => void) | undefined = undefined
+
+  protected get ending(): Promise<string | undefined> {
+    return this.#promise ??= !this.#done ?
+      new Promise((resolve) => {
+        this.#resolve = resolve
+      }) :
+      Promise.resolve(this.#reason)
+  }
+
+  /** @internal */
+  _ended(reason: string | undefined): void {
+    this.active = false
+    if (this.#done) return
+    this.#done = true
+    this.#reason = reason
+    const resolve = this.#resolve
+    this.#resolve = undefined
+    resolve?.(reason)
+  }
 }
 
 export type Endpoint = (args: Args, kwargs: Kwargs, details: Invocation) => unknown
 
-export class Registration {
-  /** False once unregistered, revoked by the router, or the session has ended. */
-  active = true
-  /**
-   * Settles when the registration ends: with the router's reason on revocation, `undefined` on
-   * `unregister()` or when the session ends.
-   */
-  readonly on_unregister: Promise<string | undefined>
-  /** @internal */
-  readonly _ended: (reason: string | undefined) => void
-
+export class Registration extends Ending {
   constructor(
     readonly procedure: string,
     readonly endpoint: Endpoint,
@@ -77,12 +90,15 @@ export class Registration {
     readonly session: Session,
     readonly id: number
   ) {
-    const { promise, resolve } = settled<string | undefined>()
-    this.on_unregister = promise
-    this._ended = (reason) => {
-      this.active = false
-      resolve(reason)
-    }
+    super()
+  }
+
+  /**
+   * Settles when the registration ends: with the router's reason on revocation, `undefined` on
+   * `unregister()` or when the session ends.
+   */
+  get on_unregister(): Promise<string | undefined> {
+    return this.ending
   }
 
   /** Unregisters from the router. */
@@ -93,17 +109,7 @@ export class Registration {
 
 export type EventHandler = (args: Args, kwargs: Kwargs, details: Event, subscription: Subscription) => void
 
-export class Subscription {
-  /** False once unsubscribed, revoked by the router, or the session has ended. */
-  active = true
-  /**
-   * Settles when this subscription ends: with the router's reason on revocation, `undefined` on
-   * `unsubscribe()` or when the session ends.
-   */
-  readonly on_unsubscribe: Promise<string | undefined>
-  /** @internal */
-  readonly _ended: (reason: string | undefined) => void
-
+export class Subscription extends Ending {
   constructor(
     readonly topic: string,
     readonly handler: EventHandler,
@@ -111,12 +117,15 @@ export class Subscription {
     readonly session: Session,
     readonly id: number
   ) {
-    const { promise, resolve } = settled<string | undefined>()
-    this.on_unsubscribe = promise
-    this._ended = (reason) => {
-      this.active = false
-      resolve(reason)
-    }
+    super()
+  }
+
+  /**
+   * Settles when this subscription ends: with the router's reason on revocation, `undefined` on
+   * `unsubscribe()` or when the session ends.
+   */
+  get on_unsubscribe(): Promise<string | undefined> {
+    return this.ending
   }
 
   /** Resolves `true` when the router subscription ended, `false` when other handlers of this session keep it. */

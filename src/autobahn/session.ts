@@ -3,8 +3,9 @@
  * core's `SessionService` of that one session (unrouted: once it has ended, everything on it fails
  * instead of reaching a later session; registrations and subscriptions are redone in `onopen`).
  */
-import { Cause, Effect, Exit, type Fiber, type ManagedRuntime, Option, Scope, Stream } from "effect"
+import { Cause, Effect, Exit, type Fiber, type ManagedRuntime, Option, Stream } from "effect"
 import { SubscriptionRevokedError } from "../Errors.js"
+import type { RegistrationEntry } from "../internal/session/callee.js"
 import { clientRoles } from "../internal/session/hello.js"
 import { handles, type SessionHandle } from "../internal/session/make.js"
 import type { DirectSubscription } from "../internal/session/pubsub.js"
@@ -66,11 +67,6 @@ export interface SessionHost {
   readonly onInternalError: (error: unknown, message: string) => void
   /** `session.leave`: Autobahn|JS closes the connection (no retry) when the session leaves. */
   readonly leave: (reason: string | undefined, message: string | undefined) => void
-}
-
-interface Held<A> {
-  readonly core: A
-  readonly scope: Scope.CloseableScope
 }
 
 const isArgs = (u: unknown): u is Args => Array.isArray(u)
@@ -135,8 +131,9 @@ export class Session {
   #ended = false
   readonly #prefixes = new Map<string, string>()
   readonly #registrations = new Map<number, Registration>()
-  readonly #heldRegistrations = new WeakMap<Registration, Held<Core.Registration>>()
-  readonly #subscriptions = new Map<number, Array<Subscription>>()
+  readonly #heldRegistrations = new WeakMap<Registration, RegistrationEntry>()
+  /** By router subscription id: one subscription, or several sharing it (no array for one). */
+  readonly #subscriptions = new Map<number, Subscription | Array<Subscription>>()
   readonly #directSubscriptions = new WeakMap<Subscription, DirectSubscription>()
 
   /** Default of `disclose_me` on calls. */
@@ -186,7 +183,7 @@ export class Session {
 
   /** The subscriptions in place, grouped by router subscription (one array per id). */
   get subscriptions(): Array<Array<Subscription>> {
-    return Array.from(this.#subscriptions.values(), (list) => [...list])
+    return Array.from(this.#subscriptions.values(), (list) => Array.isArray(list) ? [...list] : [list])
   }
 
   get registrations(): Array<Registration> {
@@ -355,27 +352,33 @@ export class Session {
           ? { args: value.args, kwargs: value.kwargs }
           : { args: [value === undefined ? null : value] }
       ))
-    return this.#hold(core.register(uri, handler, options ?? {}), (held) => {
-      const registration = new Registration(procedure, endpoint, options ?? {}, this, held.core.id)
-      this.#registrations.set(registration.id, registration)
-      this.#heldRegistrations.set(registration, held)
-      this.#host.runtime.runFork(Effect.map(held.core.ended, (end) => {
-        if (this.#registrations.get(registration.id) === registration) this.#registrations.delete(registration.id)
-        registration._ended(end.reason === "revoked" ? end.message ?? "revoked" : undefined)
-        this.#release(held)
-      }))
-      return registration
+    const handle = this.#handle
+    if (handle === undefined) return Promise.reject(notOpen())
+    // At callback level: no scope, fiber or Promise adoption per registration; it ends with the
+    // session or by `unregister`, and tells its end by callback.
+    return new Promise<Registration>((resolve, reject) => {
+      handle.register(uri, handler, options ?? {}, (exit) => {
+        if (exit._tag === "Failure") return reject(fromCause(exit.cause))
+        const entry = exit.value
+        const registration = new Registration(procedure, endpoint, options ?? {}, this, entry.id)
+        this.#registrations.set(registration.id, registration)
+        this.#heldRegistrations.set(registration, entry)
+        entry.onEnd((end) => {
+          if (this.#registrations.get(registration.id) === registration) this.#registrations.delete(registration.id)
+          registration._ended(end.reason === "revoked" ? end.message ?? "revoked" : undefined)
+        })
+        resolve(registration)
+      })
     })
   }
 
   /** Unregisters (what `registration.unregister()` calls). */
   unregister(registration: Registration): Promise<void> {
-    const held = this.#heldRegistrations.get(registration)
-    if (held === undefined || !registration.active) {
+    const entry = this.#heldRegistrations.get(registration)
+    if (entry === undefined || !registration.active) {
       return Promise.reject(new AutobahnError(Uri.NoSuchRegistration, ["registration not active"]))
     }
-    return this.#host.runtime.runPromiseExit(held.core.unregister).then((exit) => {
-      this.#release(held)
+    return this.#host.runtime.runPromiseExit(entry.unregister).then((exit) => {
       if (Exit.isFailure(exit)) throw fromCause(exit.cause)
     })
   }
@@ -442,9 +445,10 @@ export class Session {
         if (exit._tag === "Failure") return reject(fromCause(exit.cause))
         const made = new Subscription(topic, handler, options ?? {}, this, exit.value.id)
         subscription = made
-        const siblings = this.#subscriptions.get(made.id) ?? []
-        siblings.push(made)
-        this.#subscriptions.set(made.id, siblings)
+        const siblings = this.#subscriptions.get(made.id)
+        if (siblings === undefined) this.#subscriptions.set(made.id, made)
+        else if (Array.isArray(siblings)) siblings.push(made)
+        else this.#subscriptions.set(made.id, [siblings, made])
         this.#directSubscriptions.set(made, exit.value)
         resolve(made)
       })
@@ -500,33 +504,13 @@ export class Session {
     return undefined
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Scopes of registrations and subscriptions
-  // -------------------------------------------------------------------------------------------
-
-  /** Runs a scoped core operation in a scope of its own, kept until `#release`. */
-  #hold<A, B>(acquire: Effect.Effect<A, unknown, Scope.Scope>, made: (held: Held<A>) => B): Promise<B> {
-    const runtime = this.#host.runtime
-    const scope = runtime.runSync(Scope.make())
-    return runtime.runPromiseExit(Scope.extend(acquire, scope)).then((exit) => {
-      if (Exit.isFailure(exit)) {
-        runtime.runFork(Scope.close(scope, Exit.void))
-        throw fromCause(exit.cause)
-      }
-      return made({ core: exit.value, scope })
-    })
-  }
-
-  #release(held: Held<unknown>): void {
-    this.#host.runtime.runFork(Scope.close(held.scope, Exit.void))
-  }
-
   #forget(subscription: Subscription): void {
     const siblings = this.#subscriptions.get(subscription.id)
-    if (siblings === undefined) return
+    if (siblings === subscription) return void this.#subscriptions.delete(subscription.id)
+    if (!Array.isArray(siblings)) return
     const index = siblings.indexOf(subscription)
     if (index >= 0) siblings.splice(index, 1)
-    if (siblings.length === 0) this.#subscriptions.delete(subscription.id)
+    if (siblings.length === 1) this.#subscriptions.set(subscription.id, siblings[0]!)
   }
 }
 

@@ -1,26 +1,57 @@
 /**
  * A subscriber's bounded buffer: the dispatcher offers synchronously, one consumer pulls everything
- * buffered at once. Overflow follows the subscriber's strategy. A few hundred bytes each (an Effect
- * Mailbox costs about 2 KB), which matters at 10,000 subscriptions.
+ * buffered at once. Overflow follows the subscriber's strategy.
+ *
+ * Small, because a session may hold 100,000 of them: no array until the first element, and the
+ * pull Effect and the Stream are made when the stream is first read (an Effect Mailbox costs about
+ * 2 KB, an eagerly built Stream several hundred bytes).
  */
-import { Chunk, Effect, Option, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { OverflowStrategy } from "../Session.js"
 
 type Pull<A, E> = Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>
 
-export class EventBuffer<A, E> {
-  private buffer: Array<A> = []
-  private ending: Effect.Effect<never, Option.Option<E>> | undefined
-  private waiter: ((pull: Pull<A, E>) => void) | undefined
-  /** The dispatcher, waiting for room under "suspend". */
-  private spaceWaiter: ((effect: Effect.Effect<void>) => void) | undefined
-  private pending: A | undefined
+/** The consumer's side, made when the stream is first read. */
+interface Reader<A, E> {
+  readonly pull: Pull<A, E>
+  readonly stream: Stream.Stream<A, E>
+  /** The consumer, waiting for elements. */
+  waiter: ((pull: Pull<A, E>) => void) | undefined
+}
 
-  constructor(
-    readonly capacity: number,
-    readonly overflow: OverflowStrategy,
-    private readonly overflowError: () => E
-  ) {}
+/** The dispatcher, waiting for room under "suspend", with the element it could not place. */
+interface Suspended<A> {
+  readonly resume: (effect: Effect.Effect<void>) => void
+  element: A | undefined
+}
+
+export interface BufferPolicy {
+  readonly capacity: number
+  readonly overflow: OverflowStrategy
+}
+
+export abstract class EventBuffer<A, E> {
+  private buffer: Array<A> | undefined = undefined
+  private ending: Effect.Effect<never, Option.Option<E>> | undefined = undefined
+  private reader: Reader<A, E> | undefined = undefined
+  private suspended: Suspended<A> | undefined = undefined
+
+  constructor(readonly policy: BufferPolicy) {}
+
+  get capacity(): number {
+    return this.policy.capacity
+  }
+
+  /** The error a full buffer fails with under "fail". */
+  protected abstract overflowError(): E
+
+  /** Wraps the stream once, when it is first made (e.g. to count what is pulled). */
+  protected wrap(stream: Stream.Stream<A, E>): Stream.Stream<A, E> {
+    return stream
+  }
 
   /**
    * Offers one element. Returns undefined when done, or an Effect the dispatcher must wait on
@@ -28,25 +59,26 @@ export class EventBuffer<A, E> {
    */
   offer(element: A): Effect.Effect<void> | undefined {
     if (this.ending !== undefined) return undefined
-    if (this.buffer.length < this.capacity) {
-      this.buffer.push(element)
+    const buffer = this.buffer ??= []
+    if (buffer.length < this.policy.capacity) {
+      buffer.push(element)
       this.wake()
       return undefined
     }
-    switch (this.overflow) {
+    switch (this.policy.overflow) {
       case "dropOldest":
-        this.buffer.shift()
-        this.buffer.push(element)
+        buffer.shift()
+        buffer.push(element)
         return undefined
       case "fail":
         this.end(Option.some(this.overflowError()))
         return undefined
       case "suspend":
         return Effect.async<void>((resume) => {
-          this.pending = element
-          this.spaceWaiter = resume
+          const suspended: Suspended<A> = { resume, element }
+          this.suspended = suspended
           return Effect.sync(() => {
-            if (this.spaceWaiter === resume) this.spaceWaiter = undefined
+            if (this.suspended === suspended) this.suspended = undefined
           })
         })
     }
@@ -61,43 +93,53 @@ export class EventBuffer<A, E> {
 
   /** Ends now, dropping the buffer, and releases a waiting dispatcher: the reader is gone. */
   shutdown(): void {
-    this.buffer = []
-    this.pending = undefined
+    this.buffer = undefined
+    if (this.suspended !== undefined) this.suspended.element = undefined
     this.end(Option.none())
     this.releaseSpace()
   }
 
   private wake(): void {
-    const resume = this.waiter
+    const reader = this.reader
+    const resume = reader?.waiter
     if (resume === undefined) return
-    this.waiter = undefined
-    resume(this.pull)
+    reader!.waiter = undefined
+    resume(reader!.pull)
   }
 
   private releaseSpace(): void {
-    const resume = this.spaceWaiter
-    if (resume === undefined) return
-    this.spaceWaiter = undefined
-    if (this.pending !== undefined && this.ending === undefined) this.buffer.push(this.pending)
-    this.pending = undefined
-    resume(Effect.void)
+    const suspended = this.suspended
+    if (suspended === undefined) return
+    this.suspended = undefined
+    if (suspended.element !== undefined && this.ending === undefined) (this.buffer ??= []).push(suspended.element)
+    suspended.resume(Effect.void)
   }
 
-  readonly pull: Pull<A, E> = Effect.suspend(() => {
-    if (this.buffer.length > 0) {
+  private makeReader(): Reader<A, E> {
+    const pull: Pull<A, E> = Effect.suspend(() => {
       const elements = this.buffer
-      this.buffer = []
-      this.releaseSpace()
-      return Effect.succeed(Chunk.unsafeFromArray(elements))
-    }
-    if (this.ending !== undefined) return this.ending
-    return Effect.async<Chunk.Chunk<A>, Option.Option<E>>((resume) => {
-      this.waiter = resume
-      return Effect.sync(() => {
-        if (this.waiter === resume) this.waiter = undefined
+      if (elements !== undefined && elements.length > 0) {
+        this.buffer = undefined
+        this.releaseSpace()
+        return Effect.succeed(Chunk.unsafeFromArray(elements))
+      }
+      if (this.ending !== undefined) return this.ending
+      return Effect.async<Chunk.Chunk<A>, Option.Option<E>>((resume) => {
+        reader.waiter = resume
+        return Effect.sync(() => {
+          if (reader.waiter === resume) reader.waiter = undefined
+        })
       })
     })
-  })
+    const reader: Reader<A, E> = { pull, stream: this.wrap(Stream.repeatEffectChunkOption(pull)), waiter: undefined }
+    return reader
+  }
 
-  readonly stream: Stream.Stream<A, E> = Stream.repeatEffectChunkOption(this.pull)
+  get pull(): Pull<A, E> {
+    return (this.reader ??= this.makeReader()).pull
+  }
+
+  get stream(): Stream.Stream<A, E> {
+    return (this.reader ??= this.makeReader()).stream
+  }
 }

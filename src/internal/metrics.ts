@@ -3,8 +3,7 @@
  * registry update, no Effect built per event. Metrics live in Effect's global registry, so any
  * exporter that reads it (e.g. @effect/opentelemetry's) sees them.
  */
-import { Cause, Effect, Exit, Metric, MetricBoundaries, MetricLabel, Stream } from "effect"
-import type { Subscription } from "../Session.js"
+import { Cause, type Chunk, Effect, Exit, Metric, MetricBoundaries, MetricLabel, Stream } from "effect"
 import { WampError } from "../WampError.js"
 
 export const calls = Metric.counter("wamp_client_calls_total", {
@@ -91,14 +90,14 @@ export const timeCallStream = <A, E, R>(stream: Stream.Stream<A, E, R>): Stream.
     )
   })
 
+const countChunk = <A>(chunk: Chunk.Chunk<A>): Chunk.Chunk<A> => {
+  eventsReceived.unsafeUpdate(chunk.length, noTags)
+  return chunk
+}
+
 /** Counts events per chunk the subscriber pulls: no step added per event. */
-export const countEvents = <S extends Subscription>(subscription: S): S => ({
-  ...subscription,
-  events: Stream.mapChunks(subscription.events, (chunk) => {
-    eventsReceived.unsafeUpdate(chunk.length, noTags)
-    return chunk
-  })
-})
+export const countEventStream = <A, E, R>(events: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
+  Stream.mapChunks(events, countChunk)
 
 export const countPublish = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.tap(effect, () => {

@@ -2,7 +2,7 @@
  * `npm run bench`: prints figures; asserts nothing. Each section is bounded in time.
  * Sections live next to this file and export `run(): Promise<void>`.
  */
-// `--router URL` (peers only): run against a third-party router instead of the test kit's.
+// `--router URL` (peers and setup only): run against a third-party router instead of the test kit's.
 const args = process.argv.slice(2)
 const routerFlag = args.indexOf("--router")
 if (routerFlag >= 0) {
@@ -15,6 +15,7 @@ const all: ReadonlyArray<readonly [string, () => Promise<{ run: () => Promise<vo
   ["serializer", () => import("./serializer.js")],
   ["session", () => import("./session.js")],
   ["peers", () => import("./peers.js")],
+  ["setup", () => import("./setup.js")],
   ["bundle", () => import("./bundle.js")],
   ["tracing", () => import("./tracing.js")]
 ]

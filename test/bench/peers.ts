@@ -192,6 +192,7 @@ const titles: Record<Workload, string> = {
 }
 const labels: Record<ClientKind, string> = {
   "effect-wamp": "effect-wamp",
+  connection: "effect-wamp Connection",
   facade: "effect-wamp/autobahn",
   autobahn: "autobahn 26.3.1",
   wampy: "wampy 8.0.2",

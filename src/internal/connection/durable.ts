@@ -21,6 +21,7 @@ import type {
   SubscriptionStreamError
 } from "../../Session.js"
 import type { WampError } from "../../WampError.js"
+import { RegistrationEntry } from "../session/callee.js"
 
 type ApplyError = WampError | SessionError | EncodeError
 
@@ -86,7 +87,7 @@ const isGap = (item: Subscription | Gap): item is Gap => "_tag" in item
 export const makeDurables = (host: Host) => {
   const registrations = new Set<RegistrationIntent>()
   const subscriptions = new Set<SubscriptionIntent>()
-  /** Fibers watching for the router revoking a registration: one per registration per session. */
+  /** Watchers of the router revoking a registration (callbacks, or fibers): one per registration per session. */
   let watchers = 0
 
   const endRegistration = (intent: RegistrationIntent, end: RegistrationEnd) => {
@@ -105,13 +106,22 @@ export const makeDurables = (host: Host) => {
           if (!intent.active) return Scope.close(applied.scope, Exit.void)
           intent.current = applied
           // A revocation ends the intent: the router does not want this registration back.
-          const watch = Effect.flatMap(
-            applied.value.ended,
-            (end) => end.reason === "revoked" ? Effect.sync(() => endRegistration(intent, end)) : Effect.void
-          ).pipe(
+          const onEnd = (end: RegistrationEnd) => {
+            if (end.reason === "revoked") endRegistration(intent, end)
+          }
+          watchers++
+          // The session's own registrations tell their end by callback (they all end with the
+          // session): no fiber per registration.
+          if (applied.value instanceof RegistrationEntry) {
+            applied.value.onEnd((end) => {
+              watchers--
+              onEnd(end)
+            })
+            return Effect.void
+          }
+          const watch = Effect.flatMap(applied.value.ended, (end) => Effect.sync(() => onEnd(end))).pipe(
             Effect.ensuring(Effect.sync(() => watchers--))
           )
-          watchers++
           return Effect.asVoid(Effect.forkIn(watch, applied.scope))
         })
       )

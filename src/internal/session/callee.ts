@@ -6,7 +6,15 @@
  * with `Runtime.runFork` on it and answers from the fiber's observer: nothing per invocation beyond
  * the handler's own fiber (no provide, no fork into a scope, no finalizer added and removed).
  */
-import { Deferred, Duration, Effect, Exit, Fiber, Mailbox, Runtime, type Scope, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Mailbox from "effect/Mailbox"
+import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Message from "../../Message.js"
 import * as Passthru from "../../Passthru.js"
 import type {
@@ -21,7 +29,7 @@ import type {
 import * as WampError from "../../WampError.js"
 import { Tombstones } from "../tombstones.js"
 import { optionalString } from "../values.js"
-import type { Core, OperationError, SessionError } from "./core.js"
+import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
 import {
   argsOf,
@@ -34,12 +42,83 @@ import {
   wireOptions
 } from "./payload.js"
 
-interface RegistrationEntry {
-  readonly id: number
-  readonly procedure: string
-  /** Starts the handler's fiber for one invocation. */
-  readonly fork: (invocation: Invocation) => Fiber.RuntimeFiber<HandlerResult, unknown>
-  readonly ended: Deferred.Deferred<RegistrationEnd>
+/** Starts a handler's fiber on a Runtime made once. */
+type RunFork = (effect: Effect.Effect<HandlerResult, unknown, any>) => Fiber.RuntimeFiber<HandlerResult, unknown>
+
+/** What every registration of one session shares. */
+interface Owner {
+  readonly unregister: (registration: RegistrationEntry) => Effect.Effect<void, WampError.WampError | SessionError>
+  readonly bounded: (effect: Effect.Effect<void, unknown>) => Effect.Effect<void>
+}
+
+const noOptions: RegisterOptions = Object.freeze({})
+
+/**
+ * One registration: the table entry the dispatcher finds invocations' handlers in, and the public
+ * `Registration` (its `unregister` and `ended` made when asked for). Small, because a session may
+ * hold 100,000: no Deferred (listeners until it ends), a Runtime shared by every registration made
+ * from the same context.
+ */
+export class RegistrationEntry implements Registration {
+  id = 0
+  /** How it ended, once it has. */
+  end: RegistrationEnd | undefined = undefined
+  private listeners: ((end: RegistrationEnd) => void) | Array<(end: RegistrationEnd) => void> | undefined = undefined
+
+  constructor(
+    readonly procedure: string,
+    readonly options: RegisterOptions,
+    private readonly handler: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown, any>,
+    private readonly runFork: RunFork,
+    private readonly owner: Owner
+  ) {}
+
+  /** Starts the handler's fiber for one invocation. A handler that throws fails its invocation, like a defect. */
+  fork(invocation: Invocation): Fiber.RuntimeFiber<HandlerResult, unknown> {
+    return this.runFork(withCallTimeout(Effect.suspend(() => this.handler(invocation)), invocation.details.timeout))
+  }
+
+  get unregister(): Effect.Effect<void, WampError.WampError | SessionError> {
+    return this.owner.unregister(this)
+  }
+
+  get ended(): Effect.Effect<RegistrationEnd> {
+    return Effect.async<RegistrationEnd>((resume) => {
+      if (this.end !== undefined) return resume(Effect.succeed(this.end))
+      const listener = (end: RegistrationEnd) => resume(Effect.succeed(end))
+      this.onEnd(listener)
+      return Effect.sync(() => this.removeListener(listener))
+    })
+  }
+
+  /** Calls `f` once when the registration ends (at once when it has): no fiber per registration. */
+  onEnd(f: (end: RegistrationEnd) => void): void {
+    if (this.end !== undefined) return f(this.end)
+    const current = this.listeners
+    this.listeners = current === undefined ? f : Array.isArray(current) ? [...current, f] : [current, f]
+  }
+
+  private removeListener(f: (end: RegistrationEnd) => void): void {
+    const current = this.listeners
+    if (current === f) this.listeners = undefined
+    else if (Array.isArray(current)) this.listeners = current.filter((g) => g !== f)
+  }
+
+  /** Records the end once and tells the listeners. */
+  finish(end: RegistrationEnd): void {
+    if (this.end !== undefined) return
+    this.end = end
+    const listeners = this.listeners
+    this.listeners = undefined
+    if (listeners === undefined) return
+    if (Array.isArray(listeners)) { for (const f of listeners) f(end) }
+    else listeners(end)
+  }
+
+  /** The scope's finalizer (bound to this registration: no closure context kept per registration). */
+  finalize(): Effect.Effect<void> {
+    return this.owner.bounded(this.unregister)
+  }
 }
 
 interface ActiveInvocation {
@@ -64,51 +143,86 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
   const end = (entry: RegistrationEntry, reason: RegistrationEnd) => {
     if (registrations.get(entry.id) === entry) registrations.delete(entry.id)
     leftRegistrations.add(entry.id)
-    Deferred.unsafeDone(entry.ended, Exit.succeed(reason))
+    entry.finish(reason)
+  }
+
+  /** One Runtime per context a registration is made from (usually one for all of them). */
+  const runForks = new WeakMap<Context.Context<any>, RunFork>()
+  const runForkFor = (context: Context.Context<any>): RunFork => {
+    let runFork = runForks.get(context)
+    if (runFork === undefined) {
+      runFork = Runtime.runFork(
+        Runtime.make({ context, fiberRefs: session.fiberRefs, runtimeFlags: session.runtimeFlags })
+      ) as RunFork
+      runForks.set(context, runFork)
+    }
+    return runFork
+  }
+
+  const owner: Owner = { unregister: (entry) => unregister(entry), bounded: (effect) => core.bounded(effect) }
+
+  /**
+   * Sends REGISTER for `entry`; `resume` gets the outcome once. Returns the request id while the
+   * REGISTER is pending, else 0.
+   */
+  const attach = (entry: RegistrationEntry, resume: Resume<RegistrationEntry>): number => {
+    const wire = entry.options === noOptions ? noOptions : wireOptions(entry.options, [])
+    const procedure = entry.procedure
+    return core.start(
+      Message.Code.Register,
+      (request) => ({ _tag: "Register", request, options: wire, procedure }),
+      (message): Exit.Exit<RegistrationEntry, WampError.WampError> | string | undefined => {
+        if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
+        if (message._tag !== "Registered") return undefined
+        if (registrations.has(message.registration)) {
+          return `REGISTERED with registration ${message.registration}, which this session already holds`
+        }
+        // Recorded here, in the dispatcher, so that an INVOCATION right behind it finds it.
+        entry.id = message.registration
+        registrations.set(entry.id, entry)
+        leftRegistrations.delete(entry.id)
+        return Exit.succeed(entry)
+      },
+      resume
+    )
   }
 
   const register = <E, R>(
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
-  ): Effect.Effect<Registration, OperationError, Scope.Scope | R> =>
-    Effect.gen(function*() {
-      const invalid = checkUri(procedure, options?.match)
-      if (invalid) return yield* Effect.fail(invalid)
-      const context = yield* Effect.context<R>()
-      const runFork = Runtime.runFork(
-        Runtime.make({ context, fiberRefs: session.fiberRefs, runtimeFlags: session.runtimeFlags })
-      )
-      const ended = yield* Deferred.make<RegistrationEnd>()
-      const wire = wireOptions(options, [])
-      // A handler that throws instead of returning an Effect fails its invocation, like a defect.
-      const fork = (invocation: Invocation) =>
-        runFork(withCallTimeout(Effect.suspend(() => handler(invocation)), invocation.details.timeout))
-      const acquire = core.request(
-        Message.Code.Register,
-        (request) => ({ _tag: "Register", request, options: wire, procedure }),
-        (message): Exit.Exit<RegistrationEntry, WampError.WampError> | string | undefined => {
-          if (message._tag === "Error") return Exit.fail(errorFromMessage(message))
-          if (message._tag !== "Registered") return undefined
-          if (registrations.has(message.registration)) {
-            return `REGISTERED with registration ${message.registration}, which this session already holds`
-          }
-          // Recorded here, in the dispatcher, so that an INVOCATION right behind it finds it.
-          const entry: RegistrationEntry = { id: message.registration, procedure, fork, ended }
-          registrations.set(entry.id, entry)
-          leftRegistrations.delete(entry.id)
-          return Exit.succeed(entry)
-        }
-      )
-      const entry = yield* Effect.acquireRelease(acquire, (entry) => core.bounded(unregister(entry)))
-      return {
-        id: entry.id,
-        procedure,
-        options: options ?? {},
-        unregister: unregister(entry),
-        ended: Deferred.await(ended)
-      } satisfies Registration
-    })
+  ): Effect.Effect<Registration, OperationError, Scope.Scope | R> => {
+    const invalid = checkUri(procedure, options?.match)
+    if (invalid) return Effect.fail(invalid)
+    // As `Effect.acquireRelease` would (REGISTER is not interruptible once sent), with one bound
+    // finalizer and no Effect nodes kept per registration.
+    return Effect.contextWithEffect((context: Context.Context<Scope.Scope | R>) =>
+      Effect.uninterruptible(Effect.flatMap(
+        Effect.async<RegistrationEntry, OperationError>((resume) => {
+          const entry = new RegistrationEntry(procedure, options ?? noOptions, handler, runForkFor(context), owner)
+          attach(entry, resume)
+        }),
+        (entry) =>
+          Effect.as(Scope.addFinalizerExit(Context.get(context, Scope.Scope), entry.finalize.bind(entry)), entry)
+      ))
+    )
+  }
+
+  /**
+   * A registration at callback level (the facade's): no scope; the handler runs on the session's
+   * runtime. It ends with the session, or by its `unregister`.
+   */
+  const registerDirect = (
+    procedure: string,
+    handler: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown>,
+    options: RegisterOptions | undefined,
+    resume: Resume<RegistrationEntry>
+  ): void => {
+    const invalid = checkUri(procedure, options?.match)
+    if (invalid) return resume(Exit.fail(invalid))
+    attach(new RegistrationEntry(procedure, options ?? noOptions, handler, sessionRunFork, owner), resume)
+  }
+  const sessionRunFork = Runtime.runFork(session) as RunFork
 
   const unregister = (entry: RegistrationEntry): Effect.Effect<void, WampError.WampError | SessionError> =>
     Effect.suspend(() => {
@@ -306,6 +420,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
 
   return {
     register,
+    registerDirect,
     invocation,
     interrupt,
     revoke,

@@ -12,7 +12,7 @@ import * as WampError from "../../WampError.js"
 import * as Metrics from "../metrics.js"
 import { Serializers } from "../serializer/tags.js"
 import * as Tracing from "../tracing.js"
-import { makeCallee } from "./callee.js"
+import { type Callee, makeCallee } from "./callee.js"
 import { type Caller, makeCaller } from "./caller.js"
 import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
@@ -30,6 +30,8 @@ export interface SessionHandle {
   readonly call: Caller["startCall"]
   /** A subscription at callback level (the facade's: the handler called in place, no stream). */
   readonly subscribe: PubSub["subscribeDirect"]
+  /** A registration at callback level (the facade's: no scope, no fiber per registration). */
+  readonly register: Callee["registerDirect"]
 }
 
 /**
@@ -46,10 +48,9 @@ export interface SessionCounters {
 }
 
 /** The metrics wrappers as pass-throughs, for `metrics: false`. */
-const unmetered: Pick<typeof Metrics, "timeCall" | "timeCallStream" | "countEvents" | "countPublish"> = {
+const unmetered: Pick<typeof Metrics, "timeCall" | "timeCallStream" | "countPublish"> = {
   timeCall: identity,
   timeCallStream: identity,
-  countEvents: identity,
   countPublish: identity
 }
 
@@ -161,11 +162,7 @@ export const makeHandle = (
           )
         ),
       subscribe: (topic, subscribeOptions) =>
-        traced.local(
-          "wamp.subscribe",
-          topic,
-          Effect.map(pubsub.subscribe(topic, subscribeOptions), metered.countEvents)
-        ),
+        traced.local("wamp.subscribe", topic, pubsub.subscribe(topic, subscribeOptions)),
       publish: (topic, args, kwargs, publishOptions) =>
         traced.outbound(
           "wamp.publish",
@@ -181,7 +178,8 @@ export const makeHandle = (
       isEstablished: () => core.state === "established",
       counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() }),
       call: caller.startCall,
-      subscribe: pubsub.subscribeDirect
+      subscribe: pubsub.subscribeDirect,
+      register: callee.registerDirect
     }
     handles.set(service, handle)
     return handle

@@ -2,7 +2,11 @@
  * PubSub: publishing, and subscriptions shared by every local subscriber of the same topic+match,
  * each subscriber with its own bounded buffer and overflow strategy.
  */
-import { Effect, Exit, Option, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import { SubscriptionOverflowError, SubscriptionRevokedError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import * as Passthru from "../../Passthru.js"
@@ -11,6 +15,7 @@ import type {
   Event,
   EventDetails,
   List,
+  MatchPolicy,
   PublishOptions,
   SubscribeOptions,
   Subscription,
@@ -19,6 +24,7 @@ import type {
 } from "../../Session.js"
 import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
+import * as Metrics from "../metrics.js"
 import { Tombstones } from "../tombstones.js"
 import { optionalString } from "../values.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
@@ -28,16 +34,16 @@ import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, wireOptions } f
 export const DEFAULT_BUFFER: SubscriptionBuffer = { capacity: 4096, overflow: "fail" }
 
 /**
- * One local subscriber: a stream's bounded buffer (`EventBuffer`), or the facade's handler called
- * in place (`subscribeDirect`).
+ * One local subscriber: a stream's bounded buffer (`StreamSubscriber`), or the facade's handler
+ * called in place (`DirectSubscriber`).
  */
 interface Subscriber {
   /** Takes one event; returns an Effect only when the dispatcher must wait (a full "suspend" buffer). */
-  readonly offer: (event: Event) => Effect.Effect<void> | undefined
+  offer(event: Event): Effect.Effect<void> | undefined
   /** Ends after what is buffered: `None` ends, `Some(error)` fails. */
-  readonly end: (error: Option.Option<SubscriptionStreamError>) => void
+  end(error: Option.Option<SubscriptionStreamError>): void
   /** Ends now, dropping what is buffered: the reader is gone. */
-  readonly shutdown: () => void
+  shutdown(): void
 }
 
 /** A subscription made at callback level (the facade's): no stream, no scope. */
@@ -47,19 +53,149 @@ export interface DirectSubscription {
   readonly unsubscribe: Effect.Effect<void, WampError.WampError | SessionError>
 }
 
-/** One router subscription and the local subscribers sharing it. */
-interface Entry {
-  readonly id: number
-  readonly key: string
-  readonly topic: string
-  readonly subscribers: Set<Subscriber>
+/**
+ * One router subscription and the local subscribers sharing it: one subscriber inline (the common
+ * case, no collection allocated), an array when several share it.
+ */
+class Entry {
+  subscribers: Subscriber | Array<Subscriber> | undefined
+  constructor(readonly id: number, readonly topic: string, readonly match: MatchPolicy, first: Subscriber) {
+    this.subscribers = first
+  }
+
+  add(subscriber: Subscriber): void {
+    const current = this.subscribers
+    if (current === undefined) this.subscribers = subscriber
+    else if (Array.isArray(current)) current.push(subscriber)
+    else this.subscribers = [current, subscriber]
+  }
+
+  /** False when `subscriber` was not (or no longer) here. */
+  delete(subscriber: Subscriber): boolean {
+    const current = this.subscribers
+    if (current === subscriber) {
+      this.subscribers = undefined
+      return true
+    }
+    if (!Array.isArray(current)) return false
+    const index = current.indexOf(subscriber)
+    if (index < 0) return false
+    current.splice(index, 1)
+    if (current.length === 1) this.subscribers = current[0]
+    return true
+  }
+
+  get isEmpty(): boolean {
+    return this.subscribers === undefined
+  }
+
+  /** Takes every subscriber out. */
+  clear(): ReadonlyArray<Subscriber> {
+    const current = this.subscribers
+    this.subscribers = undefined
+    return current === undefined ? [] : Array.isArray(current) ? current : [current]
+  }
 }
 
-const keyOf = (topic: string, match: string | undefined) => `${match ?? "exact"}\u0000${topic}`
+const noOptions: SubscribeOptions = Object.freeze({})
+
+/**
+ * What a subscription at the Effect API is: its buffer, and the public `Subscription` (the stream
+ * and `unsubscribe` made when first asked for).
+ */
+class StreamSubscriber extends EventBuffer<Event, SubscriptionStreamError> implements Subscriber, Subscription {
+  entry: Entry | undefined = undefined
+  constructor(
+    readonly topic: string,
+    readonly options: SubscribeOptions,
+    policy: SubscriptionBuffer,
+    private readonly owner: Owner
+  ) {
+    super(policy)
+  }
+
+  get id(): number {
+    return this.entry?.id ?? 0
+  }
+
+  protected overflowError(): SubscriptionStreamError {
+    return new SubscriptionOverflowError({
+      topic: this.topic,
+      capacity: this.capacity,
+      message: `subscriber buffer of ${this.capacity} events overflowed on ${this.topic}`
+    })
+  }
+
+  protected override wrap(stream: Stream.Stream<Event, SubscriptionStreamError>) {
+    return this.owner.metered ? Metrics.countEventStream(stream) : stream
+  }
+
+  get events(): Stream.Stream<Event, SubscriptionStreamError> {
+    return this.stream
+  }
+
+  get unsubscribe(): Effect.Effect<void, WampError.WampError | SessionError> {
+    const entry = this.entry
+    return entry === undefined ? Effect.void : this.owner.leave(entry, this)
+  }
+
+  /** The scope's finalizer (bound to this subscriber: no closure context kept per subscription). */
+  finalize(): Effect.Effect<void> {
+    return this.owner.bounded(this.unsubscribe)
+  }
+}
+
+/** What every subscriber of one session shares. */
+interface Owner {
+  readonly leave: (entry: Entry, subscriber: Subscriber) => Effect.Effect<void, WampError.WampError | SessionError>
+  readonly bounded: (effect: Effect.Effect<void, unknown>) => Effect.Effect<void>
+  /** False under `metrics: false`: events are not counted. */
+  readonly metered: boolean
+}
+
+/** The facade's subscriber: its handler called by the dispatcher, in place. */
+class DirectSubscriber implements Subscriber, DirectSubscription {
+  private ended = false
+  entry: Entry | undefined = undefined
+  constructor(
+    private readonly onEvent: (event: Event) => void,
+    private readonly onEnd: (error: Option.Option<SubscriptionStreamError>) => void,
+    private readonly owner: Owner
+  ) {}
+
+  get id(): number {
+    return this.entry?.id ?? 0
+  }
+
+  get unsubscribe(): Effect.Effect<void, WampError.WampError | SessionError> {
+    const entry = this.entry
+    return entry === undefined ? Effect.void : this.owner.leave(entry, this)
+  }
+
+  offer(event: Event): undefined {
+    if (!this.ended) this.onEvent(event)
+    return undefined
+  }
+
+  end(error: Option.Option<SubscriptionStreamError>): void {
+    if (this.ended) return
+    this.ended = true
+    this.onEnd(error)
+  }
+
+  shutdown(): void {
+    this.end(Option.none())
+  }
+}
 
 export const makePubSub = (core: Core) => {
   const entries = new Map<number, Entry>()
-  const byKey = new Map<string, Entry>()
+  /** Router subscriptions by match policy, then topic (no key string made per subscription). */
+  const byTopic: Record<MatchPolicy, Map<string, Entry>> = {
+    exact: new Map(),
+    prefix: new Map(),
+    wildcard: new Map()
+  }
   /** Subscriptions we left: their late EVENTs are ignored, not violations. */
   const left = new Tombstones(1024)
   const defaultBuffer = core.options.subscriptionBuffer ?? DEFAULT_BUFFER
@@ -71,6 +207,13 @@ export const makePubSub = (core: Core) => {
   const end = (subscriber: Subscriber, error: Option.Option<SubscriptionStreamError>, leaving = false) => {
     if (leaving) subscriber.shutdown()
     else subscriber.end(error)
+  }
+
+  const forget = (entry: Entry) => {
+    entries.delete(entry.id)
+    const index = byTopic[entry.match]
+    if (index.get(entry.topic) === entry) index.delete(entry.topic)
+    left.add(entry.id)
   }
 
   const publish = (
@@ -125,16 +268,16 @@ export const makePubSub = (core: Core) => {
     subscriber: Subscriber,
     resume: Resume<Entry>
   ): number => {
-    const key = keyOf(topic, options?.match)
-    const shared = byKey.get(key)
+    const match: MatchPolicy = options?.match ?? "exact"
+    const shared = byTopic[match].get(topic)
     // A second local subscriber shares the router subscription, unless it asks for the retained
     // event, which only a SUBSCRIBE brings.
     if (shared !== undefined && options?.get_retained !== true) {
-      shared.subscribers.add(subscriber)
+      shared.add(subscriber)
       resume(Exit.succeed(shared))
       return 0
     }
-    const wire = wireOptions(options, ["buffer"])
+    const wire = options === undefined ? noOptions : wireOptions(options, ["buffer"])
     return core.start(
       Message.Code.Subscribe,
       (request) => ({ _tag: "Subscribe", request, options: wire, topic }),
@@ -144,50 +287,47 @@ export const makePubSub = (core: Core) => {
         // Recorded here, in the dispatcher, so that an EVENT right behind it is delivered.
         let entry = entries.get(message.subscription)
         if (entry === undefined) {
-          entry = { id: message.subscription, key, topic, subscribers: new Set() }
+          entry = new Entry(message.subscription, topic, match, subscriber)
           entries.set(entry.id, entry)
           left.delete(entry.id)
+        } else {
+          entry.add(subscriber)
         }
-        entry.subscribers.add(subscriber)
-        byKey.set(key, entry)
+        byTopic[match].set(topic, entry)
         return Exit.succeed(entry)
       },
       resume
     )
   }
 
+  const owner: Owner = {
+    leave: (entry, subscriber) => leave(entry, subscriber),
+    bounded: (effect) => core.bounded(effect),
+    metered: core.options.metrics !== false
+  }
+
   const subscribe = (
     topic: string,
     options?: SubscribeOptions
-  ): Effect.Effect<Subscription, OperationError, Scope.Scope> =>
-    Effect.gen(function*() {
-      const invalid = checkUri(topic, options?.match)
-      if (invalid) return yield* Effect.fail(invalid)
-      const buffer = options?.buffer ?? defaultBuffer
-      const events = new EventBuffer<Event, SubscriptionStreamError>(buffer.capacity, buffer.overflow, () =>
-        new SubscriptionOverflowError({
-          topic,
-          capacity: buffer.capacity,
-          message: `subscriber buffer of ${buffer.capacity} events overflowed on ${topic}`
-        }))
-      const acquire = Effect.async<Entry, OperationError>((resume) => {
-        const id = attach(topic, options, events, resume)
-        if (id !== 0) {
-          return Effect.sync(() =>
-            core.abandon(id)
-          )
-        }
-      })
-      const entry = yield* Effect.acquireRelease(acquire, (entry) =>
-        core.bounded(leave(entry, events)))
-      return {
-        id: entry.id,
-        topic,
-        options: options ?? {},
-        events: events.stream,
-        unsubscribe: leave(entry, events)
-      } satisfies Subscription
-    })
+  ): Effect.Effect<Subscription, OperationError, Scope.Scope> => {
+    const invalid = checkUri(topic, options?.match)
+    if (invalid) return Effect.fail(invalid)
+    // As `Effect.acquireRelease` would (SUBSCRIBE is not interruptible once sent), with one bound
+    // finalizer and no Effect nodes kept per subscription.
+    return Effect.scopeWith((scope) =>
+      Effect.uninterruptible(Effect.flatMap(
+        Effect.async<StreamSubscriber, OperationError>((resume) => {
+          const subscriber = new StreamSubscriber(topic, options ?? noOptions, options?.buffer ?? defaultBuffer, owner)
+          attach(topic, options, subscriber, (exit) => {
+            if (exit._tag === "Failure") return resume(Exit.failCause(exit.cause))
+            subscriber.entry = exit.value
+            resume(Exit.succeed(subscriber))
+          })
+        }),
+        (subscriber) => Effect.as(Scope.addFinalizerExit(scope, subscriber.finalize.bind(subscriber)), subscriber)
+      ))
+    )
+  }
 
   /**
    * A subscription at callback level (the facade's hot path): `onEvent` is called by the
@@ -203,37 +343,21 @@ export const makePubSub = (core: Core) => {
   ): void => {
     const invalid = checkUri(topic, options?.match)
     if (invalid) return resume(Exit.fail(invalid))
-    let ended = false
-    const subscriber: Subscriber = {
-      offer: (event) => {
-        if (!ended) onEvent(event)
-        return undefined
-      },
-      end: (error) => {
-        if (ended) return
-        ended = true
-        onEnd(error)
-      },
-      shutdown: () => subscriber.end(Option.none())
-    }
-    attach(
-      topic,
-      options,
-      subscriber,
-      (exit) =>
-        resume(Exit.map(exit, (entry): DirectSubscription => ({ id: entry.id, unsubscribe: leave(entry, subscriber) })))
-    )
+    const subscriber = new DirectSubscriber(onEvent, onEnd, owner)
+    attach(topic, options, subscriber, (exit) => {
+      if (exit._tag === "Failure") return resume(Exit.failCause(exit.cause))
+      subscriber.entry = exit.value
+      resume(Exit.succeed(subscriber))
+    })
   }
 
   /** Removes one subscriber; the last one to leave unsubscribes on the router. */
   const leave = (entry: Entry, subscriber: Subscriber): Effect.Effect<void, WampError.WampError | SessionError> =>
     Effect.suspend(() => {
-      if (!entry.subscribers.delete(subscriber)) return Effect.void
+      if (!entry.delete(subscriber)) return Effect.void
       end(subscriber, Option.none(), true)
-      if (entry.subscribers.size > 0 || entries.get(entry.id) !== entry) return Effect.void
-      entries.delete(entry.id)
-      if (byKey.get(entry.key) === entry) byKey.delete(entry.key)
-      left.add(entry.id)
+      if (!entry.isEmpty || entries.get(entry.id) !== entry) return Effect.void
+      forget(entry)
       if (core.state !== "established") return Effect.void
       return core.requestByIds(
         Message.Code.Unsubscribe,
@@ -264,9 +388,12 @@ export const makePubSub = (core: Core) => {
     const ev: Event = passthru === undefined
       ? { args: argsOf(message), kwargs: kwargsOf(message), details }
       : { args: argsOf(message), kwargs: kwargsOf(message), details, passthru }
+    const subscribers = entry.subscribers
+    if (subscribers === undefined) return undefined
+    // Only a full buffer under "suspend" makes the dispatcher wait.
+    if (!Array.isArray(subscribers)) return subscribers.offer(ev)
     let waits: Array<Effect.Effect<void>> | undefined
-    for (const subscriber of entry.subscribers) {
-      // Only a full buffer under "suspend" makes the dispatcher wait.
+    for (const subscriber of subscribers) {
       const wait = subscriber.offer(ev)
       if (wait !== undefined) (waits ??= []).push(wait)
     }
@@ -277,9 +404,7 @@ export const makePubSub = (core: Core) => {
     const id = details["subscription"]
     const entry = typeof id === "number" ? entries.get(id) : undefined
     if (entry === undefined) return // raced with our own UNSUBSCRIBE
-    entries.delete(entry.id)
-    if (byKey.get(entry.key) === entry) byKey.delete(entry.key)
-    left.add(entry.id)
+    forget(entry)
     const reason = optionalString(details["reason"])
     const error = new SubscriptionRevokedError({
       subscription: entry.id,
@@ -287,17 +412,15 @@ export const makePubSub = (core: Core) => {
       reason,
       message: `the router revoked the subscription to ${entry.topic}${reason ? `: ${reason}` : ""}`
     })
-    for (const subscriber of entry.subscribers) end(subscriber, Option.some(error))
-    entry.subscribers.clear()
+    for (const subscriber of entry.clear()) end(subscriber, Option.some(error))
   }
 
   const terminate = (error: SessionError, local: boolean) => {
     for (const entry of entries.values()) {
-      for (const subscriber of entry.subscribers) end(subscriber, local ? Option.none() : Option.some(error))
-      entry.subscribers.clear()
+      for (const subscriber of entry.clear()) end(subscriber, local ? Option.none() : Option.some(error))
     }
     entries.clear()
-    byKey.clear()
+    for (const index of Object.values(byTopic)) index.clear()
   }
 
   return {

@@ -9,12 +9,13 @@
  */
 import { GCProfiler, getHeapStatistics } from "node:v8"
 import type { Driver } from "./driver.js"
-import { Latencies } from "./driver.js"
+import { Latencies, setupProgress } from "./driver.js"
 import type { ClientKind, MarkMessage, ResultMessage, SerializerName, Workload } from "./protocol.js"
 
 const inFlightWidth = 1000
 const eventBurst = 1000
-const setupCount = Number(process.env.BENCH_PEERS_SETUP_COUNT ?? 100_000)
+const setupCount = Number(process.env.BENCH_SETUP_COUNT ?? process.env.BENCH_PEERS_SETUP_COUNT ?? 100_000)
+const setupLimitMs = Number(process.env.BENCH_SETUP_LIMIT ?? 180) * 1000
 
 const gc = () => (globalThis as any).gc?.()
 
@@ -36,6 +37,7 @@ const measureAllocation = async <A>(run: () => Promise<A>): Promise<readonly [A,
 const connectors: Record<ClientKind, () => Promise<{ connect: (url: string, s: SerializerName) => Promise<Driver> }>> =
   {
     "effect-wamp": () => import("./effectWamp.js"),
+    connection: () => import("./connection.js"),
     facade: () => import("./facade.js"),
     autobahn: () => import("./autobahn.js"),
     wampy: () => import("./wampy.js"),
@@ -111,24 +113,46 @@ const main = async () => {
     }
     await send({ result })
   }
-  // Set-up of many subscriptions / registrations: only when asked for by name (slow).
+  // Set-up of many subscriptions / registrations: only when asked for by name (slow), bounded by
+  // BENCH_SETUP_LIMIT seconds (default 180). Nothing is released afterwards: the set-up section runs
+  // each one in a fresh process, and a router drops a session's subscriptions when it goes away.
   for (const workload of ["subscribeSetup", "registerSetup"] as const) {
     if (only === undefined || !only.split(",").includes(workload) || driver.setup === undefined) continue
+    gc()
     gc()
     const heapBefore = getHeapStatistics().used_heap_size
     await mark({ mark: "start", workload })
     const cpu = process.cpuUsage()
     const started = performance.now()
-    const release = await driver.setup(workload === "subscribeSetup" ? "subscribe" : "register", setupCount)
+    setupProgress.made = 0
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const finished = await Promise.race([
+      driver.setup(workload === "subscribeSetup" ? "subscribe" : "register", setupCount).then(() => true),
+      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), setupLimitMs))
+    ])
+    clearTimeout(timer)
     const wallMicros = (performance.now() - started) * 1000
     const used = process.cpuUsage(cpu)
     await mark({ mark: "end", workload })
+    if (!finished) {
+      await send({
+        result: {
+          workload,
+          ops: setupProgress.made,
+          wallMicros,
+          cpuMicros: used.user + used.system,
+          didNotFinish: true
+        }
+      })
+      // Whatever is still in flight is abandoned with the process.
+      process.exit(0)
+    }
+    gc()
     gc()
     const heapBytesPerItem = (getHeapStatistics().used_heap_size - heapBefore) / setupCount
     await send({
       result: { workload, ops: setupCount, wallMicros, cpuMicros: used.user + used.system, heapBytesPerItem }
     })
-    await release()
   }
   await driver.close()
 }

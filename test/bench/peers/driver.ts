@@ -23,6 +23,9 @@ export interface Driver {
 
 export type SetupKind = "subscribe" | "register"
 
+/** Items made so far by the set-up running in this process (read when it does not finish in time). */
+export const setupProgress = { made: 0 }
+
 /** Runs `make(i)` for i in 0..count-1 with `width` in flight; resolves with every result. */
 export const inFlightSetup = async <A>(count: number, width: number, make: (i: number) => Promise<A>) => {
   const made = new Array<A>(count)
@@ -31,6 +34,7 @@ export const inFlightSetup = async <A>(count: number, width: number, make: (i: n
     while (next < count) {
       const i = next++
       made[i] = await make(i)
+      setupProgress.made++
     }
   }
   await Promise.all(Array.from({ length: Math.min(width, count) }, worker))

@@ -1,11 +1,12 @@
 /** The measured effect-wamp client: `Session` over `WebSocketTransport`, driven by Effect programs. */
-import { Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
+import { Context, Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
 import * as Authenticator from "../../../src/Authenticator.js"
+import * as Connection from "../../../src/Connection.js"
 import * as NodeWebSocketTransport from "../../../src/node/NodeWebSocketTransport.js"
 import * as Serializer from "../../../src/Serializer.js"
 import * as Session from "../../../src/Session.js"
 import type { WebSocketConstructor } from "../../../src/WebSocketTransport.js"
-import type { Driver, Latencies, SetupKind } from "./driver.js"
+import { type Driver, type Latencies, type SetupKind, setupProgress } from "./driver.js"
 import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from "./protocol.js"
 
 /**
@@ -35,13 +36,16 @@ const coalescingConstructor: WebSocketConstructor = (url, protocols) => {
   return ws
 }
 
-export const connect = async (url: string, serializer: SerializerName): Promise<Driver> => {
+/** Over `Session.layer`, or (`routed`) over `Connection.layer`'s routed session with its durable intents. */
+export const connect = async (url: string, serializer: SerializerName, routed = false): Promise<Driver> => {
   const runtime = ManagedRuntime.make(
-    Session.layer({ realm }).pipe(Layer.provide(Layer.mergeAll(
-      NodeWebSocketTransport.layer(coalescing ? { url, webSocketConstructor: coalescingConstructor } : { url }),
-      serializer === "json" ? Serializer.layerJson : Serializer.layerMsgpack,
-      Authenticator.layerAnonymous()
-    )))
+    (routed ? Layer.map(Connection.layer({ realm }), Context.pick(Session.Session)) : Session.layer({ realm })).pipe(
+      Layer.provide(Layer.mergeAll(
+        NodeWebSocketTransport.layer(coalescing ? { url, webSocketConstructor: coalescingConstructor } : { url }),
+        serializer === "json" ? Serializer.layerJson : Serializer.layerMsgpack,
+        Authenticator.layerAnonymous()
+      ))
+    )
   )
   const session = await runtime.runPromise(Session.Session)
 
@@ -112,10 +116,15 @@ export const connect = async (url: string, serializer: SerializerName): Promise<
 
   const setup = async (kind: SetupKind, count: number) => {
     const scope = await runtime.runPromise(Scope.make())
-    const makeOne = (i: number): Effect.Effect<unknown, unknown, Scope.Scope> =>
-      kind === "subscribe"
+    const counted = () => {
+      setupProgress.made++
+    }
+    const makeOne = (i: number): Effect.Effect<unknown, unknown, Scope.Scope> => {
+      const made: Effect.Effect<unknown, unknown, Scope.Scope> = kind === "subscribe"
         ? session.subscribe(`${topic}.setup.${i}`)
         : session.register(`${echoProcedure}.setup.${i}`, (invocation) => Effect.succeed({ args: invocation.args }))
+      return Effect.tap(made, counted)
+    }
     await runtime.runPromise(
       Effect.forEach(Array.from({ length: count }, (_, i) => i), makeOne, { concurrency: 1000, discard: true }).pipe(
         Scope.extend(scope)

@@ -7,7 +7,7 @@ export const echoProcedure = "bench.echo"
 export const burstProcedure = "bench.burst"
 export const topic = "bench.topic"
 
-export type ClientKind = "effect-wamp" | "facade" | "autobahn" | "wampy" | "raw"
+export type ClientKind = "effect-wamp" | "connection" | "facade" | "autobahn" | "wampy" | "raw"
 export type SerializerName = "json" | "msgpack"
 export type Workload = "sequential" | "inFlight" | "events" | "subscribeSetup" | "registerSetup"
 
@@ -31,6 +31,8 @@ export interface ResultMessage {
     readonly allocatedBytes?: number
     /** Set-up workloads: heap retained per item made, after a full GC. */
     readonly heapBytesPerItem?: number
+    /** Set-up workloads: true when the set-up did not finish within its time limit (`ops` = items made by then). */
+    readonly didNotFinish?: boolean
   }
 }
 
