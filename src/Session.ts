@@ -4,7 +4,10 @@
  * `Session.make(options)` opens a link with the `Transport`, joins the realm (HELLO, CHALLENGE /
  * AUTHENTICATE rounds with the `Authenticator`, WELCOME) and returns the session; closing the scope
  * leaves it (GOODBYE, wait for the reply up to `goodbyeTimeout`, close the link). One dispatcher fiber
- * reads frames in order; every operation is an Effect whose error channel names what it can fail with.
+ * reads frames in order; every operation is an Effect whose error channel names what it can fail with:
+ * `WampError` (the router's or callee's ERROR, or a local refusal such as `wamp.error.invalid_uri`),
+ * `SessionError` (the session ended), and for operations that carry user values `EncodeError` (the
+ * serializer cannot write them, e.g. a bigint under JSON or a cycle: nothing was sent).
  */
 import { Config, type ConfigError, Context, type Duration, Effect, Layer, type Scope, type Stream } from "effect"
 import type { Authenticator } from "./Authenticator.js"
@@ -284,7 +287,7 @@ export interface SessionService {
     args?: List,
     kwargs?: Dict,
     options?: CallOptions
-  ) => Effect.Effect<CallResult, WampError | SessionError>
+  ) => Effect.Effect<CallResult, WampError | SessionError | EncodeError>
 
   /**
    * Calls with `receive_progress`: a stream of the progressive results, ending with the final
@@ -295,7 +298,7 @@ export interface SessionService {
     args?: List,
     kwargs?: Dict,
     options?: CallOptions
-  ) => Stream.Stream<CallResult, WampError | SessionError>
+  ) => Stream.Stream<CallResult, WampError | SessionError | EncodeError>
 
   /**
    * Progressive call invocations: sends each chunk of `input` as a `progress: true` CALL with the
@@ -306,14 +309,14 @@ export interface SessionService {
     procedure: string,
     input: Stream.Stream<Chunk>,
     options?: CallOptions
-  ) => Effect.Effect<CallResult, WampError | SessionError>
+  ) => Effect.Effect<CallResult, WampError | SessionError | EncodeError>
 
   /** Full duplex: progressive invocations in, progressive results out. */
   readonly callStreaming: (
     procedure: string,
     input: Stream.Stream<Chunk>,
     options?: CallOptions
-  ) => Stream.Stream<CallResult, WampError | SessionError>
+  ) => Stream.Stream<CallResult, WampError | SessionError | EncodeError>
 
   /**
    * Registers a procedure for the lifetime of the scope. The handler runs in its own fiber per
@@ -324,13 +327,13 @@ export interface SessionService {
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
-  ) => Effect.Effect<Registration, WampError | SessionError, Scope.Scope | R>
+  ) => Effect.Effect<Registration, WampError | SessionError | EncodeError, Scope.Scope | R>
 
   /** Subscribes for the lifetime of the scope. Subscribers of the same topic+match share one router subscription. */
   readonly subscribe: (
     topic: string,
     options?: SubscribeOptions
-  ) => Effect.Effect<Subscription, WampError | SessionError, Scope.Scope>
+  ) => Effect.Effect<Subscription, WampError | SessionError | EncodeError, Scope.Scope>
 
   /**
    * Publishes. Without `acknowledge` the result is `undefined` as soon as the message is written
@@ -341,7 +344,7 @@ export interface SessionService {
     args?: List,
     kwargs?: Dict,
     options?: PublishOptions
-  ) => Effect.Effect<number | undefined, WampError | SessionError>
+  ) => Effect.Effect<number | undefined, WampError | SessionError | EncodeError>
 
   /** Leaves the realm (GOODBYE) and closes the link. Idempotent. */
   readonly leave: (reason?: string, message?: string) => Effect.Effect<void>
@@ -387,7 +390,7 @@ export const register = <E, R>(
   procedure: string,
   handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
   options?: RegisterOptions
-): Effect.Effect<Registration, WampError | SessionError, Session | Scope.Scope | R> =>
+): Effect.Effect<Registration, WampError | SessionError | EncodeError, Session | Scope.Scope | R> =>
   Effect.flatMap(Session, (s) => s.register(procedure, handler, options))
 
 export const call = (
@@ -395,13 +398,13 @@ export const call = (
   args?: List,
   kwargs?: Dict,
   options?: CallOptions
-): Effect.Effect<CallResult, WampError | SessionError, Session> =>
+): Effect.Effect<CallResult, WampError | SessionError | EncodeError, Session> =>
   Effect.flatMap(Session, (s) => s.call(procedure, args, kwargs, options))
 
 export const subscribe = (
   topic: string,
   options?: SubscribeOptions
-): Effect.Effect<Subscription, WampError | SessionError, Session | Scope.Scope> =>
+): Effect.Effect<Subscription, WampError | SessionError | EncodeError, Session | Scope.Scope> =>
   Effect.flatMap(Session, (s) => s.subscribe(topic, options))
 
 export const publish = (
@@ -409,5 +412,5 @@ export const publish = (
   args?: List,
   kwargs?: Dict,
   options?: PublishOptions
-): Effect.Effect<number | undefined, WampError | SessionError, Session> =>
+): Effect.Effect<number | undefined, WampError | SessionError | EncodeError, Session> =>
   Effect.flatMap(Session, (s) => s.publish(topic, args, kwargs, options))

@@ -6,10 +6,10 @@ import * as Message from "../../Message.js"
 import * as Passthru from "../../Passthru.js"
 import type { CallOptions, CallResult, CancelMode, Chunk, Dict, List } from "../../Session.js"
 import * as WampError from "../../WampError.js"
-import type { Core, Resume, SessionError } from "./core.js"
+import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, payload } from "./payload.js"
 
-type CallError = WampError.WampError | SessionError
+type CallError = OperationError
 
 const LOCAL_OPTIONS = ["cancelMode", "passthru"]
 
@@ -164,24 +164,37 @@ export const makeCaller = (core: Core) => {
       // last; the last goes out as the final CALL when the input ends. All share one request id.
       let sentAny = false
       let previous: Chunk | undefined
-      const callMessage = (request: number, chunk: Chunk, progress: boolean): Message.Call => {
-        const opts: Record<string, unknown> = sentAny ? {} : { ...wire }
-        if (progress) opts["progress"] = true
-        sentAny = true
-        return { _tag: "Call", request, options: opts, procedure, ...payload(chunk.args, chunk.kwargs) }
-      }
+      const sendChunk = (request: number, chunk: Chunk, progress: boolean) =>
+        Effect.suspend(() => {
+          const opts: Record<string, unknown> = sentAny ? {} : { ...wire }
+          if (progress) opts["progress"] = true
+          const error = core.send({
+            _tag: "Call",
+            request,
+            options: opts,
+            procedure,
+            ...payload(chunk.args, chunk.kwargs)
+          })
+          if (error !== undefined) return Effect.fail(error)
+          sentAny = true
+          return Effect.void
+        })
       const id = core.reserve(Message.Code.Call, onReply, onClose)
       if (typeof id !== "number") return yield* Effect.fail(id)
-      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandonEffect(id, cancel))
+      // No CANCEL for a call the router never saw (its first chunk could not be sent).
+      const cancelSent = (request: number) => {
+        if (sentAny) cancel(request)
+      }
+      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandonEffect(id, cancelSent))
       const pump = Effect.gen(function*() {
         yield* Stream.runForEach(input, (chunk) =>
           Effect.suspend(() => {
             const ready = previous
             previous = chunk
             // After the final result, the dealer discards continuations: stop sending.
-            return ready === undefined || done ? Effect.void : core.sendEffect(callMessage(id, ready, true))
+            return ready === undefined || done ? Effect.void : sendChunk(id, ready, true)
           }))
-        if (!done) yield* core.sendEffect(callMessage(id, previous ?? {}, false))
+        if (!done) yield* sendChunk(id, previous ?? {}, false)
       })
       yield* pump.pipe(
         Effect.catchAll((error) =>
@@ -190,7 +203,7 @@ export const makeCaller = (core: Core) => {
               done = true
               results.unsafeDone(Exit.fail(error))
             }),
-            core.abandonEffect(id, cancel)
+            core.abandonEffect(id, cancelSent)
           )
         ),
         Effect.forkScoped

@@ -20,7 +20,7 @@ import type {
 import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
 import { Tombstones } from "../tombstones.js"
-import type { Core, Resume, SessionError } from "./core.js"
+import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, wireOptions } from "./payload.js"
 
@@ -79,7 +79,7 @@ export const makePubSub = (core: Core) => {
     args?: List,
     kwargs?: Dict,
     options?: PublishOptions
-  ): Effect.Effect<number | undefined, WampError.WampError | SessionError> => {
+  ): Effect.Effect<number | undefined, OperationError> => {
     const invalid = checkUri(topic, "exact")
     if (invalid) return Effect.fail(invalid)
     const out = outgoing(
@@ -104,14 +104,14 @@ export const makePubSub = (core: Core) => {
     }
     // Unacknowledged: the id is consumed, nothing stays pending.
     return Effect.suspend(() => {
-      const error = core.ensureOpen() ?? core.send({
-        _tag: "Publish",
-        request: core.nextRequestId(),
-        options: wire,
-        topic,
-        ...fields
-      })
-      return error === undefined ? Effect.void as Effect.Effect<undefined> : Effect.fail(error)
+      const notOpen = core.ensureOpen()
+      if (notOpen) return Effect.fail(notOpen)
+      const request = core.nextRequestId()
+      const error = core.send({ _tag: "Publish", request, options: wire, topic, ...fields })
+      if (error === undefined) return Effect.void as Effect.Effect<undefined>
+      // Nothing went out: the id is given back, as for a request that cannot be encoded.
+      if (error._tag === "EncodeError") core.releaseRequestId(request)
+      return Effect.fail(error)
     })
   }
 
@@ -160,7 +160,7 @@ export const makePubSub = (core: Core) => {
   const subscribe = (
     topic: string,
     options?: SubscribeOptions
-  ): Effect.Effect<Subscription, WampError.WampError | SessionError, Scope.Scope> =>
+  ): Effect.Effect<Subscription, OperationError, Scope.Scope> =>
     Effect.gen(function*() {
       const invalid = checkUri(topic, options?.match)
       if (invalid) return yield* Effect.fail(invalid)
@@ -171,7 +171,7 @@ export const makePubSub = (core: Core) => {
           capacity: buffer.capacity,
           message: `subscriber buffer of ${buffer.capacity} events overflowed on ${topic}`
         }))
-      const acquire = Effect.async<Entry, WampError.WampError | SessionError>((resume) => {
+      const acquire = Effect.async<Entry, OperationError>((resume) => {
         const id = attach(topic, options, events, resume)
         if (id !== 0) {
           return Effect.sync(() =>
@@ -236,7 +236,7 @@ export const makePubSub = (core: Core) => {
       if (byKey.get(entry.key) === entry) byKey.delete(entry.key)
       left.add(entry.id)
       if (core.state !== "established") return Effect.void
-      return core.request(
+      return core.requestByIds(
         Message.Code.Unsubscribe,
         (request) => ({ _tag: "Unsubscribe", request, subscription: entry.id }),
         (message) => {

@@ -218,13 +218,14 @@ export class Dealer {
       details["caller_authid"] = caller.auth.authid
       details["caller_authrole"] = caller.auth.authrole
     }
-    callee.send({
+    const failed = callee.send({
       _tag: "Invocation",
       request: pending.invocation,
       registration: registration.id,
       details,
       ...Passthru.body(message)
     })
+    if (failed !== undefined) this.undeliverable(pending, "the call", "the callee", failed.message, false)
   }
 
   /** A progressive CALL chunk (same request id) for a call still streaming. */
@@ -236,13 +237,15 @@ export class Dealer {
     if (passthru !== undefined && !pending.callee.has("callee", passthru)) return // checked at the first CALL
     const details: Record<string, unknown> = progress ? { progress: true } : {}
     Passthru.forwardLabels(passthru, message.options, details)
-    pending.callee.send({
+    const failed = pending.callee.send({
       _tag: "Invocation",
       request: pending.invocation,
       registration: pending.registration,
       details,
       ...Passthru.body(message)
     })
+    // The callee has the first chunks: it is interrupted.
+    if (failed !== undefined) this.undeliverable(pending, "a call chunk", "the callee", failed.message, true)
   }
 
   private callRouterProcedure(caller: RouterSession, message: Message.Call, procedure: Procedure): void {
@@ -250,8 +253,9 @@ export class Dealer {
       return sendError(caller, CALL, message.request, ErrorUri.NotAuthorized)
     }
     const outcome = procedure(caller, message.args ?? [], message.kwargs ?? {})
+    let failed: { readonly message: string } | undefined
     if ("error" in outcome) {
-      caller.send({
+      failed = caller.send({
         _tag: "Error",
         requestType: CALL,
         request: message.request,
@@ -260,8 +264,14 @@ export class Dealer {
         ...payload(outcome.args, undefined)
       })
     } else {
-      caller.send({ _tag: "Result", request: message.request, details: {}, ...payload(outcome.args, outcome.kwargs) })
+      failed = caller.send({
+        _tag: "Result",
+        request: message.request,
+        details: {},
+        ...payload(outcome.args, outcome.kwargs)
+      })
     }
+    if (failed !== undefined) answerUndeliverable(caller, message.request, "the answer", failed.message)
   }
 
   yield_(callee: RouterSession, message: Message.Yield): void {
@@ -286,11 +296,24 @@ export class Dealer {
     if (progress) {
       if (!pending.receiveProgress) return
       if (pending.timeout > 0) this.armTimer(pending)
-      pending.caller.send({ _tag: "Result", request: pending.callRequest, details, ...Passthru.body(message) })
+      const failed = pending.caller.send({
+        _tag: "Result",
+        request: pending.callRequest,
+        details,
+        ...Passthru.body(message)
+      })
+      // The caller is answered with the ERROR, which ends the call: the callee is interrupted.
+      if (failed !== undefined) this.undeliverable(pending, "a progressive result", "the caller", failed.message, true)
       return
     }
     this.finish(pending)
-    pending.caller.send({ _tag: "Result", request: pending.callRequest, details, ...Passthru.body(message) })
+    const failed = pending.caller.send({
+      _tag: "Result",
+      request: pending.callRequest,
+      details,
+      ...Passthru.body(message)
+    })
+    if (failed !== undefined) answerUndeliverable(pending.caller, pending.callRequest, "the result", failed.message)
   }
 
   /** ERROR from a callee for an INVOCATION: forwarded to the caller with its payload. */
@@ -308,7 +331,7 @@ export class Dealer {
         `caller lacks ${passthru}`
       )
     }
-    pending.caller.send({
+    const failed = pending.caller.send({
       _tag: "Error",
       requestType: CALL,
       request: pending.callRequest,
@@ -316,6 +339,9 @@ export class Dealer {
       error: message.error,
       ...Passthru.body(message)
     })
+    if (failed !== undefined) {
+      answerUndeliverable(pending.caller, pending.callRequest, `the error ${message.error}`, failed.message)
+    }
   }
 
   cancel(caller: RouterSession, message: Message.Cancel): void {
@@ -361,6 +387,29 @@ export class Dealer {
     }
   }
 
+  /**
+   * A message of a call could not be encoded for one end (a value its serializer cannot carry):
+   * the call ends with ERROR `wamp.error.invalid_payload` to the caller, so it does not wait for
+   * its own timeout, and an INTERRUPT to a callee that already has the invocation.
+   */
+  private undeliverable(pending: PendingCall, what: string, to: string, reason: string, interrupt: boolean): void {
+    this.finish(pending)
+    sendError(
+      pending.caller,
+      CALL,
+      pending.callRequest,
+      ErrorUri.InvalidPayload,
+      `${what} could not be serialized for ${to}: ${reason}`
+    )
+    if (interrupt && pending.callee.has("callee", "call_canceling")) {
+      pending.callee.send({
+        _tag: "Interrupt",
+        request: pending.invocation,
+        options: { mode: "killnowait", reason: ErrorUri.InvalidPayload }
+      })
+    }
+  }
+
   private finish(pending: PendingCall): void {
     pending.caller.calls.delete(pending.callRequest)
     pending.callee.invocations.delete(pending.invocation)
@@ -386,6 +435,10 @@ export class Dealer {
     pending.timer.unref?.()
   }
 }
+
+/** The final answer of a call could not be encoded for its caller: it gets `invalid_payload` instead. */
+const answerUndeliverable = (caller: RouterSession, request: number, what: string, reason: string): void =>
+  sendError(caller, CALL, request, ErrorUri.InvalidPayload, `${what} could not be serialized for the caller: ${reason}`)
 
 const pickCallee = (registration: Registration): Registration["callees"][number] | undefined => {
   const callees = registration.callees
