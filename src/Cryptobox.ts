@@ -21,7 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import type { SessionError } from "./Errors.js"
+import { EncodeError, type SessionError } from "./Errors.js"
 import { type Box, makeBox, publicKeyOf } from "./internal/cryptobox/box.js"
 import * as Base64 from "./internal/serializer/base64.js"
 import { json } from "./internal/serializer/json.js"
@@ -34,6 +34,7 @@ import type {
   HandlerResult,
   Invocation,
   PublishOptions,
+  RegisterOptions,
   SessionService
 } from "./Session.js"
 import * as WampError from "./WampError.js"
@@ -181,8 +182,9 @@ const openFor = (box: Box, passthru: Passthru.Passthru, uri: string): Either.Eit
     )
 }
 
+/** An unserializable payload fails as the session's own operations do: `EncodeError`, nothing sent. */
 const sealOrFail = (box: Box, uri: string, args: List | undefined, kwargs: Dict | undefined) =>
-  Either.mapLeft(seal(box, uri, args, kwargs), (text) => WampError.make(WampError.Uri.InvalidPayload, { args: [text] }))
+  Either.mapLeft(seal(box, uri, args, kwargs), (message) => new EncodeError({ message }))
 
 // ---------------------------------------------------------------------------------------------
 // The session view
@@ -205,7 +207,7 @@ export const session = (inner: SessionService, ring: KeyRing): SessionService =>
       onRight: (opened) => Effect.succeed({ args: opened.args, kwargs: opened.kwargs, details: result.details })
     })
   }
-  const openError = (box: Box) => (error: WampError.WampError | SessionError) => {
+  const openError = (box: Box) => (error: WampError.WampError | SessionError | EncodeError) => {
     const passthru = error instanceof WampError.WampError ? Passthru.fromMessage(error) : undefined
     if (passthru === undefined || passthru.scheme !== "cryptobox") return Effect.fail(error)
     const { error: uri, details } = error as WampError.WampError
@@ -238,8 +240,12 @@ export const session = (inner: SessionService, ring: KeyRing): SessionService =>
     return inner.publish(topic, undefined, undefined, withPassthru)
   }
 
-  const register: SessionService["register"] = (procedure, handler, options) =>
-    inner.register(procedure, (invocation: Invocation) => {
+  const register: SessionService["register"] = <E, R>(
+    procedure: string,
+    handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
+    options?: RegisterOptions
+  ) =>
+    inner.register<E | WampError.WampError | EncodeError, R>(procedure, (invocation: Invocation) => {
       const passthru = invocation.passthru
       if (passthru === undefined || passthru.scheme !== "cryptobox") return handler(invocation)
       const uri = invocation.details.procedure
