@@ -4,6 +4,7 @@
  */
 export * as Authenticator from "./Authenticator.js"
 export * as Connection from "./Connection.js"
+export * as Cryptobox from "./Cryptobox.js"
 export * as Errors from "./Errors.js"
 export * as Message from "./Message.js"
 export * as Meta from "./Meta.js"
