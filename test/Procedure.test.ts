@@ -105,7 +105,7 @@ const serializers = [Serializer.json, Serializer.msgpack, Serializer.cbor]
 // ---------------------------------------------------------------------------------------------
 
 describe.each(serializers)("Procedure over $name", (serializer) => {
-  it.scopedLive("args in, result as args[0]: decoded both ways, wire shape as documented", () =>
+  it.scoped("args in, result as args[0]: decoded both ways, wire shape as documented", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller, caller } = yield* twoSessions(serializer)
       yield* asCallee(Procedure.register(Divide, ([a, b]) => Effect.succeed(a / b)))
@@ -115,7 +115,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(raw.kwargs).toEqual({})
     }))
 
-  it.scopedLive("kwargs in, Struct result travels as kwargs", () =>
+  it.scoped("kwargs in, Struct result travels as kwargs", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller, caller } = yield* twoSessions(serializer)
       yield* asCallee(
@@ -127,7 +127,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(raw.args).toEqual([])
     }))
 
-  it.scopedLive("args and kwargs together: input is { args, kwargs }", () =>
+  it.scoped("args and kwargs together: input is { args, kwargs }", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller, caller } = yield* twoSessions(serializer)
       yield* asCallee(Procedure.register(Both, ({ args, kwargs }) => Effect.succeed(args.join(kwargs.separator))))
@@ -135,7 +135,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect((yield* caller.call(Both.uri, ["x", "y"], { separator: "+" })).args).toEqual(["x+y"])
     }))
 
-  it.scopedLive("no input, no result: an empty CALL and an empty RESULT", () =>
+  it.scoped("no input, no result: an empty CALL and an empty RESULT", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller, caller } = yield* twoSessions(serializer)
       const runs = yield* Ref.make(0)
@@ -145,7 +145,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(yield* caller.call(Ping.uri)).toMatchObject({ args: [], kwargs: {} })
     }))
 
-  it.scopedLive("a contract error crosses as its URI and comes back as its class", () =>
+  it.scoped("a contract error crosses as its URI and comes back as its class", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller, caller } = yield* twoSessions(serializer)
       yield* asCallee(Procedure.register(Divide, ([a, b]) =>
@@ -167,7 +167,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(rawZero).toMatchObject({ error: DivisionByZero.uri, kwargs: { dividend: 1 } })
     }))
 
-  it.scopedLive("any other ERROR stays a WampError", () =>
+  it.scoped("any other ERROR stays a WampError", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller } = yield* twoSessions(serializer)
       yield* asCallee(
@@ -180,7 +180,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(WampError.isNoSuchProcedure(missing)).toBe(true)
     }))
 
-  it.scopedLive("callee: input that does not decode gets invalid_argument naming the place; the handler never runs", () =>
+  it.scoped("callee: input that does not decode gets invalid_argument naming the place; the handler never runs", () =>
     Effect.gen(function*() {
       const { asCallee, caller } = yield* twoSessions(serializer)
       const runs = yield* Ref.make(0)
@@ -200,7 +200,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect((noName as WampError.WampError).args[0]).toContain("kwargs.name")
     }))
 
-  it.scopedLive("callee: a result that does not encode is a logged defect answered with runtime_error", () =>
+  it.scoped("callee: a result that does not encode is a logged defect answered with runtime_error", () =>
     Effect.gen(function*() {
       const logs = yield* captureLogs
       const { asCallee, asCaller } = yield* twoSessions(serializer).pipe(Effect.provide(logs.layer))
@@ -213,7 +213,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
         .toBe(true)
     }))
 
-  it.scopedLive("callee: a contract error that does not encode is a logged defect answered with runtime_error", () =>
+  it.scoped("callee: a contract error that does not encode is a logged defect answered with runtime_error", () =>
     Effect.gen(function*() {
       const logs = yield* captureLogs
       const { asCallee, asCaller } = yield* twoSessions(serializer).pipe(Effect.provide(logs.layer))
@@ -230,7 +230,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect((yield* logs.lines).some((line) => line.startsWith("ERROR an error of com.example.check"))).toBe(true)
     }))
 
-  it.scopedLive("caller: an input that does not encode fails with PayloadError EncodeInput; nothing is sent", () =>
+  it.scoped("caller: an input that does not encode fails with PayloadError EncodeInput; nothing is sent", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller } = yield* twoSessions(serializer)
       const runs = yield* Ref.make(0)
@@ -242,7 +242,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(yield* Ref.get(runs)).toBe(1)
     }))
 
-  it.scopedLive("caller: a RESULT that does not decode fails with PayloadError DecodeResult carrying the parse failure", () =>
+  it.scoped("caller: a RESULT that does not decode fails with PayloadError DecodeResult carrying the parse failure", () =>
     Effect.gen(function*() {
       const { asCaller, callee } = yield* twoSessions(serializer)
       yield* callee.register(Divide.uri, () => Effect.succeed({ args: ["not a number"] }))
@@ -254,7 +254,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(payloadError.message).toContain("args[0]")
     }))
 
-  it.scopedLive("caller: a bound ERROR whose payload does not decode fails with PayloadError DecodeError", () =>
+  it.scoped("caller: a bound ERROR whose payload does not decode fails with PayloadError DecodeError", () =>
     Effect.gen(function*() {
       const { asCaller, callee } = yield* twoSessions(serializer)
       yield* callee.register(
@@ -266,7 +266,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect((error as PayloadError).message).toContain("dividend")
     }))
 
-  it.scopedLive("progressive: decoded chunks, then the decoded result; a bad chunk is a DecodeProgress error", () =>
+  it.scoped("progressive: decoded chunks, then the decoded result; a bad chunk is a DecodeProgress error", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller, callee } = yield* twoSessions(serializer)
       yield* asCallee(Procedure.register(Countdown, ([from], invocation) =>
@@ -291,7 +291,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(error).toMatchObject({ _tag: "PayloadError", reason: "DecodeProgress" })
     }))
 
-  it.scopedLive("contract default options apply and per-use options override them", () =>
+  it.scoped("contract default options apply and per-use options override them", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller, caller, open } = yield* twoSessions(serializer)
       const WhoAmI = Procedure.make("com.example.whoami", {
@@ -312,7 +312,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(yield* asCaller(Procedure.call(WhoAmI, undefined, { disclose_me: false }))).toBeNull()
     }))
 
-  it.scopedLive("binary data, big integers and dates cross as Uint8ArrayFromSelf, BigInt (string) and Date (ISO string)", () =>
+  it.scoped("binary data, big integers and dates cross as Uint8ArrayFromSelf, BigInt (string) and Date (ISO string)", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller, caller } = yield* twoSessions(serializer)
       yield* asCallee(Procedure.register(Blob, (input) =>
@@ -337,7 +337,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       expect(raw.kwargs["at"]).toBe("2024-02-29T12:00:01.000Z")
     }))
 
-  it.scopedLive("Date and bigint values themselves (DateFromSelf, BigIntFromSelf) are refused before sending", () =>
+  it.scoped("Date and bigint values themselves (DateFromSelf, BigIntFromSelf) are refused before sending", () =>
     Effect.gen(function*() {
       const { asCallee, asCaller } = yield* twoSessions(serializer)
       const SelfForms = Procedure.make("com.example.self_forms", {

@@ -6,6 +6,7 @@ import * as Serializer from "../../src/Serializer.js"
 import * as Session from "../../src/Session.js"
 import * as Router from "../../src/testing/Router.js"
 import * as WampError from "../../src/WampError.js"
+import { realTimeoutFail } from "../support/realTime.js"
 
 const environment = Layer.mergeAll(
   Router.layerWithTransport({ realms: ["realm1"] }),
@@ -16,7 +17,7 @@ const environment = Layer.mergeAll(
 const open = Session.make({ realm: "realm1", goodbyeTimeout: "1 second" })
 
 describe("Router with the library's Session", () => {
-  it.scopedLive("register / call / progressive results / pubsub over the memory transport", () =>
+  it.scoped("register / call / progressive results / pubsub over the memory transport", () =>
     Effect.gen(function*() {
       const [callee, caller] = [yield* open, yield* open]
       yield* callee.register(
@@ -45,7 +46,7 @@ describe("Router with the library's Session", () => {
       assert.isTrue(WampError.isNoSuchProcedure(missing))
     }).pipe(Effect.provide(environment)))
 
-  it.scopedLive("interrupting a call cancels it at the callee", () =>
+  it.scoped("interrupting a call cancels it at the callee", () =>
     Effect.gen(function*() {
       const [callee, caller] = [yield* open, yield* open]
       const interrupted = yield* Deferred.make<void>()
@@ -58,11 +59,8 @@ describe("Router with the library's Session", () => {
       yield* started.await
       yield* Fiber.interrupt(call)
       // The callee's handler is interrupted by the router's INTERRUPT (fails after 5 s otherwise).
-      yield* Deferred.await(interrupted).pipe(Effect.timeoutFail({
-        duration: "5 seconds",
-        onTimeout: () =>
-          "no INTERRUPT"
-      }))
+      yield* Deferred.await(interrupted).pipe(realTimeoutFail("5 seconds", () =>
+        "no INTERRUPT"))
       const router = yield* Router.Router
       assert.strictEqual(yield* router.sessions.count, 2)
     }).pipe(Effect.provide(environment)))

@@ -24,7 +24,7 @@ const eventsOf = (client: RawClient) =>
   })
 
 describe("Router broker", () => {
-  it.scopedLive("subscribe, publish with acknowledge: PUBLISHED and EVENT with the same publication", () =>
+  it.scoped("subscribe, publish with acknowledge: PUBLISHED and EVENT with the same publication", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [publisher, subscriber] = [yield* join(router), yield* join(router)]
@@ -38,7 +38,7 @@ describe("Router broker", () => {
       assert.deepStrictEqual(event.details, {})
     }))
 
-  it.scopedLive("one subscription id per topic+match, shared between sessions", () =>
+  it.scoped("one subscription id per topic+match, shared between sessions", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [a, b] = [yield* join(router), yield* join(router)]
@@ -48,7 +48,7 @@ describe("Router broker", () => {
       assert.notStrictEqual(yield* subscribe(a, "com.app.t", { match: "prefix" }), first)
     }))
 
-  it.scopedLive("exclude_me defaults to true; exclude_me:false delivers to the publisher", () =>
+  it.scoped("exclude_me defaults to true; exclude_me:false delivers to the publisher", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const client = yield* join(router)
@@ -59,7 +59,7 @@ describe("Router broker", () => {
       assert.deepStrictEqual(events.map((e) => e.args), [[2]])
     }))
 
-  it.scopedLive("exclude / eligible by session id, authid and authrole", () =>
+  it.scoped("exclude / eligible by session id, authid and authrole", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({
         realms: [{
@@ -102,7 +102,7 @@ describe("Router broker", () => {
       }
     }))
 
-  it.scopedLive("publisher disclosure and no PUBLISHED without acknowledge", () =>
+  it.scoped("publisher disclosure and no PUBLISHED without acknowledge", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [publisher, subscriber] = [yield* join(router), yield* join(router)]
@@ -116,7 +116,7 @@ describe("Router broker", () => {
       assert.isFalse((yield* publisher.pending).some((m) => m._tag === "Published"))
     }))
 
-  it.scopedLive("prefix and wildcard subscriptions get EVENT.Details.topic; one event per matching subscription", () =>
+  it.scoped("prefix and wildcard subscriptions get EVENT.Details.topic; one event per matching subscription", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [publisher, subscriber] = [yield* join(router), yield* join(router)]
@@ -137,7 +137,7 @@ describe("Router broker", () => {
       assert.deepStrictEqual(yield* eventsOf(subscriber), [], "shorter than the prefix")
     }))
 
-  it.scopedLive("prefix subscription: the spec's example, a plain string prefix", () =>
+  it.scoped("prefix subscription: the spec's example, a plain string prefix", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [publisher, subscriber] = [yield* join(router), yield* join(router)]
@@ -154,7 +154,7 @@ describe("Router broker", () => {
       assert.deepStrictEqual(events.map((e) => e.details["topic"]), topics.slice(0, 4))
     }))
 
-  it.scopedLive("retained events: delivered on subscribe with get_retained, marked retained", () =>
+  it.scoped("retained events: delivered on subscribe with get_retained, marked retained", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const publisher = yield* join(router)
@@ -173,7 +173,7 @@ describe("Router broker", () => {
       assert.deepStrictEqual(yield* eventsOf(plain), [])
     }))
 
-  it.scopedLive("fan-out across serializers: each subscriber gets every payload intact, in order", () =>
+  it.scoped("fan-out across serializers: each subscriber gets every payload intact, in order", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const publisher = yield* join(router)
@@ -208,7 +208,7 @@ describe("Router broker", () => {
       }
     }))
 
-  it.scopedLive("permissions: denied publish (acknowledged) and subscribe get not_authorized", () =>
+  it.scoped("permissions: denied publish (acknowledged) and subscribe get not_authorized", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({
         realms: [{ name: "realm1", roles: { anonymous: { publish: false, subscribe: (uri) => uri !== "com.secret" } } }]
@@ -225,7 +225,7 @@ describe("Router broker", () => {
       yield* subscribe(client, "com.open")
     }))
 
-  it.scopedLive("unsubscribe, and ERROR for an unknown subscription", () =>
+  it.scoped("unsubscribe, and ERROR for an unknown subscription", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [publisher, subscriber] = [yield* join(router), yield* join(router)]
@@ -241,7 +241,7 @@ describe("Router broker", () => {
       assert.deepStrictEqual([error.requestType, error.error], [34, "wamp.error.no_such_subscription"])
     }))
 
-  it.scopedLive("revokeSubscription: UNSUBSCRIBED [35, 0, {subscription, reason}], no more events", () =>
+  it.scoped("revokeSubscription: UNSUBSCRIBED [35, 0, {subscription, reason}], no more events", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [publisher, subscriber] = [yield* join(router), yield* join(router)]
@@ -253,7 +253,7 @@ describe("Router broker", () => {
       assert.deepStrictEqual(yield* eventsOf(subscriber), [])
     }))
 
-  it.scopedLive("revocation is not sent to a subscriber that did not announce it", () =>
+  it.scoped("revocation is not sent to a subscriber that did not announce it", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const plain = yield* join(router, "realm1", { roles: { subscriber: {} } })
@@ -265,7 +265,7 @@ describe("Router broker", () => {
 })
 
 describe("Router meta API", () => {
-  it.scopedLive("session count/list/get and on_join / on_leave", () =>
+  it.scoped("session count/list/get and on_join / on_leave", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const watcher = yield* join(router)
@@ -292,7 +292,7 @@ describe("Router meta API", () => {
       assert.strictEqual(left.args?.[0], other.session)
     }))
 
-  it.scopedLive("wamp.session.kill sends GOODBYE killed; killing yourself is no_such_session", () =>
+  it.scoped("wamp.session.kill sends GOODBYE killed; killing yourself is no_such_session", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [admin, victim] = [yield* join(router), yield* join(router)]
@@ -304,7 +304,7 @@ describe("Router meta API", () => {
       assert.strictEqual(self._tag === "Error" && self.error, "wamp.error.no_such_session")
     }))
 
-  it.scopedLive("kill_by_authid / kill_by_authrole / kill_all spare the caller", () =>
+  it.scoped("kill_by_authid / kill_by_authrole / kill_all spare the caller", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const admin = yield* join(router, "realm1", { authid: "admin" })
@@ -327,7 +327,7 @@ describe("Router meta API", () => {
       assert.deepStrictEqual((yield* call(admin, "wamp.session.list")).args, [[admin.session]])
     }))
 
-  it.scopedLive("registration meta: list/lookup/match/get/list_callees/count_callees and events", () =>
+  it.scoped("registration meta: list/lookup/match/get/list_callees/count_callees and events", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [watcher, callee] = [yield* join(router), yield* join(router)]
@@ -370,7 +370,7 @@ describe("Router meta API", () => {
       )
     }))
 
-  it.scopedLive("subscription meta: list/lookup/match/get/list_subscribers/count_subscribers and events", () =>
+  it.scoped("subscription meta: list/lookup/match/get/list_subscribers/count_subscribers and events", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const [watcher, subscriber] = [yield* join(router), yield* join(router)]

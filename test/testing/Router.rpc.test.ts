@@ -30,7 +30,7 @@ const answerOne = (callee: RawClient, result?: Message.List) =>
   })
 
 describe("Router dealer", () => {
-  it.scopedLive("register, call, result with args and kwargs; no_such_procedure otherwise", () =>
+  it.scoped("register, call, result with args and kwargs; no_such_procedure otherwise", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       const registration = yield* register(callee, "com.app.add")
@@ -59,7 +59,7 @@ describe("Router dealer", () => {
       if (missing._tag === "Error") assert.strictEqual(missing.error, "wamp.error.no_such_procedure")
     }))
 
-  it.scopedLive("callee errors are forwarded with args and kwargs", () =>
+  it.scoped("callee errors are forwarded with args and kwargs", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.fail")
@@ -81,7 +81,7 @@ describe("Router dealer", () => {
       assert.deepStrictEqual(error.kwargs, { code: 7 })
     }))
 
-  it.scopedLive("pattern priority: exact > longest prefix > wildcard (longest first portions)", () =>
+  it.scoped("pattern priority: exact > longest prefix > wildcard (longest first portions)", () =>
     Effect.gen(function*() {
       const { router, caller } = yield* setup
       const patterns: ReadonlyArray<readonly [string, string]> = [
@@ -126,7 +126,7 @@ describe("Router dealer", () => {
       assert.strictEqual(none._tag === "Error" && none.error, "wamp.error.no_such_procedure")
     }))
 
-  it.scopedLive("invoke policies: roundrobin cycles, first/last pick by registration order, random stays inside", () =>
+  it.scoped("invoke policies: roundrobin cycles, first/last pick by registration order, random stays inside", () =>
     Effect.gen(function*() {
       const { router, caller } = yield* setup
       for (const policy of ["roundrobin", "first", "last", "random"] as const) {
@@ -145,7 +145,7 @@ describe("Router dealer", () => {
       }
     }))
 
-  it.scopedLive("policy mismatch and a second single registration are refused", () =>
+  it.scoped("policy mismatch and a second single registration are refused", () =>
     Effect.gen(function*() {
       const { router, callee } = yield* setup
       yield* register(callee, "com.app.shared", { invoke: "roundrobin" })
@@ -167,7 +167,7 @@ describe("Router dealer", () => {
       yield* register(other, "com.app.shared", { invoke: "roundrobin" })
     }))
 
-  it.scopedLive("caller disclosure: disclose_me or disclose_caller put caller, authid, authrole in INVOCATION", () =>
+  it.scoped("caller disclosure: disclose_me or disclose_caller put caller, authid, authrole in INVOCATION", () =>
     Effect.gen(function*() {
       const { callee, caller, router } = yield* setup
       yield* register(callee, "com.app.who")
@@ -183,7 +183,7 @@ describe("Router dealer", () => {
       assert.strictEqual((yield* answerOne(other)).details["caller"], caller.session)
     }))
 
-  it.scopedLive("progressive results reach the caller, then the final result", () =>
+  it.scoped("progressive results reach the caller, then the final result", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.stream")
@@ -202,7 +202,7 @@ describe("Router dealer", () => {
       assert.deepStrictEqual([last.details, last.args], [{}, ["done"]])
     }))
 
-  it.scopedLive("progressive invocations: CALL chunks with one request id become INVOCATIONs with one id", () =>
+  it.scoped("progressive invocations: CALL chunks with one request id become INVOCATIONs with one id", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.upload")
@@ -222,7 +222,7 @@ describe("Router dealer", () => {
       assert.deepStrictEqual((yield* caller.expect("Result", (r) => r.request === request)).args, [6])
     }))
 
-  it.scopedLive("cancel skip: ERROR canceled at once, no INTERRUPT, the late YIELD is dropped", () =>
+  it.scoped("cancel skip: ERROR canceled at once, no INTERRUPT, the late YIELD is dropped", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.slow")
@@ -237,7 +237,7 @@ describe("Router dealer", () => {
       assert.isFalse((yield* caller.pending).some((m) => m._tag === "Result" && m.request === request))
     }))
 
-  it.scopedLive("cancel kill: INTERRUPT kill, the caller gets the callee's answer", () =>
+  it.scoped("cancel kill: INTERRUPT kill, the caller gets the callee's answer", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.slow")
@@ -259,7 +259,7 @@ describe("Router dealer", () => {
       assert.strictEqual((yield* caller.expect("Error", (e) => e.request === request)).error, "wamp.error.canceled")
     }))
 
-  it.scopedLive("cancel killnowait: ERROR at once and INTERRUPT killnowait", () =>
+  it.scoped("cancel killnowait: ERROR at once and INTERRUPT killnowait", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.slow")
@@ -271,7 +271,7 @@ describe("Router dealer", () => {
       assert.deepStrictEqual([interrupt.request, interrupt.options["mode"]], [invocation.request, "killnowait"])
     }))
 
-  it.scopedLive("call timeout: ERROR wamp.error.timeout to the caller, INTERRUPT to the callee", () =>
+  it.scoped("call timeout: ERROR wamp.error.timeout to the caller, INTERRUPT to the callee", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.never")
@@ -281,7 +281,7 @@ describe("Router dealer", () => {
       assert.strictEqual((yield* callee.expect("Interrupt")).request, invocation.request)
     }))
 
-  it.scopedLive("callee leaving mid-call: the caller gets wamp.error.canceled", () =>
+  it.scoped("callee leaving mid-call: the caller gets wamp.error.canceled", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.slow")
@@ -293,7 +293,7 @@ describe("Router dealer", () => {
       assert.strictEqual(after._tag === "Error" && after.error, "wamp.error.no_such_procedure")
     }))
 
-  it.scopedLive("caller leaving mid-call: INTERRUPT killnowait to the callee", () =>
+  it.scoped("caller leaving mid-call: INTERRUPT killnowait to the callee", () =>
     Effect.gen(function*() {
       const { callee, caller } = yield* setup
       yield* register(callee, "com.app.slow")
@@ -304,7 +304,7 @@ describe("Router dealer", () => {
       assert.deepStrictEqual([interrupt.request, interrupt.options["mode"]], [invocation.request, "killnowait"])
     }))
 
-  it.scopedLive("revokeRegistration: UNREGISTERED [67, 0, {registration, reason}] and the procedure is gone", () =>
+  it.scoped("revokeRegistration: UNREGISTERED [67, 0, {registration, reason}] and the procedure is gone", () =>
     Effect.gen(function*() {
       const { callee, caller, router } = yield* setup
       const registration = yield* register(callee, "com.app.revoked")
@@ -316,7 +316,7 @@ describe("Router dealer", () => {
       assert.isFalse(yield* router.revokeRegistration(registration))
     }))
 
-  it.scopedLive("permissions: a role denied call/register gets not_authorized", () =>
+  it.scoped("permissions: a role denied call/register gets not_authorized", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({
         realms: [{

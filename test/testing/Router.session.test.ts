@@ -18,7 +18,7 @@ const secured = {
 } as const
 
 describe("Router sessions", () => {
-  it.scopedLive("WELCOME announces broker and dealer roles with their features", () =>
+  it.scoped("WELCOME announces broker and dealer roles with their features", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const client = yield* connect(router)
@@ -36,7 +36,7 @@ describe("Router sessions", () => {
       assert.strictEqual(yield* router.sessions.count, 1)
     }))
 
-  it.scopedLive("an unknown realm gets ABORT no_such_realm", () =>
+  it.scoped("an unknown realm gets ABORT no_such_realm", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const client = yield* connect(router)
@@ -46,7 +46,7 @@ describe("Router sessions", () => {
       yield* client.closed
     }))
 
-  it.scopedLive("GOODBYE is answered with goodbye_and_out and the link closes", () =>
+  it.scoped("GOODBYE is answered with goodbye_and_out and the link closes", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const client = yield* join(router)
@@ -57,7 +57,7 @@ describe("Router sessions", () => {
       assert.strictEqual(yield* router.sessions.count, 0)
     }))
 
-  it.scopedLive("ticket: right ticket joins with the user's role, wrong ticket is aborted", () =>
+  it.scoped("ticket: right ticket joins with the user's role, wrong ticket is aborted", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: [secured] })
       const good = yield* connect(router)
@@ -86,7 +86,7 @@ describe("Router sessions", () => {
       assert.strictEqual(abort.reason, "wamp.error.authentication_failed")
     }))
 
-  it.scopedLive("anonymous is refused on a realm with users unless allowed", () =>
+  it.scoped("anonymous is refused on a realm with users unless allowed", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: [secured, { ...secured, name: "mixed", anonymous: true }] })
       const refused = yield* connect(router)
@@ -96,7 +96,7 @@ describe("Router sessions", () => {
       assert.isTrue(admitted.session > 0)
     }))
 
-  it.scopedLive("wampcra without salt: signature of the exact challenge string", () =>
+  it.scoped("wampcra without salt: signature of the exact challenge string", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: [secured] })
       for (const [secret, expected] of [["s3cret", "Welcome"], ["bad", "Abort"]] as const) {
@@ -120,7 +120,7 @@ describe("Router sessions", () => {
       }
     }))
 
-  it.scopedLive("wampcra with salt: the key is derived from the CHALLENGE's salt parameters", () =>
+  it.scoped("wampcra with salt: the key is derived from the CHALLENGE's salt parameters", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: [secured] })
       for (const [secret, expected] of [["pw", "Welcome"], ["nope", "Abort"]] as const) {
@@ -148,7 +148,7 @@ describe("Router sessions", () => {
       }
     }))
 
-  it.scopedLive("cryptosign: a known key signing the challenge joins; another key is refused", () =>
+  it.scoped("cryptosign: a known key signing the challenge joins; another key is refused", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: [secured] })
       const client = yield* connect(router)
@@ -197,7 +197,7 @@ describe("Router sessions", () => {
       assert.strictEqual((yield* stranger.expect("Abort")).reason, "wamp.error.no_such_principal")
     }))
 
-  it.scopedLive("a protocol violation aborts only the offending session", () =>
+  it.scoped("a protocol violation aborts only the offending session", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const good = yield* join(router)
@@ -223,7 +223,7 @@ describe("Router sessions", () => {
       assert.strictEqual(yield* router.sessions.count, 1)
     }))
 
-  it.scopedLive("killSession sends GOODBYE wamp.close.killed with the message", () =>
+  it.scoped("killSession sends GOODBYE wamp.close.killed with the message", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const victim = yield* join(router)
@@ -237,7 +237,7 @@ describe("Router sessions", () => {
       assert.isFalse(yield* router.killSession(victim.session))
     }))
 
-  it.scopedLive("a transport drop is a session leave (on_leave fires)", () =>
+  it.scoped("a transport drop is a session leave (on_leave fires)", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const client = yield* join(router)
@@ -250,7 +250,7 @@ describe("Router sessions", () => {
       assert.deepStrictEqual(list.map((s) => s.session), [watcher.session])
     }))
 
-  it.scopedLive("closing the router's scope says GOODBYE system_shutdown to every session", () =>
+  it.scoped("closing the router's scope says GOODBYE system_shutdown to every session", () =>
     Effect.gen(function*() {
       const routerScope = yield* Scope.make()
       const router = yield* Router.make({ realms: ["realm1"], goodbyeTimeout: 5000 }).pipe(Scope.extend(routerScope))

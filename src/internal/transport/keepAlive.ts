@@ -6,7 +6,10 @@
  * packets dropped) is so found within `interval + timeout` instead of never. Timers are Effect's
  * `Clock`, so tests can drive them with `TestClock`.
  */
-import { Duration, Effect, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+// By name: this module's own `Option` type would clash with a namespace import of effect/Option.
+import { isSome } from "effect/Option"
 import { TransportError } from "../../Errors.js"
 
 export interface Options {
@@ -63,7 +66,7 @@ export const make = (
     heard = false
     io.ping()
     const answer = yield* Effect.timeoutOption(answered, config.timeout)
-    if (Option.isSome(answer) || io.ended()) return !io.ended()
+    if (isSome(answer) || io.ended()) return !io.ended()
     io.drop(
       new TransportError({
         reason: "Timeout",

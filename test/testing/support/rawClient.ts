@@ -11,6 +11,7 @@ import { json } from "../../../src/Serializer.js"
 import type { RouterService } from "../../../src/testing/Router.js"
 import type { CloseInfo, Link } from "../../../src/Transport.js"
 import * as Transport from "../../../src/Transport.js"
+import { realTimeoutFail } from "../../support/realTime.js"
 
 export class RawClientError extends Data.TaggedError("RawClientError")<{ readonly message: string }> {}
 
@@ -88,14 +89,12 @@ export const fromLink = (link: Link): Effect.Effect<RawClient, never, Scope.Scop
           return loop
         })
       })
+      // On the real clock: under TestClock a missing reply still fails after 5 s instead of hanging.
       return loop.pipe(
-        Effect.timeoutFail({
-          duration: EXPECT_TIMEOUT,
-          onTimeout: () =>
-            new RawClientError({
-              message: `no ${what} arrived; pending: ${JSON.stringify(stash.map((message) => Message.encode(message)))}`
-            })
-        })
+        realTimeoutFail(EXPECT_TIMEOUT, () =>
+          new RawClientError({
+            message: `no ${what} arrived; pending: ${JSON.stringify(stash.map((message) => Message.encode(message)))}`
+          }))
       )
     }
     const expect = <T extends Message.Message["_tag"]>(tag: T, where: (message: Of<T>) => boolean = () => true) =>
