@@ -9,6 +9,7 @@
  * the message's Schema (`schemas.Call`, decoding with that same decoder) and its layout.
  */
 import * as Either from "effect/Either"
+import type * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
 import { ProtocolError } from "./Errors.js"
 import * as Definitions from "./internal/message/definitions.js"
@@ -246,15 +247,16 @@ export const decode = (raw: unknown): Either.Either<Message, ProtocolError> => {
   if (definition === undefined) {
     return Either.left(new ProtocolError({ reason: "UnknownMessage", message: `unknown message type ${code}` }))
   }
-  const result = definition.decode(raw)
-  if (!(result instanceof Definitions.Refusal)) return Either.right(result)
-  const where = result.index < 0 ? "" : ` element ${result.index} (${definition.labels[result.index] ?? "?"})`
+  const result = definition.decodeWire(raw)
+  if (Either.isRight(result)) return result as unknown as Either.Either<Message, never>
+  // The declaration's refusal: a Pointer to the element (its index on the wire) or, for the element
+  // count, the bare issue.
+  const issue = result.left
+  const index = issue._tag === "Pointer" ? issue.path as number : -1
+  const text = (issue._tag === "Pointer" ? issue.issue : issue) as ParseResult.Type
+  const where = index < 0 ? "" : ` element ${index} (${definition.labels[index] ?? "?"})`
   return Either.left(
-    new ProtocolError({
-      reason: "Malformed",
-      message: `${definition.name}:${where} ${result.text}`,
-      ...(result.index < 0 ? {} : { cause: result.issue(raw, definition.schema.ast) })
-    })
+    new ProtocolError({ reason: "Malformed", message: `${definition.name}:${where} ${text.message}`, cause: issue })
   )
 }
 
