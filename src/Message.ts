@@ -4,9 +4,10 @@
  * One ordered element table (`internal/message/definitions.ts`) is the single definition of each
  * message's wire shape: CALL is `[48, Request|Id, Options|Options, Procedure|PatternUri, Arguments?|List,
  * ArgumentsKw?|Dict]`, read into `{ _tag: "Call", request, options, procedure, args?, kwargs? }`. From it,
- * once per message type, are compiled the decoder (`decode` reaches it by the code, never through a union
- * of the 24; it runs the element schemas' checks directly, without Schema's general parser), the encoder,
- * the message's Schema (`schemas.Call`, decoding with that same decoder) and its layout.
+ * once per message type, are compiled the decoder (one `Schema.declare` that runs the element schemas'
+ * checks directly, without Schema's general parser; `decode` reaches it by the code, never through a
+ * union of the 24), the encoder (plain code), the message's Schema (`schemas.Call`, decoding with that
+ * same decoder) and its layout.
  */
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
@@ -218,8 +219,8 @@ const definitions = Definitions.definitions
 
 /**
  * The wire schema of every message, by tag (the `Type` side is the message, the `Encoded` side its wire
- * list). Decoding runs the same compiled decoder as `decode`; a refusal is a ParseIssue pointing at the
- * element.
+ * list). Decoding runs the same compiled decoder as `decode` (trailing payload nulls read as absent
+ * included); a refusal is a ParseIssue pointing at the element.
  */
 export const schemas: { readonly [T in Message["_tag"]]: Schema.Schema<Extract<Message, { readonly _tag: T }>, Wire> } =
   Object.fromEntries(Object.values(definitions).map((d) => [d.tag, d.schema])) as any

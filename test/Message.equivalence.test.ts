@@ -130,19 +130,19 @@ const expectSameDecoding = (wire: unknown) => {
 describe("Message.decode is the structural schema, compiled", () => {
   it.prop("valid wires", [arbitraryMessage], ([message]) => {
     expect(expectSameDecoding(Message.encode(message))).toBe(true)
-  }, { fastCheck: { numRuns: 500 } })
+  }, { fastCheck: { numRuns: 300 } })
 
   it.prop("valid wires with one hostile edit", [hostileWire], ([wire]) => {
     expectSameDecoding(wire)
-  }, { fastCheck: { numRuns: 3000 } })
+  }, { fastCheck: { numRuns: 2000 } })
 
   it.prop("a known code followed by anything", [arbitraryWire], ([wire]) => {
     expectSameDecoding(wire)
-  }, { fastCheck: { numRuns: 2000 } })
+  }, { fastCheck: { numRuns: 1000 } })
 
   it.prop("anything at all", [fc.oneof(hostileValue, fc.array(hostileValue, { maxLength: 4 }))], ([raw]) => {
     expectSameDecoding(raw)
-  }, { fastCheck: { numRuns: 500 } })
+  }, { fastCheck: { numRuns: 300 } })
 
   it("the hostile edits reach both outcomes and every kind of refusal", () => {
     // Guards the generators above: a property that only ever saw valid (or only refused) wires proves little.
@@ -200,7 +200,7 @@ describe("Message.schemas decode and encode like the structural schemas", () => 
     const reference = wire[0] === Message.Code[tag] ? Structural.decode(wire) : undefined
     if (reference === undefined || Either.isLeft(reference)) expect(result._tag).toBe("Left")
     else expect(Either.getOrThrow(result)).toStrictEqual(reference.right)
-  }, { fastCheck: { numRuns: 2000 } })
+  }, { fastCheck: { numRuns: 1000 } })
 
   it.prop("encoding valid and broken messages", [arbitraryMessage, fc.nat(), hostileValue, fc.boolean()], (
     [message, at, value, broken]
@@ -224,7 +224,7 @@ describe("Message.schemas decode and encode like the structural schemas", () => 
     expect(a._tag).toBe(b._tag)
     if (Either.isRight(a) && Either.isRight(b)) expect(a.right).toStrictEqual(b.right)
     if (!broken) expect(Either.getOrThrow(a)).toStrictEqual(Message.encode(message))
-  }, { fastCheck: { numRuns: 1000 } })
+  }, { fastCheck: { numRuns: 500 } })
 
   it("a schema refuses another message's wire at element 0", () => {
     const result = Schema.decodeUnknownEither(Message.schemas.Call)([50, 1, {}])

@@ -40,12 +40,12 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
  * CPU nanoseconds per call (process CPU time, not wall time: other processes share the machine, and CPU
  * time is what they inflate least). A warm-up, then batches for about `millis` of CPU.
  */
-const measure = (body: () => unknown, millis = 300, batch = 10_000): number => {
+const measure = (body: () => unknown, millis = Number(process.env.BENCH_MILLIS ?? 300), batch = 10_000): number => {
   const cpu = () => {
     const { system, user } = process.cpuUsage()
     return (user + system) / 1000
   }
-  const warmUntil = cpu() + 100
+  const warmUntil = cpu() + millis / 3
   while (cpu() < warmUntil) for (let i = 0; i < batch; i++) body()
   let calls = 0
   const start = cpu()

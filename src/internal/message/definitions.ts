@@ -101,7 +101,7 @@ export interface Definition<M extends Msg = Msg> {
   readonly schema: Schema.Schema<M, Wire>
   /**
    * `Message.decode`'s path: the compiled decoder as one `Schema.declare` (wire list in, message out; a
-   * refusal is a ParseIssue pointing at the element), run by Schema's parser at ~10 ns over a direct call.
+   * refusal is a ParseIssue pointing at the element), run by Schema's parser at ~10–30 ns over a direct call.
    */
   readonly decodeWire: (wire: Wire) => Either.Either<M, ParseResult.ParseIssue>
   /** The compiled decoder; never throws. */
@@ -144,7 +144,10 @@ const define = <M extends Msg>(
   const labels = ["MessageType", ...elements.map(([, label]) => label)]
   if (payload) labels.push("Arguments", "ArgumentsKw")
 
-  // Checks and schemas by wire index (index 0, the code, is compared directly).
+  // Checks and schemas by wire index (index 0, the code, is compared directly). A check gets the whole
+  // wire too: one that depends on another element (Arguments under the Options' `ppt_scheme`, found at
+  // `optionsAt`) replaces its entry here, and the structural reference (`structural.ts`) then needs the
+  // same rule as a `refine`, its only way to see across elements.
   const schemas: Array<Schema.Schema.Any> = [Schema.Literal(code)]
   for (const [, , schema] of elements) schemas.push(schema)
   if (payload) schemas.push(E.List, E.Dict)
