@@ -31,6 +31,7 @@ import {
   type Stream
 } from "effect"
 import type { Authenticator } from "./Authenticator.js"
+import type { EncodeError } from "./Errors.js"
 import * as internal from "./internal/connection/make.js"
 import * as policy from "./internal/connection/policy.js"
 import * as state from "./internal/connection/state.js"
@@ -214,12 +215,12 @@ export interface ConnectionService {
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
-  ) => Effect.Effect<DurableRegistration, WampError | SessionError, Scope.Scope | R>
+  ) => Effect.Effect<DurableRegistration, WampError | SessionError | EncodeError, Scope.Scope | R>
   /** Like `Session.subscribe`, durable: re-subscribed with the same options on every new session. */
   readonly subscribe: (
     topic: string,
     options?: SubscribeOptions
-  ) => Effect.Effect<DurableSubscription, WampError | SessionError, Scope.Scope>
+  ) => Effect.Effect<DurableSubscription, WampError | SessionError | EncodeError, Scope.Scope>
 }
 
 export class Connection extends Context.Tag("effect-wamp/Connection")<Connection, ConnectionService>() {}

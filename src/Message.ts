@@ -59,6 +59,8 @@ export interface Error {
   readonly error: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Publish {
   readonly _tag: "Publish"
@@ -67,6 +69,8 @@ export interface Publish {
   readonly topic: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Published {
   readonly _tag: "Published"
@@ -102,6 +106,8 @@ export interface Event {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Call {
   readonly _tag: "Call"
@@ -110,6 +116,8 @@ export interface Call {
   readonly procedure: string
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Cancel {
   readonly _tag: "Cancel"
@@ -122,6 +130,8 @@ export interface Result {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Register {
   readonly _tag: "Register"
@@ -152,6 +162,8 @@ export interface Invocation {
   readonly details: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 export interface Interrupt {
   readonly _tag: "Interrupt"
@@ -164,6 +176,8 @@ export interface Yield {
   readonly options: Dict
   readonly args?: List
   readonly kwargs?: Dict
+  /** Autobahn|Python's transparent payload: a bare binary in place of Arguments (see `Passthru`). */
+  readonly payload?: Uint8Array
 }
 
 export type Message =

@@ -24,6 +24,7 @@
  *   is taken from `wamp.subscription.list_subscribers`.
  */
 import { Effect, Option, Schema, type Scope, Stream } from "effect"
+import type { EncodeError } from "./Errors.js"
 import * as Procedure from "./Procedure.js"
 import { Session, type SessionError, type SessionService } from "./Session.js"
 import * as Topic from "./Topic.js"
@@ -319,7 +320,7 @@ export interface LookupOptions {
 }
 
 /** What a meta call can fail with besides its typed "not found" error. */
-export type MetaError = WampError.WampError | Procedure.PayloadError | SessionError
+export type MetaError = WampError.WampError | Procedure.PayloadError | SessionError | EncodeError
 
 const killReason = (options: KillOptions | undefined) => ({
   ...(options?.reason === undefined ? {} : { reason: options.reason }),
@@ -473,5 +474,5 @@ export const onSubscriptionDelete = useStream((m) => m.onSubscriptionDelete)
 /** Subscribes to a meta topic now (for the scope), so no event after this point is missed. */
 export const subscribe = <T extends Topic.Topic>(
   topic: T
-): Effect.Effect<Topic.TopicSubscription<T>, WampError.WampError | SessionError, Session | Scope.Scope> =>
+): Effect.Effect<Topic.TopicSubscription<T>, WampError.WampError | SessionError | EncodeError, Session | Scope.Scope> =>
   Topic.subscribe(topic)

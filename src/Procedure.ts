@@ -17,7 +17,7 @@
  * // callee
  * yield* Procedure.register(Divide, ([a, b]) =>
  *   b === 0 ? Effect.fail(new DivisionByZero({ dividend: a })) : Effect.succeed(a / b))
- * // caller: Effect<number, DivisionByZero | WampError | PayloadError | SessionError, Session>
+ * // caller: Effect<number, DivisionByZero | WampError | PayloadError | SessionError | EncodeError, Session>
  * const q = yield* Procedure.call(Divide, [6, 3])
  * ```
  *
@@ -48,7 +48,7 @@
 import { Cause, Effect, Stream } from "effect"
 import type { Scope } from "effect"
 import type { ParseResult } from "effect"
-import { PayloadError as PayloadErrorClass } from "./Errors.js"
+import { type EncodeError, PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
 import { mergeOptions } from "./internal/values.js"
 import {
@@ -118,7 +118,7 @@ export type Progress<P> = P extends Procedure<infer S> ? Contract.ValueOf<S, "pr
 export type Errors<P> = P extends Procedure<infer S> ? Contract.ErrorsOf<S> : never
 
 /** What a call of the contract can fail with. */
-export type CallError<P> = Errors<P> | WampError.WampError | PayloadErrorClass | SessionError
+export type CallError<P> = Errors<P> | WampError.WampError | PayloadErrorClass | SessionError | EncodeError
 
 /** An element of `callProgressive`: progress chunks first, then exactly one final result. */
 export type ProgressiveResult<P> =
@@ -262,7 +262,7 @@ const registerOn = <P extends Procedure, H extends Handler<P>>(
   procedure: P,
   handler: H,
   options?: RegisterOptions
-): Effect.Effect<Registration, WampError.WampError | SessionError, Scope.Scope | HandlerContext<H>> => {
+): Effect.Effect<Registration, WampError.WampError | SessionError | EncodeError, Scope.Scope | HandlerContext<H>> => {
   type E = Errors<P> | WampError.WampError
   type R = HandlerContext<H>
   const { codecs, uri } = procedure
@@ -326,8 +326,11 @@ export const register = <P extends Procedure, H extends Handler<P>>(
   procedure: P,
   handler: H,
   options?: RegisterOptions
-): Effect.Effect<Registration, WampError.WampError | SessionError, Session | Scope.Scope | HandlerContext<H>> =>
-  Effect.flatMap(Session, (session) => registerOn(session, procedure, handler, options))
+): Effect.Effect<
+  Registration,
+  WampError.WampError | SessionError | EncodeError,
+  Session | Scope.Scope | HandlerContext<H>
+> => Effect.flatMap(Session, (session) => registerOn(session, procedure, handler, options))
 
 /** The same operations on a given session (no `Session` in context needed). */
 export const forSession = (session: SessionService) => ({

@@ -7,6 +7,7 @@ import type { DecodeError, EncodeError } from "./Errors.js"
 import * as CborCodec from "./internal/serializer/cbor.js"
 import * as JsonCodec from "./internal/serializer/json.js"
 import * as MsgpackCodec from "./internal/serializer/msgpack.js"
+import { Serializer, Serializers } from "./internal/serializer/tags.js"
 
 export type Frame = string | Uint8Array
 
@@ -24,13 +25,8 @@ export interface SerializerService {
   readonly decode: (frame: Frame) => Either.Either<ReadonlyArray<unknown>, DecodeError>
 }
 
-export class Serializer extends Context.Tag("effect-wamp/Serializer")<Serializer, SerializerService>() {}
-
-/** The serializers a client offers, in preference order (WebSocket subprotocol negotiation). */
-export class Serializers extends Context.Tag("effect-wamp/Serializers")<
-  Serializers,
-  readonly [SerializerService, ...Array<SerializerService>]
->() {}
+// The tags live in an internal module that imports no codec (see there); these are the same classes.
+export { Serializer, Serializers }
 
 /** JSON (`wamp.2.json`), text frames; bytes travel as "\u0000" + base64 (WAMP binary convention). */
 export const json: SerializerService = JsonCodec.json

@@ -4,7 +4,10 @@
  * `Session.make(options)` opens a link with the `Transport`, joins the realm (HELLO, CHALLENGE /
  * AUTHENTICATE rounds with the `Authenticator`, WELCOME) and returns the session; closing the scope
  * leaves it (GOODBYE, wait for the reply up to `goodbyeTimeout`, close the link). One dispatcher fiber
- * reads frames in order; every operation is an Effect whose error channel names what it can fail with.
+ * reads frames in order; every operation is an Effect whose error channel names what it can fail with:
+ * `WampError` (the router's or callee's ERROR, or a local refusal such as `wamp.error.invalid_uri`),
+ * `SessionError` (the session ended), and for operations that carry user values `EncodeError` (the
+ * serializer cannot write them, e.g. a bigint under JSON or a cycle: nothing was sent).
  */
 import { Config, type ConfigError, Context, type Duration, Effect, Layer, type Scope, type Stream } from "effect"
 import type { Authenticator } from "./Authenticator.js"
@@ -20,6 +23,7 @@ import type {
 } from "./Errors.js"
 import * as internal from "./internal/session/make.js"
 import type { Dict, List } from "./Message.js"
+import type { Passthru } from "./Passthru.js"
 import type { Serializers } from "./Serializer.js"
 import type { Transport } from "./Transport.js"
 import type { Match } from "./Uri.js"
@@ -112,6 +116,12 @@ export interface CallOptions {
    * at the moment of the interruption (for whoever interrupts to choose). Not sent as an option.
    */
   readonly cancelMode?: CancelMode | (() => CancelMode) | undefined
+  /**
+   * Payload passthru mode: sends these bytes (with their `ppt_*` labels) instead of args/kwargs,
+   * which must then be absent. Needs the dealer's `payload_passthru_mode` (`payload_transparency`
+   * for the transparent form); fails locally otherwise. See `Passthru`.
+   */
+  readonly passthru?: Passthru | undefined
   /** Any other CALL.Options pass through unchanged. */
   readonly [option: string]: unknown
 }
@@ -120,12 +130,16 @@ export interface CallResult {
   readonly args: List
   readonly kwargs: Dict
   readonly details: Dict
+  /** The payload passthru bytes and labels, when the result carried one (`args` is then `[bytes]`). */
+  readonly passthru?: Passthru | undefined
 }
 
 /** A chunk of a progressive call: its payload and whether more follow. */
 export interface Chunk {
   readonly args?: List | undefined
   readonly kwargs?: Dict | undefined
+  /** A handler's final result only: answers with a passthru payload instead (see `CallOptions.passthru`). */
+  readonly passthru?: Passthru | undefined
 }
 
 export type { SessionError } from "./Errors.js"
@@ -165,6 +179,8 @@ export interface Invocation {
   readonly args: List
   readonly kwargs: Dict
   readonly details: InvocationDetails
+  /** The payload passthru bytes and labels, when the CALL carried one (`args` is then `[bytes]`). */
+  readonly passthru?: Passthru | undefined
   /** Sends a progressive result; a no-op when the caller did not ask for progress. */
   readonly progress: (args?: List, kwargs?: Dict) => Effect.Effect<void>
   /**
@@ -219,6 +235,8 @@ export interface Event {
   readonly args: List
   readonly kwargs: Dict
   readonly details: EventDetails
+  /** The payload passthru bytes and labels, when the PUBLISH carried one (`args` is then `[bytes]`). */
+  readonly passthru?: Passthru | undefined
 }
 
 export interface Subscription {
@@ -248,6 +266,8 @@ export interface PublishOptions {
   readonly eligible_authrole?: ReadonlyArray<string> | undefined
   readonly retain?: boolean | undefined
   readonly disclose_me?: boolean | undefined
+  /** Payload passthru mode, as `CallOptions.passthru` (needs the broker's feature). */
+  readonly passthru?: Passthru | undefined
   readonly [option: string]: unknown
 }
 
@@ -267,7 +287,7 @@ export interface SessionService {
     args?: List,
     kwargs?: Dict,
     options?: CallOptions
-  ) => Effect.Effect<CallResult, WampError | SessionError>
+  ) => Effect.Effect<CallResult, WampError | SessionError | EncodeError>
 
   /**
    * Calls with `receive_progress`: a stream of the progressive results, ending with the final
@@ -278,7 +298,7 @@ export interface SessionService {
     args?: List,
     kwargs?: Dict,
     options?: CallOptions
-  ) => Stream.Stream<CallResult, WampError | SessionError>
+  ) => Stream.Stream<CallResult, WampError | SessionError | EncodeError>
 
   /**
    * Progressive call invocations: sends each chunk of `input` as a `progress: true` CALL with the
@@ -289,14 +309,14 @@ export interface SessionService {
     procedure: string,
     input: Stream.Stream<Chunk>,
     options?: CallOptions
-  ) => Effect.Effect<CallResult, WampError | SessionError>
+  ) => Effect.Effect<CallResult, WampError | SessionError | EncodeError>
 
   /** Full duplex: progressive invocations in, progressive results out. */
   readonly callStreaming: (
     procedure: string,
     input: Stream.Stream<Chunk>,
     options?: CallOptions
-  ) => Stream.Stream<CallResult, WampError | SessionError>
+  ) => Stream.Stream<CallResult, WampError | SessionError | EncodeError>
 
   /**
    * Registers a procedure for the lifetime of the scope. The handler runs in its own fiber per
@@ -307,13 +327,13 @@ export interface SessionService {
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
-  ) => Effect.Effect<Registration, WampError | SessionError, Scope.Scope | R>
+  ) => Effect.Effect<Registration, WampError | SessionError | EncodeError, Scope.Scope | R>
 
   /** Subscribes for the lifetime of the scope. Subscribers of the same topic+match share one router subscription. */
   readonly subscribe: (
     topic: string,
     options?: SubscribeOptions
-  ) => Effect.Effect<Subscription, WampError | SessionError, Scope.Scope>
+  ) => Effect.Effect<Subscription, WampError | SessionError | EncodeError, Scope.Scope>
 
   /**
    * Publishes. Without `acknowledge` the result is `undefined` as soon as the message is written
@@ -324,7 +344,7 @@ export interface SessionService {
     args?: List,
     kwargs?: Dict,
     options?: PublishOptions
-  ) => Effect.Effect<number | undefined, WampError | SessionError>
+  ) => Effect.Effect<number | undefined, WampError | SessionError | EncodeError>
 
   /** Leaves the realm (GOODBYE) and closes the link. Idempotent. */
   readonly leave: (reason?: string, message?: string) => Effect.Effect<void>
@@ -370,7 +390,7 @@ export const register = <E, R>(
   procedure: string,
   handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
   options?: RegisterOptions
-): Effect.Effect<Registration, WampError | SessionError, Session | Scope.Scope | R> =>
+): Effect.Effect<Registration, WampError | SessionError | EncodeError, Session | Scope.Scope | R> =>
   Effect.flatMap(Session, (s) => s.register(procedure, handler, options))
 
 export const call = (
@@ -378,13 +398,13 @@ export const call = (
   args?: List,
   kwargs?: Dict,
   options?: CallOptions
-): Effect.Effect<CallResult, WampError | SessionError, Session> =>
+): Effect.Effect<CallResult, WampError | SessionError | EncodeError, Session> =>
   Effect.flatMap(Session, (s) => s.call(procedure, args, kwargs, options))
 
 export const subscribe = (
   topic: string,
   options?: SubscribeOptions
-): Effect.Effect<Subscription, WampError | SessionError, Session | Scope.Scope> =>
+): Effect.Effect<Subscription, WampError | SessionError | EncodeError, Session | Scope.Scope> =>
   Effect.flatMap(Session, (s) => s.subscribe(topic, options))
 
 export const publish = (
@@ -392,5 +412,5 @@ export const publish = (
   args?: List,
   kwargs?: Dict,
   options?: PublishOptions
-): Effect.Effect<number | undefined, WampError | SessionError, Session> =>
+): Effect.Effect<number | undefined, WampError | SessionError | EncodeError, Session> =>
   Effect.flatMap(Session, (s) => s.publish(topic, args, kwargs, options))

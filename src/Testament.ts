@@ -23,6 +23,7 @@
  */
 import { Effect, Option, PubSub, type Scope, Stream, SubscriptionRef } from "effect"
 import type { ConnectionService } from "./Connection.js"
+import type { EncodeError } from "./Errors.js"
 import type { Dict, List, PublishOptions, SessionError, SessionService } from "./Session.js"
 import type { WampError } from "./WampError.js"
 
@@ -41,8 +42,11 @@ export interface Testament {
 const ADD = "wamp.session.add_testament"
 const FLUSH = "wamp.session.flush_testaments"
 
-/** Adds a testament to this session. */
-export const add = (session: SessionService, testament: Testament): Effect.Effect<void, WampError | SessionError> =>
+/** Adds a testament to this session (`EncodeError`: its payload cannot be serialized, nothing sent). */
+export const add = (
+  session: SessionService,
+  testament: Testament
+): Effect.Effect<void, WampError | SessionError | EncodeError> =>
   Effect.asVoid(
     session.call(ADD, [testament.topic, testament.args ?? [], testament.kwargs ?? {}], {
       ...(testament.options === undefined ? {} : { publish_options: testament.options }),
@@ -55,23 +59,28 @@ export const flush = (
   session: SessionService,
   scope?: TestamentScope
 ): Effect.Effect<void, WampError | SessionError> =>
-  Effect.asVoid(session.call(FLUSH, [], scope === undefined ? {} : { scope }))
+  session.call(FLUSH, [], scope === undefined ? {} : { scope }).pipe(
+    Effect.asVoid,
+    // A scope name always encodes.
+    Effect.catchTag("EncodeError", Effect.die)
+  )
 
 /** A testament that could not be applied to a new session (the router refused it, ...). */
 export interface ReapplyFailure {
   readonly testament: Testament
   readonly session: number
-  readonly error: WampError | SessionError
+  readonly error: WampError | SessionError | EncodeError
 }
 
 export interface ConnectionTestaments {
   /**
    * Keeps a testament on the connection's session for the lifetime of the scope: added now when a
-   * session is open (a router refusal fails `keep`), and again on every new session. Closing the
+   * session is open (a router refusal, or a payload that cannot be encoded, fails `keep`), and again
+   * on every new session. Closing the
    * scope removes it (the router can only flush a whole scope: the others kept in that scope are
    * added again).
    */
-  readonly keep: (testament: Testament) => Effect.Effect<void, WampError, Scope.Scope>
+  readonly keep: (testament: Testament) => Effect.Effect<void, WampError | EncodeError, Scope.Scope>
   /** Re-application failures on new sessions from the moment it is run (also logged at Warning level). */
   readonly failures: Stream.Stream<ReapplyFailure>
   /**
@@ -99,7 +108,7 @@ export const forConnection = (
     const failures = yield* Effect.acquireRelease(PubSub.unbounded<ReapplyFailure>(), PubSub.shutdown)
     const applied = yield* SubscriptionRef.make(Option.none<number>())
 
-    const report = (session: SessionService, testament: Testament) => (error: WampError | SessionError) =>
+    const report = (session: SessionService, testament: Testament) => (error: WampError | SessionError | EncodeError) =>
       Effect.zipRight(
         Effect.logWarning(`testament on ${testament.topic} not applied to session ${session.info.id}`, error),
         PubSub.publish(failures, { testament, session: session.info.id, error })
@@ -149,7 +158,7 @@ export const forConnection = (
         yield* sync(session)
       }))
 
-    const keep = (given: Testament): Effect.Effect<void, WampError, Scope.Scope> => {
+    const keep = (given: Testament): Effect.Effect<void, WampError | EncodeError, Scope.Scope> => {
       // A copy: the identity of this keep, even if the caller keeps the same object twice.
       const testament: Testament = { ...given }
       const acquire = lock.withPermits(1)(Effect.gen(function*() {
@@ -159,7 +168,9 @@ export const forConnection = (
           yield* sync(session)
           const added = yield* Effect.either(add(session, testament))
           if (added._tag === "Right") appliedOn.set(testament, session.info.id)
-          else if (added.left._tag === "WampError") return yield* Effect.fail(added.left)
+          else if (added.left._tag === "WampError" || added.left._tag === "EncodeError") {
+            return yield* Effect.fail(added.left)
+          }
           // Otherwise the session ended meanwhile: the next one gets it.
         }
         kept.push(testament)

@@ -25,7 +25,7 @@
  * defaults; options given per use are merged over them.
  */
 import { Effect, identity, Option, type Scope, Stream } from "effect"
-import { PayloadError as PayloadErrorClass } from "./Errors.js"
+import { type EncodeError, PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
 import { mergeOptions } from "./internal/values.js"
 import {
@@ -104,7 +104,7 @@ const publishOn = <T extends Topic>(
   topic: T,
   payload: Payload<T>,
   options?: PublishOptions
-): Effect.Effect<number | undefined, WampError.WampError | SessionError | PayloadErrorClass> =>
+): Effect.Effect<number | undefined, WampError.WampError | SessionError | PayloadErrorClass | EncodeError> =>
   topic.codec.encode(payload).pipe(
     Effect.mapError((cause) =>
       new PayloadErrorClass({
@@ -123,7 +123,7 @@ const subscribeOn = <T extends Topic>(
   session: SessionService,
   topic: T,
   options?: TopicSubscribeOptions
-): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError, Scope.Scope> => {
+): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError | EncodeError, Scope.Scope> => {
   const { onInvalid, ...rest } = mergeOptions<TopicSubscribeOptions>(topic.spec.subscribe, options) ?? {}
   const policy = onInvalid ?? topic.spec.onInvalid ?? "skip"
   return Effect.map(session.subscribe(topic.uri, rest), (subscription) => ({
@@ -156,14 +156,17 @@ export const publish = <T extends Topic>(
   topic: T,
   payload: Payload<T>,
   options?: PublishOptions
-): Effect.Effect<number | undefined, WampError.WampError | SessionError | PayloadErrorClass, Session> =>
-  Effect.flatMap(Session, (session) => publishOn(session, topic, payload, options))
+): Effect.Effect<
+  number | undefined,
+  WampError.WampError | SessionError | PayloadErrorClass | EncodeError,
+  Session
+> => Effect.flatMap(Session, (session) => publishOn(session, topic, payload, options))
 
 /** Subscribes for the lifetime of the scope; `events` is a stream of decoded events. */
 export const subscribe = <T extends Topic>(
   topic: T,
   options?: TopicSubscribeOptions
-): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError, Session | Scope.Scope> =>
+): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError | EncodeError, Session | Scope.Scope> =>
   Effect.flatMap(Session, (session) => subscribeOn(session, topic, options))
 
 /**
@@ -173,7 +176,7 @@ export const subscribe = <T extends Topic>(
 export const stream = <T extends Topic>(
   topic: T,
   options?: TopicSubscribeOptions
-): Stream.Stream<Payload<T>, WampError.WampError | EventStreamError, Session> =>
+): Stream.Stream<Payload<T>, WampError.WampError | EncodeError | EventStreamError, Session> =>
   Stream.unwrapScoped(
     Effect.map(subscribe(topic, options), (subscription) => Stream.map(subscription.events, (event) => event.payload))
   )

@@ -2,25 +2,28 @@
  * `ConnectionState.Open` carries its own session, unrouted: what the Autobahn|JS facade builds its
  * per-session objects on. Its registrations are not durable and it fails once it has ended.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Schedule, Scope, Stream } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { SessionClosedError } from "../src/Errors.js"
-import * as FakePeer from "../src/testing/FakePeer.js"
+import { fakeRouter, retryNow } from "./support/connection.js"
+import { inRealTime } from "./support/realTime.js"
+import { scoped } from "./support/session.js"
 
 const openAs = (connection: Connection.ConnectionService, id: number) =>
   connection.changes.pipe(
     Stream.filter((state) => state._tag === "Open" && state.info.id === id),
     Stream.runHead,
     Effect.map(Option.getOrThrow),
-    Effect.timeout("2 seconds")
+    Effect.timeout("2 seconds"),
+    inRealTime
   )
 
 describe("Connection: the Open state's own session", () => {
-  it.scopedLive("is the joined session, not re-applied on the next one, failing once ended", () =>
+  scoped("is the joined session, not re-applied on the next one, failing once ended", () =>
     Effect.gen(function*() {
-      const fake = yield* FakePeer.make({ timeout: "1 second" })
+      const fake = yield* fakeRouter({ timeout: "1 second" })
       const connection = yield* Connection.make({
         realm: "realm1",
         goodbyeTimeout: "200 millis",
@@ -46,6 +49,7 @@ describe("Connection: the Open state's own session", () => {
 
       const secondOpen = yield* Effect.fork(openAs(connection, 2))
       yield* peer1.drop
+      yield* retryNow(connection)
       const peer2 = yield* fake.accept
       yield* peer2.welcome({ session: 2 })
       const second = yield* Fiber.join(secondOpen)

@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Scope, Stream, TestClock } from "effect"
+import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Schedule, Scope, Stream, TestClock } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { SessionClosedError, TransportError } from "../src/Errors.js"
@@ -10,7 +10,7 @@ import * as Transport from "../src/Transport.js"
 import * as WampError from "../src/WampError.js"
 import * as Tracked from "./support/connection.js"
 import { inRealTime } from "./support/realTime.js"
-import { dropAtEnd, scoped } from "./support/session.js"
+import { scoped } from "./support/session.js"
 
 const fastRetry = Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
 
@@ -18,10 +18,7 @@ const fastRetry = Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.r
  * The tests run on TestClock (`scoped`): the retry waits are stepped with `TestClock.adjust`, and
  * every peer accepted drops when the body ends, so no GOODBYE waits for virtual time at scope close.
  */
-const fakeRouter = Effect.map(FakePeer.make({ timeout: "1 second" }), (fake): FakePeer.FakeRouter => ({
-  ...fake,
-  accept: Effect.tap(fake.accept, dropAtEnd)
-}))
+const fakeRouter = Tracked.fakeRouter({ timeout: "1 second" })
 
 /** A connection on a FakePeer router; each open of its transport is a new peer to `accept`. */
 const connect = (
@@ -52,21 +49,7 @@ const open = (fake: FakePeer.FakeRouter, session: number) =>
     return peer
   })
 
-const waitFor = (connection: Connection.ConnectionService, tag: Connection.ConnectionState["_tag"]) =>
-  connection.changes.pipe(
-    Stream.filter((state) => state._tag === tag),
-    Stream.runHead,
-    Effect.map(Option.getOrThrow),
-    Effect.timeout("2 seconds"),
-    inRealTime
-  )
-
-/** Waits for Retrying and moves virtual time by its delay, so the next attempt starts. */
-const retryNow = (connection: Connection.ConnectionService) =>
-  Effect.flatMap(
-    waitFor(connection, "Retrying"),
-    (state) => state._tag === "Retrying" ? TestClock.adjust(state.delay) : Effect.die("not Retrying")
-  )
+const { retryNow, waitFor } = Tracked
 
 /** True when the client opens no further connection for a (real) while. */
 const noConnection = (fake: FakePeer.FakeRouter) =>

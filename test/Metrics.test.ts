@@ -3,7 +3,7 @@
  * the in-memory test-kit router (deltas: the registry is global to the process).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Metric, Option, Schedule, Stream } from "effect"
+import { Chunk, Effect, Fiber, Layer, Metric, Option, Schedule, Stream, TestClock } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import * as Metrics from "../src/Metrics.js"
@@ -12,6 +12,7 @@ import * as Session from "../src/Session.js"
 import * as Router from "../src/testing/Router.js"
 import { Transport } from "../src/Transport.js"
 import * as WampError from "../src/WampError.js"
+import { retryNow, waitFor } from "./support/connection.js"
 
 const counter = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.value(metric), (state) => state.count)
 
@@ -76,22 +77,24 @@ describe("Metrics", () => {
       }).toEqual({ calls: 7, noSuchProcedure: 2, custom: 1, timed: 7, received: 3, published: 3 })
     }))
 
-  it.live("an interrupted call is counted and timed, not counted as failed", () =>
-    Effect.scoped(Effect.gen(function*() {
+  it.scoped("an interrupted call is counted and timed, not counted as failed", () =>
+    Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const session = yield* Session.make({ realm: "realm1" }).pipe(Effect.provide(client(router)))
       yield* session.register("com.example.never", () => Effect.never)
       const before = yield* snapshot
       const errorsBefore = yield* allErrors
-      const result = yield* Effect.timeout(session.call("com.example.never"), "50 millis").pipe(Effect.option)
+      const calling = yield* Effect.fork(Effect.timeout(session.call("com.example.never"), "50 millis"))
+      yield* TestClock.adjust("50 millis")
+      const result = yield* Effect.option(Fiber.join(calling))
       expect(Option.isNone(result)).toBe(true)
       const after = yield* snapshot
       expect([after.calls - before.calls, after.timed - before.timed]).toEqual([1, 1])
       expect(yield* allErrors).toBe(errorsBefore)
-    })))
+    }))
 
-  it.live("reconnects: a Connection's session after a lost one", () =>
-    Effect.scoped(Effect.gen(function*() {
+  it.scoped("reconnects: a Connection's session after a lost one", () =>
+    Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const before = yield* snapshot
       const connection = yield* Connection.make({ realm: "realm1", retry: Schedule.spaced("10 millis") }).pipe(
@@ -100,12 +103,10 @@ describe("Metrics", () => {
       const first = yield* connection.awaitOpen
       // A router shutting the realm down is retried (wamp.close.system_shutdown).
       yield* router.killSession(first.id, "wamp.close.system_shutdown")
-      yield* connection.changes.pipe(
-        Stream.filter((state) => state._tag === "Open" && state.info.id !== first.id),
-        Stream.runHead,
-        Effect.timeout("10 seconds")
-      )
+      yield* retryNow(connection)
+      const open = yield* waitFor(connection, "Open")
+      expect(open._tag === "Open" && open.info.id).not.toBe(first.id)
       const after = yield* snapshot
       expect(after.reconnects - before.reconnects).toBe(1)
-    })))
+    }))
 })

@@ -349,7 +349,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       // only beyond ±2^53), so the session refuses the CALL: contracts should use Schema.Date /
       // Schema.BigInt (strings on the wire) instead.
       const error = yield* Effect.flip(asCaller(Procedure.call(SelfForms, [new Date(0), 1n])))
-      expect(error).toMatchObject({ _tag: "WampError", error: WampError.Uri.InvalidPayload })
+      expect(error._tag).toBe("EncodeError")
       expect(yield* Ref.get(runs)).toBe(0)
     }))
 })

@@ -5,7 +5,7 @@
  */
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import { Context, Effect, Schema, type Scope, type Stream } from "effect"
-import type { PayloadError } from "../src/Errors.js"
+import type { EncodeError, PayloadError } from "../src/Errors.js"
 import * as Procedure from "../src/Procedure.js"
 import type { CallOptions, Registration, Session, SessionError } from "../src/Session.js"
 import * as Topic from "../src/Topic.js"
@@ -63,17 +63,17 @@ describe("Procedure types", () => {
     expect(Procedure.make("com.example.x", { result: Schema.Struct({ a: Schema.Number }) }).resultIn).toBe("kwargs")
   })
 
-  it("call: the decoded result; errors = contract errors | WampError | PayloadError | session errors", () => {
+  it("call: the decoded result; errors = contract errors | WampError | PayloadError | session errors | EncodeError", () => {
     const call = Procedure.call(Divide, [1, 2])
     expectTypeOf(call).toEqualTypeOf<
-      Effect.Effect<number, DivisionByZero | Overflow | WampError | PayloadError | SessionError, Session>
+      Effect.Effect<number, DivisionByZero | Overflow | WampError | PayloadError | SessionError | EncodeError, Session>
     >()
     expectTypeOf(Procedure.call(Greet, { name: "x", at: new Date() }, { timeout: 5 })).toEqualTypeOf<
-      Effect.Effect<void, WampError | PayloadError | SessionError, Session>
+      Effect.Effect<void, WampError | PayloadError | SessionError | EncodeError, Session>
     >()
     // A contract without input is called without one.
     expectTypeOf(Procedure.call(Ping)).toEqualTypeOf<
-      Effect.Effect<void, WampError | PayloadError | SessionError, Session>
+      Effect.Effect<void, WampError | PayloadError | SessionError | EncodeError, Session>
     >()
     expectTypeOf(Procedure.call<typeof Divide>).parameter(1).toEqualTypeOf<readonly [number, number]>()
     // @ts-expect-error: the input must match the contract
@@ -89,7 +89,7 @@ describe("Procedure types", () => {
     expectTypeOf(Procedure.callProgressive(Divide, [4, 2])).toEqualTypeOf<
       Stream.Stream<
         Procedure.ProgressiveResult<typeof Divide>,
-        DivisionByZero | Overflow | WampError | PayloadError | SessionError,
+        DivisionByZero | Overflow | WampError | PayloadError | SessionError | EncodeError,
         Session
       >
     >()
@@ -108,10 +108,10 @@ describe("Procedure types", () => {
         : Effect.map(Clock, (clock) => a / b + clock.now * 0)
     })
     expectTypeOf(registered).toEqualTypeOf<
-      Effect.Effect<Registration, WampError | SessionError, Session | Scope.Scope | Clock>
+      Effect.Effect<Registration, WampError | SessionError | EncodeError, Session | Scope.Scope | Clock>
     >()
     expectTypeOf(Procedure.register(Greet, ({ at, name }) => Effect.log(name, at))).toEqualTypeOf<
-      Effect.Effect<Registration, WampError | SessionError, Session | Scope.Scope>
+      Effect.Effect<Registration, WampError | SessionError | EncodeError, Session | Scope.Scope>
     >()
     // @ts-expect-error: a failure outside the contract is refused
     Procedure.register(Divide, () => Effect.fail(new Error("boom")))
@@ -128,13 +128,21 @@ describe("Topic types", () => {
     expectTypeOf<Topic.Payload<typeof Tick>>().toEqualTypeOf<{ readonly seq: number; readonly at: Date }>()
     expectTypeOf<Topic.Payload<typeof Pair>>().toEqualTypeOf<readonly [string, bigint]>()
     expectTypeOf(Topic.publish(Pair, ["a", 1n])).toEqualTypeOf<
-      Effect.Effect<number | undefined, WampError | SessionError | PayloadError, Session>
+      Effect.Effect<number | undefined, WampError | SessionError | PayloadError | EncodeError, Session>
     >()
     expectTypeOf(Topic.stream(Tick)).toEqualTypeOf<
-      Stream.Stream<{ readonly seq: number; readonly at: Date }, WampError | Topic.EventStreamError, Session>
+      Stream.Stream<
+        { readonly seq: number; readonly at: Date },
+        WampError | EncodeError | Topic.EventStreamError,
+        Session
+      >
     >()
     expectTypeOf(Topic.subscribe(Tick)).toEqualTypeOf<
-      Effect.Effect<Topic.TopicSubscription<typeof Tick>, WampError | SessionError, Session | Scope.Scope>
+      Effect.Effect<
+        Topic.TopicSubscription<typeof Tick>,
+        WampError | SessionError | EncodeError,
+        Session | Scope.Scope
+      >
     >()
     // @ts-expect-error: the payload must match the contract
     Topic.publish(Pair, ["a", 1])

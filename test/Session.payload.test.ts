@@ -47,7 +47,7 @@ describe("payloads handed to Effect API code are not shared between messages", (
     expectTypeOf<Session.CallResult["kwargs"]>().toEqualTypeOf<{ readonly [key: string]: unknown }>()
   })
 
-  it.scopedLive("a callee writing into an absent payload's empties fails and changes no later message", () =>
+  it.scoped("a callee writing into an absent payload's empties fails and changes no later message", () =>
     Effect.gen(function*() {
       const { a, b } = yield* twoSessions
       const thrownBy: Array<ReadonlyArray<string>> = []
@@ -74,7 +74,7 @@ describe("payloads handed to Effect API code are not shared between messages", (
       expect(bare.kwargs).toEqual({ seen: {} })
     }))
 
-  it.scopedLive("a subscriber writing into an event's empty payload fails and changes no later event", () =>
+  it.scoped("a subscriber writing into an event's empty payload fails and changes no later event", () =>
     Effect.gen(function*() {
       const { a, b } = yield* twoSessions
       const subscription = yield* b.subscribe("com.app.tick")

@@ -6,9 +6,11 @@
 import { Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
 import * as Authenticator from "../Authenticator.js"
 import * as CoreConnection from "../Connection.js"
-import * as Serializer from "../Serializer.js"
+// The tag from its internal module: Serializer.ts imports the binary codecs (see codecs.ts).
+import { Serializers } from "../internal/serializer/tags.js"
 import * as Transport from "../Transport.js"
 import { type CloseDetails, closeDetailsOf, type CloseReason, closeReasonOf } from "./close.js"
+import { loadingCodecs } from "./codecs.js"
 import {
   authenticatorOf,
   browserPlatform,
@@ -115,8 +117,8 @@ export class Connection {
     if (this.#running !== undefined) throw new Error("connection already open (or opening)")
     const options = this.#options
     const context = Layer.mergeAll(
-      Layer.succeed(Transport.Transport, transportOf(options, this.platform()) ?? unsupportedTransport),
-      Layer.succeed(Serializer.Serializers, toServices(serializersOf(options))),
+      Layer.succeed(Transport.Transport, loadingCodecs(transportOf(options, this.platform()) ?? unsupportedTransport)),
+      Layer.succeed(Serializers, toServices(serializersOf(options))),
       Layer.succeed(
         Authenticator.Authenticator,
         authenticatorOf(options, () => new Session(undefined, this.#host))

@@ -3,7 +3,7 @@
  * the one error type Autobahn|JS code catches.
  */
 import { Cause, Option } from "effect"
-import { AuthenticationError, ProtocolError, SessionClosedError } from "../Errors.js"
+import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError } from "../Errors.js"
 import { errorText } from "../internal/values.js"
 import { Uri, WampError } from "../WampError.js"
 import { ownArgs, ownKwargs, ownValue } from "./payload.js"
@@ -56,6 +56,9 @@ export const fromFailure = (failure: unknown): AutobahnError => {
   }
   if (failure instanceof ProtocolError) return new AutobahnError(Uri.ProtocolViolation, [failure.message])
   if (failure instanceof AuthenticationError) return new AutobahnError(Uri.CannotAuthenticate, [failure.message])
+  // Autobahn|JS lets the serializer's TypeError escape synchronously and leaves the request pending;
+  // the facade rejects instead (never a throw), with the URI a WAMP peer would use for it.
+  if (failure instanceof EncodeError) return new AutobahnError(Uri.InvalidPayload, [failure.message])
   return new AutobahnError(Uri.RuntimeError, [errorText(failure)])
 }
 

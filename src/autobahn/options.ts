@@ -5,9 +5,11 @@
 import { Duration, Effect, Schedule } from "effect"
 import * as Authenticator from "../Authenticator.js"
 import { AuthenticationError, TransportError } from "../Errors.js"
-import * as Serializer from "../Serializer.js"
+import { json } from "../internal/serializer/json.js"
+import type * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
 import * as WebSocketTransport from "../WebSocketTransport.js"
+import * as Codecs from "./codecs.js"
 import type { Kwargs } from "./errors.js"
 import type { AnySerializer } from "./serializer.js"
 import type { Session } from "./session.js"
@@ -197,9 +199,10 @@ export const unsupportedTransport: Transport.TransportService = Transport.make((
 )
 
 const byId: { readonly [id: string]: Serializer.SerializerService } = {
-  json: Serializer.json,
-  msgpack: Serializer.msgpack,
-  cbor: Serializer.cbor
+  json,
+  // Loaded when a connection opens with them (codecs.ts), so JSON-only pages carry neither.
+  msgpack: Codecs.msgpack,
+  cbor: Codecs.cbor
 }
 
 /**
@@ -219,5 +222,5 @@ export const toServices = (
     if (service !== undefined && !services.includes(service)) services.push(service)
   }
   const [first, ...rest] = services
-  return first === undefined ? [Serializer.json] : [first, ...rest]
+  return first === undefined ? [json] : [first, ...rest]
 }

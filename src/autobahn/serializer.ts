@@ -3,7 +3,9 @@
  * core's serializer of the same name (so interop settings are the core's, not msgpack5's or cbor's).
  */
 import { Either } from "effect"
-import * as Serializer from "../Serializer.js"
+import { json } from "../internal/serializer/json.js"
+import type * as Serializer from "../Serializer.js"
+import * as Codecs from "./codecs.js"
 
 abstract class BaseSerializer {
   abstract readonly SERIALIZER_ID: Serializer.SerializerName
@@ -29,24 +31,27 @@ abstract class BaseSerializer {
 export class JSONSerializer extends BaseSerializer {
   readonly SERIALIZER_ID = "json"
   readonly BINARY = false
-  readonly service = Serializer.json
+  readonly service = json
   constructor(_replacer?: unknown, _reviver?: unknown) {
     super()
   }
 }
 
-/** MessagePack (`wamp.2.msgpack`). */
+/**
+ * MessagePack (`wamp.2.msgpack`). Its codec loads when a connection opens with it (see codecs.ts):
+ * `serialize` / `unserialize` throw until then.
+ */
 export class MsgpackSerializer extends BaseSerializer {
   readonly SERIALIZER_ID = "msgpack"
   readonly BINARY = true
-  readonly service = Serializer.msgpack
+  readonly service = Codecs.msgpack
 }
 
-/** CBOR (`wamp.2.cbor`). */
+/** CBOR (`wamp.2.cbor`), loaded as MessagePack is. */
 export class CBORSerializer extends BaseSerializer {
   readonly SERIALIZER_ID = "cbor"
   readonly BINARY = true
-  readonly service = Serializer.cbor
+  readonly service = Codecs.cbor
 }
 
 export type AnySerializer = JSONSerializer | MsgpackSerializer | CBORSerializer

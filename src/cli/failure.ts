@@ -7,7 +7,7 @@
  * lost during the operation; 124 a local timeout; 130 interrupted by a signal.
  */
 import { ConfigError, Data } from "effect"
-import { AuthenticationError, ProtocolError, SessionClosedError, TransportError } from "../Errors.js"
+import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError, TransportError } from "../Errors.js"
 import { WampError } from "../WampError.js"
 import { stringify } from "./output.js"
 
@@ -50,6 +50,8 @@ export const fromJoin = (error: unknown): CliFailure => {
 export const fromOperation = (context: string) => (error: unknown): CliFailure => {
   if (error instanceof CliFailure) return error
   if (error instanceof WampError) return wampErrorFailure(error, context, 1)
+  // The payload given cannot be serialized (e.g. a big integer with --serializer json): bad input.
+  if (error instanceof EncodeError) return usage(`${context}: ${error.message}`)
   if (error instanceof SessionClosedError || error instanceof ProtocolError) {
     return new CliFailure({ message: `${context}: session lost: ${error.message}`, exitCode: 4 })
   }

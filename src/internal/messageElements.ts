@@ -163,3 +163,81 @@ export const RequestType = element<number>(
       ? undefined
       : `must be the type of a request that can fail (16, 32, 34, 48, 64, 66 or 68), got ${show(u)}`
 )
+
+/**
+ * Arguments of the messages that may carry a passthru payload: a list, or (Autobahn|Python's
+ * "payload transparency", the form of the wamp-proto test vectors) one bare binary in its place.
+ */
+export const ListOrBinary = element<List | Uint8Array>(
+  "Arguments",
+  (u) => Array.isArray(u) || u instanceof Uint8Array ? undefined : `must be a list, got ${show(u)}`
+)
+
+const pptKeys = ["ppt_scheme", "ppt_serializer", "ppt_cipher", "ppt_keyid"] as const
+
+/** Autobahn|Python's `enc_algo` values (message.py `is_valid_enc_algo`): standard ones or `x_…` custom. */
+const encAlgos: ReadonlySet<string> = new Set(["cryptobox", "mqtt", "xbr"])
+const encSerializers: ReadonlySet<string> = new Set(["json", "msgpack", "cbor", "ubjson", "flatbuffers"])
+const customName = /^x_([a-z][\da-z_]+)?$/
+
+/**
+ * Payload passthru mode (advanced/payload_passthru_mode.md), the rules every peer can check
+ * without reading the payload, for CALL / PUBLISH / YIELD options and INVOCATION / EVENT / RESULT /
+ * ERROR details (`wire[optionsAt]`), with Arguments at `wire[optionsAt + k]`:
+ * - spec form: a non-empty string `ppt_scheme` (required once any `ppt_*` key is present), the other
+ *   `ppt_*` keys strings; Arguments one binary item, ArgumentsKw absent or empty;
+ * - Autobahn|Python form: Arguments a bare binary, no ArgumentsKw, a valid `enc_algo`, a valid
+ *   `enc_serializer` and a string `enc_key` when present.
+ * Values specific to a scheme (`ppt_serializer` of scheme `wamp`, ...) are the endpoints' business
+ * (see `Passthru.validate`): a router must not inspect them.
+ */
+export const passthruRule =
+  (optionsAt: number, argsAt: number) =>
+  (wire: ReadonlyArray<unknown>): { readonly path: ReadonlyArray<number>; readonly message: string } | undefined => {
+    const options = wire[optionsAt] as Dict
+    const args = wire[argsAt]
+    if (args instanceof Uint8Array) {
+      if (wire.length > argsAt + 1) {
+        return { path: [argsAt + 1], message: "must be absent after a binary payload (payload transparency)" }
+      }
+      const fail = (message: string) => ({ path: [optionsAt], message })
+      const algo = options["enc_algo"]
+      if (typeof algo !== "string" || !(encAlgos.has(algo) || customName.test(algo))) {
+        return fail(`must have a valid "enc_algo" with a binary payload, got ${show(algo)}`)
+      }
+      const serializer = options["enc_serializer"]
+      if (
+        serializer !== undefined &&
+        (typeof serializer !== "string" || !(encSerializers.has(serializer) || customName.test(serializer)))
+      ) {
+        return fail(`must have a valid "enc_serializer", got ${show(serializer)}`)
+      }
+      const key = options["enc_key"]
+      if (key !== undefined && key !== null && typeof key !== "string") {
+        return fail(`must have a string "enc_key", got ${show(key)}`)
+      }
+      if (options["ppt_scheme"] !== undefined) return fail("mixes ppt_* options with a bare binary payload")
+      return undefined
+    }
+    let any = false
+    for (const key of pptKeys) {
+      const value = options[key]
+      if (value === undefined) continue
+      any = true
+      if (typeof value !== "string") {
+        return { path: [optionsAt], message: `must have a string "${key}", got ${show(value)}` }
+      }
+    }
+    if (!any) return undefined
+    if (options["ppt_scheme"] === undefined || options["ppt_scheme"] === "") {
+      return { path: [optionsAt], message: "must have a non-empty \"ppt_scheme\" with ppt_* options" }
+    }
+    if (!Array.isArray(args) || args.length !== 1 || !(args[0] instanceof Uint8Array)) {
+      return { path: [argsAt], message: `must be one binary item in payload passthru mode, got ${show(args)}` }
+    }
+    const kwargs = wire[argsAt + 1]
+    if (kwargs !== undefined && (!isDict(kwargs) || Object.keys(kwargs).length > 0)) {
+      return { path: [argsAt + 1], message: "must be absent or empty in payload passthru mode" }
+    }
+    return undefined
+  }

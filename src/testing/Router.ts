@@ -16,7 +16,7 @@
  * const { port } = yield* router.serve({ host: "127.0.0.1", port: 0 })
  * ```
  */
-import { Context, Effect, FiberSet, Layer, type Scope } from "effect"
+import { Context, Effect, FiberSet, Layer, Runtime, type Scope } from "effect"
 import { TransportError } from "../Errors.js"
 import type * as Message from "../Message.js"
 import type { SerializerService } from "../Serializer.js"
@@ -24,9 +24,10 @@ import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
 import { Uri as ErrorUri } from "../WampError.js"
 import { type Config, DEFAULT_FRAME_TIMEOUT } from "./internal/config.js"
-import { RouterCore } from "./internal/core.js"
+import { RouterCore, type Undelivered } from "./internal/core.js"
 
 export type { Action, Config, Permissions, RealmConfig, Rule, Secret, User } from "./internal/config.js"
+export type { Undelivered } from "./internal/core.js"
 
 export interface ServeOptions {
   /** Interface to bind (e.g. "127.0.0.1"). */
@@ -73,6 +74,15 @@ export interface RouterService {
   readonly revokeRegistration: (registration: number, reason?: string) => Effect.Effect<boolean>
   /** UNSUBSCRIBED `[35, 0, {subscription, reason}]` to subscribers that announced revocation; false if unknown. */
   readonly revokeSubscription: (subscription: number, reason?: string) => Effect.Effect<boolean>
+  /**
+   * Messages the router could not encode for their recipient (a bigint for a JSON session, say):
+   * how many, and the last 100. Each is also logged at Warning level. A call whose INVOCATION,
+   * RESULT or ERROR cannot be encoded ends with ERROR `wamp.error.invalid_payload` to the caller;
+   * an EVENT is dropped for that subscriber only, and an acknowledged publication still gets
+   * PUBLISHED: WAMP acknowledges that the broker accepted and dispatched the publication, never the
+   * delivery to each subscriber (a subscriber whose link just died is not reported either).
+   */
+  readonly undelivered: Effect.Effect<{ readonly count: number; readonly recent: ReadonlyArray<Undelivered> }>
 }
 
 export class Router extends Context.Tag("effect-wamp/testing/Router")<Router, RouterService>() {}
@@ -83,7 +93,9 @@ export class Router extends Context.Tag("effect-wamp/testing/Router")<Router, Ro
  */
 export const make = (config: Config): Effect.Effect<RouterService, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const core = new RouterCore(config)
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    // Routing code is synchronous: a warning is logged by a fiber of its own (rare, one per message).
+    const core = new RouterCore(config, (text) => runFork(Effect.logWarning(text)))
     const connections = yield* FiberSet.make<void, never>()
     yield* Effect.addFinalizer(() =>
       Effect.zipRight(
@@ -152,7 +164,8 @@ export const make = (config: Config): Effect.Effect<RouterService, never, Scope.
         Effect.sync(() => {
           for (const realm of core.realms.values()) if (realm.broker.revoke(subscription, reason)) return true
           return false
-        })
+        }),
+      undelivered: Effect.sync(() => ({ count: core.undeliveredCount, recent: [...core.undelivered] }))
     }
     return service
   })

@@ -113,7 +113,24 @@ for (const name of Object.keys(serializers) as Array<keyof typeof serializers>) 
         expect(error.message).toContain("a bigint has no JSON form")
         const published = await a.session.publish(`${name}.big.t`, [1n], {}, { acknowledge: true })!.catch((e) => e)
         expect((published as autobahn.Error).error).toBe("wamp.error.invalid_payload")
+        // Options are written too: a subscribe or register carrying a BigInt is refused the same way.
+        const subscribed = await a.session.subscribe(`${name}.big.t`, () => {}, { x_tag: 1n }).catch((e) => e)
+        expect((subscribed as autobahn.Error).error).toBe("wamp.error.invalid_payload")
+        const registered = await a.session.register(`${name}.big.r`, () => {}, { x_tag: 1n }).catch((e) => e)
+        expect((registered as autobahn.Error).error).toBe("wamp.error.invalid_payload")
         expect(ran).toBe(false)
+      })
+
+      it("a callee returning a BigInt under JSON still answers: the caller gets wamp.error.invalid_payload", async () => {
+        await b.session.register(`${name}.big.result`, () => 2n ** 64n)
+        const error = await within(
+          a.session.call(`${name}.big.result`).then(() => undefined, (e: autobahn.Error) => e),
+          5000,
+          "the call's answer"
+        )
+        expect(error).toBeInstanceOf(autobahn.Error)
+        expect(error!.error).toBe("wamp.error.invalid_payload")
+        expect(error!.message).toContain("bigint")
       })
     } else {
       it("BigInt beyond 2^53 round-trips exactly (and bignums beyond 64 bits over CBOR)", async () => {

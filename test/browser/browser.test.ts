@@ -30,13 +30,13 @@ const chromiumArgs = [
   "--disable-sync"
 ]
 
-/** Serves `/<page>.html` and `/<page>.js` on 127.0.0.1, ephemeral port. */
-const servePages = (pages: ReadonlyMap<string, string>) =>
+/** Serves `/<page>.html` and the bundles' files (`/<page>.js`, `/chunk-*.js`) on 127.0.0.1, ephemeral port. */
+const servePages = (files: ReadonlyMap<string, string>) =>
   Effect.acquireRelease(
     Effect.async<http.Server>((resume) => {
       const server = http.createServer((request, response) => {
-        const match = /^\/(\w+)\.(html|js)(?:\?|$)/.exec(request.url ?? "")
-        const code = match === null ? undefined : pages.get(match[1]!)
+        const match = /^\/([\w-]+)\.(html|js)(?:\?|$)/.exec(request.url ?? "")
+        const code = match === null ? undefined : files.get(`${match[1]!}.js`)
         if (match === null || code === undefined) {
           // 204 for /favicon.ico and the like: a 404 would show up as a console error.
           response.writeHead(204).end()
@@ -97,11 +97,16 @@ describe("in Chromium", () => {
         const effectPackages = bytesByPackage(bundles[0]!.metafile)
         expect(effectPackages.has("msgpackr")).toBe(false)
         expect(effectPackages.has("cbor-x")).toBe(false)
+        // The facade's are in chunks it fetches only when a connection offers them.
+        const facadePackages = bytesByPackage(bundles[1]!.metafile)
+        expect(facadePackages.has("msgpackr")).toBe(false)
+        expect(facadePackages.has("cbor-x")).toBe(false)
+        expect(bytesByPackage(bundles[1]!.lazyMetafile).has("msgpackr")).toBe(true)
 
         const router = yield* Router.make({ realms: ["realm1"] })
         const { port: routerPort } = yield* router.serve({ host: "127.0.0.1", port: 0 })
         yield* callee(router)
-        const httpPort = yield* servePages(new Map(pages.map((name, i) => [name, bundles[i]!.code])))
+        const httpPort = yield* servePages(new Map(bundles.flatMap((result) => [...result.files])))
 
         const browser = yield* Effect.acquireRelease(
           Effect.promise(() => chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs })),

@@ -7,13 +7,24 @@ import * as esbuild from "esbuild"
 import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
 
-export type PageName = "effect" | "effectBarrel" | "facade" | "autobahn" | "wampy"
+export type PageName = "effect" | "effectBarrel" | "facade" | "autobahn" | "wampy" | "floor" | "runtime"
 
 export interface Bundle {
+  /** The entry file's code. */
   readonly code: string
+  /** Every output file by name (`<page>.js`, `chunk-*.js`), lazy chunks included, for serving. */
+  readonly files: ReadonlyMap<string, string>
+  /** What the page loads before it runs: the entry and the chunks it imports statically. */
   readonly bytes: number
+  /** The same, each file gzipped on its own as it would be served (sum). */
   readonly gzipBytes: number
+  /** Chunks only reached through `import()` (code a page fetches only if it takes that path). */
+  readonly lazyBytes: number
+  readonly lazyGzipBytes: number
+  /** The metafile with only the eagerly loaded outputs, so package sizes count what a page loads. */
   readonly metafile: esbuild.Metafile
+  /** The lazily loaded outputs' part of the metafile. */
+  readonly lazyMetafile: esbuild.Metafile
 }
 
 export const pagePath = (name: PageName): string => fileURLToPath(new URL(`./pages/${name}.ts`, import.meta.url))
@@ -60,26 +71,58 @@ const emptyNodeBuiltins: esbuild.Plugin = {
 }
 
 export const bundle = async (name: PageName, options: BundleOptions = {}): Promise<Bundle> => {
+  // Code splitting on, as an app's bundler (Vite, Rollup, esbuild) does it: `import()` targets become
+  // chunks fetched on demand, so a page's size is what it loads, not what it could load.
   const result = await esbuild.build({
     external: [...(options.external ?? [])],
     plugins: options.emptyNodeBuiltins === true ? [emptyNodeBuiltins] : [],
-    entryPoints: [pagePath(name)],
+    entryPoints: { [name]: pagePath(name) },
     bundle: true,
     write: false,
+    splitting: true,
     minify: true,
     format: "esm",
     platform: "browser",
     target: "es2022",
     metafile: true,
     logLevel: "silent",
-    outfile: `${name}.js`
+    outdir: "out"
   })
-  const output = result.outputFiles[0]!
+  const outputName = (path: string): string => path.replace(/^.*\//, "")
+  const contents = new Map(result.outputFiles.map((file) => [outputName(file.path), file.contents]))
+  const outputs = new Map(Object.entries(result.metafile.outputs).map(([path, output]) => [outputName(path), output]))
+  // The entry and, transitively, the chunks it imports statically.
+  const eager = new Set<string>()
+  const visit = (file: string): void => {
+    if (eager.has(file)) return
+    eager.add(file)
+    for (const imported of outputs.get(file)?.imports ?? []) {
+      if (imported.kind === "import-statement" && !imported.external) visit(outputName(imported.path))
+    }
+  }
+  visit(`${name}.js`)
+  const sizes = (files: ReadonlyArray<string>) => ({
+    bytes: files.reduce((sum, file) => sum + contents.get(file)!.byteLength, 0),
+    gzipBytes: files.reduce((sum, file) => sum + gzipSync(contents.get(file)!, { level: 9 }).byteLength, 0)
+  })
+  const part = (files: ReadonlyArray<string>): esbuild.Metafile => ({
+    inputs: result.metafile.inputs,
+    outputs: Object.fromEntries(files.map((file) => [file, outputs.get(file)!]))
+  })
+  const js = [...contents.keys()].filter((file) => file.endsWith(".js"))
+  const eagerFiles = js.filter((file) => eager.has(file))
+  const lazyFiles = js.filter((file) => !eager.has(file))
+  const eagerSizes = sizes(eagerFiles)
+  const lazySizes = sizes(lazyFiles)
   return {
-    code: output.text,
-    bytes: output.contents.byteLength,
-    gzipBytes: gzipSync(output.contents, { level: 9 }).byteLength,
-    metafile: result.metafile
+    code: new TextDecoder().decode(contents.get(`${name}.js`)!),
+    files: new Map(js.map((file) => [file, new TextDecoder().decode(contents.get(file)!)])),
+    bytes: eagerSizes.bytes,
+    gzipBytes: eagerSizes.gzipBytes,
+    lazyBytes: lazySizes.bytes,
+    lazyGzipBytes: lazySizes.gzipBytes,
+    metafile: part(eagerFiles),
+    lazyMetafile: part(lazyFiles)
   }
 }
 

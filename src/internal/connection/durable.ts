@@ -5,7 +5,7 @@
  */
 import { Deferred, Effect, ExecutionStrategy, Exit, Mailbox, Scope, Stream } from "effect"
 import type { DurableRegistration, DurableSubscription, Gap, ReapplyFailure } from "../../Connection.js"
-import { SessionClosedError } from "../../Errors.js"
+import { type EncodeError, SessionClosedError } from "../../Errors.js"
 import type {
   CloseReason,
   Event,
@@ -21,6 +21,8 @@ import type {
   SubscriptionStreamError
 } from "../../Session.js"
 import type { WampError } from "../../WampError.js"
+
+type ApplyError = WampError | SessionError | EncodeError
 
 /** A joined session as the durables see it. */
 export interface Live {
@@ -93,7 +95,7 @@ export const makeDurables = (host: Host) => {
     Deferred.unsafeDone(intent.ended, Exit.succeed(end))
   }
 
-  const applyRegistration = (intent: RegistrationIntent, live: Live): Effect.Effect<void, WampError | SessionError> =>
+  const applyRegistration = (intent: RegistrationIntent, live: Live): Effect.Effect<void, ApplyError> =>
     Effect.suspend(() => {
       if (!intent.active || intent.generation === live.generation) return Effect.void
       intent.generation = live.generation
@@ -115,7 +117,7 @@ export const makeDurables = (host: Host) => {
       )
     })
 
-  const applySubscription = (intent: SubscriptionIntent, live: Live): Effect.Effect<void, WampError | SessionError> =>
+  const applySubscription = (intent: SubscriptionIntent, live: Live): Effect.Effect<void, ApplyError> =>
     Effect.suspend(() => {
       if (!intent.active || intent.generation === live.generation) return Effect.void
       intent.generation = live.generation
@@ -171,7 +173,7 @@ export const makeDurables = (host: Host) => {
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
-  ): Effect.Effect<DurableRegistration, WampError | SessionError, Scope.Scope | R> =>
+  ): Effect.Effect<DurableRegistration, ApplyError, Scope.Scope | R> =>
     Effect.gen(function*() {
       const context = yield* Effect.context<R>()
       const intent: RegistrationIntent = {
@@ -220,7 +222,7 @@ export const makeDurables = (host: Host) => {
   const subscribe = (
     topic: string,
     options?: SubscribeOptions
-  ): Effect.Effect<DurableSubscription, WampError | SessionError, Scope.Scope> =>
+  ): Effect.Effect<DurableSubscription, ApplyError, Scope.Scope> =>
     Effect.gen(function*() {
       const intent: SubscriptionIntent = {
         topic,

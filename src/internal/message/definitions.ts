@@ -48,7 +48,7 @@ export const Code = {
   Yield: 70
 } as const satisfies Record<Msg["_tag"], number>
 
-type FieldKey<M> = Exclude<keyof M, "_tag" | "args" | "kwargs">
+type FieldKey<M> = Exclude<keyof M, "_tag" | "args" | "kwargs" | "payload">
 
 /** One non-payload element: the message field it fills, its spec name, and its schema (typed to the field). */
 export type Element<M> = {
@@ -86,6 +86,8 @@ export interface Definition<M extends Msg = Msg> {
   readonly optionalFrom: number
   /** Whether Arguments / ArgumentsKw may follow the elements. */
   readonly payload: boolean
+  /** Payload passthru mode: Arguments may be a bare binary (`payload`), `E.passthruRule` applies. */
+  readonly passthru: boolean
   readonly refine: Refine | undefined
   /** Element counts allowed (code included). */
   readonly minLength: number
@@ -116,6 +118,8 @@ interface DefineOptions<M> {
   readonly optionalFrom?: number
   /** A check across elements. */
   readonly refine?: Refine
+  /** Payload passthru mode (CALL, RESULT, PUBLISH, EVENT, INVOCATION, YIELD, ERROR): its rules read this Options/Details index. */
+  readonly passthruOptionsAt?: number
   /** A hand-written builder of the message from its checked wire (`builders.ts`); else the generic one. */
   readonly build?: (wire: Wire, length: number) => M
 }
@@ -132,11 +136,12 @@ const define = <M extends Msg>(
 ): Definition<M> => {
   const code = Code[tag]
   const payload = options.payload === true
-  const refine = options.refine
-  const build = options.build
   const optionalFrom = options.optionalFrom ?? elements.length
   const keys = elements.map(([key]) => key as string)
   const fieldCount = keys.length
+  const passthru = options.passthruOptionsAt !== undefined
+  const refine = passthru ? E.passthruRule(options.passthruOptionsAt!, fieldCount + 1) : options.refine
+  const build = options.build
   const minLength = 1 + optionalFrom
   const maxLength = 1 + fieldCount + (payload ? 2 : 0)
   const payloadAt = payload ? fieldCount + 1 : -1
@@ -150,7 +155,7 @@ const define = <M extends Msg>(
   // same rule as a `refine`, its only way to see across elements.
   const schemas: Array<Schema.Schema.Any> = [Schema.Literal(code)]
   for (const [, , schema] of elements) schemas.push(schema)
-  if (payload) schemas.push(E.List, E.Dict)
+  if (payload) schemas.push(passthru ? E.ListOrBinary : E.List, E.Dict)
   const checks: ReadonlyArray<E.Check> = schemas.map((schema, i) => i === 0 ? () => undefined : E.checkOf(schema))
   const asts = schemas.map((schema) => schema.ast)
 
@@ -180,7 +185,8 @@ const define = <M extends Msg>(
         return new Refusal(index, failure.message, wire[index], undefined)
       }
     }
-    if (build !== undefined) return build(wire, length)
+    // A bare binary payload (rare) takes the generic builder, which knows the `payload` field.
+    if (build !== undefined && !(passthru && wire[payloadAt] instanceof Uint8Array)) return build(wire, length)
     // Builds the object field by field in table order, so every message of one type shares one shape.
     const out: Record<string, unknown> = { _tag: tag }
     for (let i = 0; i < fieldCount; i++) {
@@ -188,7 +194,9 @@ const define = <M extends Msg>(
       if (value !== undefined) out[keys[i]!] = value
     }
     if (payload) {
-      if (length > payloadAt) out.args = wire[payloadAt]
+      const args = wire[payloadAt]
+      if (args instanceof Uint8Array) out.payload = args
+      else if (length > payloadAt) out.args = args
       if (length > payloadAt + 1) out.kwargs = wire[payloadAt + 1]
     }
     return out as unknown as M
@@ -204,8 +212,13 @@ const define = <M extends Msg>(
       else if (i >= optionalFrom && record.request === 0) out.push({}) // a revocation always carries Details
     }
     if (payload) {
-      const { args, kwargs } = m as { readonly args?: Message.List; readonly kwargs?: Message.Dict }
-      if (kwargs !== undefined && hasKeys(kwargs)) out.push(args ?? [], kwargs)
+      const { args, kwargs, payload: binary } = m as {
+        readonly args?: Message.List
+        readonly kwargs?: Message.Dict
+        readonly payload?: Uint8Array
+      }
+      if (binary !== undefined) out.push(binary)
+      else if (kwargs !== undefined && hasKeys(kwargs)) out.push(args ?? [], kwargs)
       else if (args !== undefined && args.length > 0) out.push(args)
     }
     return out
@@ -261,6 +274,7 @@ const define = <M extends Msg>(
     elements,
     optionalFrom,
     payload,
+    passthru,
     refine,
     minLength,
     maxLength,
@@ -325,12 +339,12 @@ export const definitions = {
     ["request", "REQUEST.Request", E.Id],
     ["details", "Details", E.Options],
     ["error", "Error", E.LooseUri]
-  ], { payload: true, build: B.Error }),
+  ], { payload: true, passthruOptionsAt: 3, build: B.Error }),
   Publish: define<Message.Publish>("Publish", "PUBLISH", [
     ["request", "Request", E.Id],
     ["options", "Options", E.Options],
     ["topic", "Topic", E.PatternUri]
-  ], { payload: true, build: B.Publish }),
+  ], { payload: true, passthruOptionsAt: 2, build: B.Publish }),
   Published: define<Message.Published>("Published", "PUBLISHED", [
     ["request", "PUBLISH.Request", E.Id],
     ["publication", "Publication", E.Id]
@@ -358,12 +372,12 @@ export const definitions = {
     ["subscription", "SUBSCRIBED.Subscription", E.Id],
     ["publication", "PUBLISHED.Publication", E.Id],
     ["details", "Details", E.Options]
-  ], { payload: true, build: B.Event }),
+  ], { payload: true, passthruOptionsAt: 3, build: B.Event }),
   Call: define<Message.Call>("Call", "CALL", [
     ["request", "Request", E.Id],
     ["options", "Options", E.Options],
     ["procedure", "Procedure", E.PatternUri]
-  ], { payload: true, build: B.Call }),
+  ], { payload: true, passthruOptionsAt: 2, build: B.Call }),
   Cancel: define<Message.Cancel>("Cancel", "CANCEL", [["request", "CALL.Request", E.Id], [
     "options",
     "Options",
@@ -373,7 +387,7 @@ export const definitions = {
     "details",
     "Details",
     E.Options
-  ]], { payload: true, build: B.Result }),
+  ]], { payload: true, passthruOptionsAt: 2, build: B.Result }),
   Register: define<Message.Register>("Register", "REGISTER", [
     ["request", "Request", E.Id],
     ["options", "Options", E.Options],
@@ -397,7 +411,7 @@ export const definitions = {
     ["request", "Request", E.Id],
     ["registration", "REGISTERED.Registration", E.Id],
     ["details", "Details", E.Options]
-  ], { payload: true, build: B.Invocation }),
+  ], { payload: true, passthruOptionsAt: 3, build: B.Invocation }),
   Interrupt: define<Message.Interrupt>("Interrupt", "INTERRUPT", [
     ["request", "INVOCATION.Request", E.Id],
     ["options", "Options", E.Options]
@@ -406,7 +420,7 @@ export const definitions = {
     "options",
     "Options",
     E.Options
-  ]], { payload: true, build: B.Yield })
+  ]], { payload: true, passthruOptionsAt: 2, build: B.Yield })
 } satisfies { readonly [T in Msg["_tag"]]: Definition<Extract<Msg, { readonly _tag: T }>> }
 
 /** Definitions by message code; every other slot is an unknown code. */

@@ -18,12 +18,14 @@ type Wire = ReadonlyArray<unknown>
 
 /** The structural wire schema of one message type. */
 export const schemaOf = <M extends Message.Message>(definition: Definition<M>): Schema.Schema<M, Wire> => {
-  const { code, elements, optionalFrom, payload, refine, tag } = definition
+  const { code, elements, optionalFrom, passthru, payload, refine, tag } = definition
   const keys = elements.map(([key]) => key as string)
   const fieldCount = keys.length
   const parts: Array<Schema.Schema.Any | Schema.Element<Schema.Schema.Any, "?">> = [Schema.Literal(code)]
   elements.forEach(([, , schema], i) => parts.push(i >= optionalFrom ? Schema.optionalElement(schema) : schema))
-  if (payload) parts.push(Schema.optionalElement(E.List), Schema.optionalElement(E.Dict))
+  if (payload) {
+    parts.push(Schema.optionalElement(passthru ? E.ListOrBinary : E.List), Schema.optionalElement(E.Dict))
+  }
   const tuple = Schema.Tuple(...(parts as [Schema.Schema.Any]))
   const wire = refine === undefined ? tuple : tuple.pipe(Schema.filter((t) => refine(t as Wire)))
   const fromWire = (t: Wire): M => {
@@ -33,7 +35,9 @@ export const schemaOf = <M extends Message.Message>(definition: Definition<M>): 
       if (value !== undefined) out[keys[i]!] = value
     }
     if (payload) {
-      if (t.length > fieldCount + 1) out.args = t[fieldCount + 1]
+      const args = t[fieldCount + 1]
+      if (args instanceof Uint8Array) out.payload = args
+      else if (t.length > fieldCount + 1) out.args = args
       if (t.length > fieldCount + 2) out.kwargs = t[fieldCount + 2]
     }
     return out as unknown as M

@@ -8,6 +8,7 @@
  */
 import { Deferred, Duration, Effect, Exit, Fiber, Mailbox, Runtime, type Scope, Stream } from "effect"
 import * as Message from "../../Message.js"
+import * as Passthru from "../../Passthru.js"
 import type {
   Chunk,
   HandlerResult,
@@ -19,9 +20,18 @@ import type {
 } from "../../Session.js"
 import * as WampError from "../../WampError.js"
 import { Tombstones } from "../tombstones.js"
-import type { Core, SessionError } from "./core.js"
+import type { Core, OperationError, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
-import { argsOf, checkUri, errorForCause, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+import {
+  argsOf,
+  checkUri,
+  errorForCause,
+  errorFromMessage,
+  kwargsOf,
+  outgoing,
+  payload,
+  wireOptions
+} from "./payload.js"
 
 interface RegistrationEntry {
   readonly id: number
@@ -62,7 +72,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
-  ): Effect.Effect<Registration, WampError.WampError | SessionError, Scope.Scope | R> =>
+  ): Effect.Effect<Registration, OperationError, Scope.Scope | R> =>
     Effect.gen(function*() {
       const invalid = checkUri(procedure, options?.match)
       if (invalid) return yield* Effect.fail(invalid)
@@ -106,7 +116,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       if (registrations.get(entry.id) !== entry) return Effect.void
       end(entry, { reason: "unregistered", message: undefined })
       if (core.state !== "established") return Effect.void
-      return core.request(
+      return core.requestByIds(
         Message.Code.Unregister,
         (request) => ({ _tag: "Unregister", request, registration: entry.id }),
         (message) => {
@@ -116,7 +126,11 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       )
     })
 
-  /** Sends the final answer once: YIELD or ERROR. An unsendable result becomes an ERROR. */
+  /**
+   * Sends the final answer once: YIELD or ERROR. A result that cannot be sent becomes an ERROR, so
+   * the caller is answered either way: `wamp.error.invalid_payload` with the encoder's text for a
+   * result that cannot be encoded, `wamp.error.payload_size_exceeded` for one over the limit.
+   */
   const answer = (id: number, state: ActiveInvocation, outcome: Exit.Exit<HandlerResult, unknown>): void => {
     if (state.finished) return
     state.finished = true
@@ -125,8 +139,18 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
     if (core.state !== "established") return
     if (Exit.isSuccess(outcome)) {
       const result = outcome.value ?? {}
-      const error = core.send({ _tag: "Yield", request: id, options: {}, ...payload(result.args, result.kwargs) })
-      if (error instanceof WampError.WampError) sendError(id, error)
+      const out = outgoing(
+        undefined,
+        [],
+        result.args,
+        result.kwargs,
+        result.passthru,
+        (feature) => core.info?.supports("dealer", feature) === true
+      )
+      if (out instanceof WampError.WampError) return sendError(id, out)
+      const error = core.send({ _tag: "Yield", request: id, options: out.options, ...out.fields })
+      const replacement = error === undefined ? undefined : unsendable(error)
+      if (replacement !== undefined) sendError(id, replacement)
       return
     }
     sendError(id, errorForCause(outcome.cause))
@@ -144,14 +168,16 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
         Object.keys(error.kwargs).length > 0 ? error.kwargs : undefined
       )
     })
-    // An error payload that cannot be sent is replaced by one that can.
-    if (failed instanceof WampError.WampError) {
+    // An error payload that cannot be sent is replaced by one that can: the URI and why.
+    const why = failed === undefined ? undefined : unsendable(failed)
+    if (why !== undefined) {
       core.sendQuietly({
         _tag: "Error",
         requestType: Message.Code.Invocation,
         request: id,
         details: {},
-        error: WampError.Uri.InvalidPayload
+        error: WampError.Uri.InvalidPayload,
+        args: [`the ERROR ${error.error} could not be sent: ${why.message}`]
       })
     }
   }
@@ -212,7 +238,9 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       timeout: typeof message.details["timeout"] === "number" ? message.details["timeout"] : 0,
       raw: message.details
     }
+    const passthru = Passthru.fromMessage(message)
     const invocation: Invocation = {
+      ...(passthru === undefined ? {} : { passthru }),
       args: chunk.args ?? [],
       kwargs: chunk.kwargs ?? {},
       details,
@@ -290,6 +318,17 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
 }
 
 export type Callee = ReturnType<typeof makeCallee>
+
+/**
+ * The ERROR that answers an invocation whose YIELD (or ERROR) could not be sent, or undefined when
+ * the session is gone (nothing can be sent then).
+ */
+const unsendable = (error: OperationError): WampError.WampError | undefined =>
+  error instanceof WampError.WampError
+    ? error
+    : error._tag === "EncodeError"
+    ? WampError.make(WampError.Uri.InvalidPayload, { args: [error.message] })
+    : undefined
 
 /**
  * call_timeout on the callee side: a timeout the dealer forwarded (to registrations with

@@ -3,24 +3,29 @@
  */
 import { Effect, Exit, Mailbox, Stream } from "effect"
 import * as Message from "../../Message.js"
+import * as Passthru from "../../Passthru.js"
 import type { CallOptions, CallResult, CancelMode, Chunk, Dict, List } from "../../Session.js"
 import * as WampError from "../../WampError.js"
-import type { Core, Resume, SessionError } from "./core.js"
-import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+import type { Core, OperationError, Resume, SessionError } from "./core.js"
+import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, payload } from "./payload.js"
 
-type CallError = WampError.WampError | SessionError
+type CallError = OperationError
 
-const LOCAL_OPTIONS = ["cancelMode"]
+const LOCAL_OPTIONS = ["cancelMode", "passthru"]
 
-const resultOf = (message: Message.Result): CallResult => ({
-  args: argsOf(message),
-  kwargs: kwargsOf(message),
-  details: message.details
-})
+const resultOf = (message: Message.Result): CallResult => {
+  const passthru = Passthru.fromMessage(message)
+  const result = { args: argsOf(message), kwargs: kwargsOf(message), details: message.details }
+  return passthru === undefined ? result : { ...result, passthru }
+}
 
 const isProgress = (message: Message.Result): boolean => message.details["progress"] === true
 
 export const makeCaller = (core: Core) => {
+  const dealerSupports = (feature: string) => core.info?.supports("dealer", feature) === true
+  const outgoingCall = (args: List | undefined, kwargs: Dict | undefined, options: CallOptions | undefined) =>
+    outgoing(options, LOCAL_OPTIONS, args, kwargs, options?.passthru, dealerSupports)
+
   /** CANCEL on abandon, when the dealer can cancel; otherwise the late reply is just ignored. */
   const cancelWith = (mode: CancelMode | (() => CancelMode)) => (id: number): void => {
     if (!core.info?.supports("dealer", "call_canceling")) return
@@ -51,8 +56,12 @@ export const makeCaller = (core: Core) => {
       resume(Exit.fail(invalid))
       return undefined
     }
-    const wire = wireOptions(options, LOCAL_OPTIONS)
-    const fields = payload(args, kwargs)
+    const out = outgoingCall(args, kwargs, options)
+    if (out instanceof WampError.WampError) {
+      resume(Exit.fail(out))
+      return undefined
+    }
+    const { fields, options: wire } = out
     const id = core.start(
       Message.Code.Call,
       (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
@@ -72,8 +81,9 @@ export const makeCaller = (core: Core) => {
   ): Effect.Effect<CallResult, CallError> => {
     const invalid = checkUri(procedure, "exact")
     if (invalid) return Effect.fail(invalid)
-    const wire = wireOptions(options, LOCAL_OPTIONS)
-    const fields = payload(args, kwargs)
+    const out = outgoingCall(args, kwargs, options)
+    if (out instanceof WampError.WampError) return Effect.fail(out)
+    const { fields, options: wire } = out
     return core.request(
       Message.Code.Call,
       (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
@@ -103,9 +113,18 @@ export const makeCaller = (core: Core) => {
           })
         )
       }
+      if (input !== undefined && options?.passthru !== undefined) {
+        return yield* Effect.fail(
+          WampError.make(WampError.Uri.InvalidArgument, {
+            args: ["a passthru payload cannot go with progressive input"]
+          })
+        )
+      }
+      const out = outgoingCall(first.args, first.kwargs, options)
+      if (out instanceof WampError.WampError) return yield* Effect.fail(out)
       const results = yield* Mailbox.make<CallResult, CallError>()
       let done = false
-      const wire = wireOptions(options, LOCAL_OPTIONS)
+      const wire = out.options
       if (receiveProgress) wire["receive_progress"] = true
       const onReply = (message: Message.Message): boolean => {
         if (message._tag === "Error") {
@@ -132,7 +151,7 @@ export const makeCaller = (core: Core) => {
       if (input === undefined) {
         const id = core.open(
           Message.Code.Call,
-          (request) => ({ _tag: "Call", request, options: wire, procedure, ...payload(first.args, first.kwargs) }),
+          (request) => ({ _tag: "Call", request, options: wire, procedure, ...out.fields }),
           onReply,
           onClose
         )
@@ -145,24 +164,37 @@ export const makeCaller = (core: Core) => {
       // last; the last goes out as the final CALL when the input ends. All share one request id.
       let sentAny = false
       let previous: Chunk | undefined
-      const callMessage = (request: number, chunk: Chunk, progress: boolean): Message.Call => {
-        const opts: Record<string, unknown> = sentAny ? {} : { ...wire }
-        if (progress) opts["progress"] = true
-        sentAny = true
-        return { _tag: "Call", request, options: opts, procedure, ...payload(chunk.args, chunk.kwargs) }
-      }
+      const sendChunk = (request: number, chunk: Chunk, progress: boolean) =>
+        Effect.suspend(() => {
+          const opts: Record<string, unknown> = sentAny ? {} : { ...wire }
+          if (progress) opts["progress"] = true
+          const error = core.send({
+            _tag: "Call",
+            request,
+            options: opts,
+            procedure,
+            ...payload(chunk.args, chunk.kwargs)
+          })
+          if (error !== undefined) return Effect.fail(error)
+          sentAny = true
+          return Effect.void
+        })
       const id = core.reserve(Message.Code.Call, onReply, onClose)
       if (typeof id !== "number") return yield* Effect.fail(id)
-      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandonEffect(id, cancel))
+      // No CANCEL for a call the router never saw (its first chunk could not be sent).
+      const cancelSent = (request: number) => {
+        if (sentAny) cancel(request)
+      }
+      yield* Effect.addFinalizer(() => done ? Effect.void : core.abandonEffect(id, cancelSent))
       const pump = Effect.gen(function*() {
         yield* Stream.runForEach(input, (chunk) =>
           Effect.suspend(() => {
             const ready = previous
             previous = chunk
             // After the final result, the dealer discards continuations: stop sending.
-            return ready === undefined || done ? Effect.void : core.sendEffect(callMessage(id, ready, true))
+            return ready === undefined || done ? Effect.void : sendChunk(id, ready, true)
           }))
-        if (!done) yield* core.sendEffect(callMessage(id, previous ?? {}, false))
+        if (!done) yield* sendChunk(id, previous ?? {}, false)
       })
       yield* pump.pipe(
         Effect.catchAll((error) =>
@@ -171,7 +203,7 @@ export const makeCaller = (core: Core) => {
               done = true
               results.unsafeDone(Exit.fail(error))
             }),
-            core.abandonEffect(id, cancel)
+            core.abandonEffect(id, cancelSent)
           )
         ),
         Effect.forkScoped

@@ -5,7 +5,7 @@
  * ends lives in `lifecycle.ts`, message routing in `dispatcher.ts`.
  */
 import { type Duration, Effect, Either, Exit } from "effect"
-import { SessionClosedError, type SessionError } from "../../Errors.js"
+import { type EncodeError, SessionClosedError, type SessionError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { CloseReason, SessionInfo, SessionOptions } from "../../Session.js"
 import type { Link } from "../../Transport.js"
@@ -13,6 +13,12 @@ import * as WampError from "../../WampError.js"
 import { Tombstones } from "../tombstones.js"
 
 export type { SessionError }
+
+/**
+ * What an operation that writes a message can fail with: the router's answer, the end of the
+ * session, or a message of ours that cannot be encoded (nothing was sent).
+ */
+export type OperationError = WampError.WampError | SessionError | EncodeError
 
 export const DEFAULT_GOODBYE_TIMEOUT: Duration.DurationInput = "5 seconds"
 
@@ -37,7 +43,7 @@ export interface Pending {
 export type ReplyHandler<A> = (message: Message.Message) => Exit.Exit<A, WampError.WampError> | string | undefined
 
 /** Called once with the outcome of a single-reply request. */
-export type Resume<A> = (exit: Exit.Exit<A, WampError.WampError | SessionError>) => void
+export type Resume<A> = (exit: Exit.Exit<A, OperationError>) => void
 
 /** The largest id: 2^53. Ids wrap to 1 after it. */
 export const MAX_ID = 2 ** 53
@@ -82,15 +88,9 @@ export class Core {
     return this.state === "established" ? undefined : this.sessionError()
   }
 
-  /**
-   * Encodes a message; an unserializable payload fails locally with `wamp.error.invalid_payload`
-   * and nothing is sent.
-   */
-  encode(message: Message.Message): Either.Either<string | Uint8Array, WampError.WampError> {
-    const frame = this.serializer.encode(Message.encode(message))
-    return Either.isRight(frame)
-      ? frame as Either.Either<string | Uint8Array, never>
-      : Either.left(WampError.make(WampError.Uri.InvalidPayload, { args: [frame.left.message] }))
+  /** Encodes a message; an unserializable payload fails locally with the `EncodeError`, nothing sent. */
+  encode(message: Message.Message): Either.Either<string | Uint8Array, EncodeError> {
+    return this.serializer.encode(Message.encode(message))
   }
 
   /**
@@ -107,7 +107,7 @@ export class Core {
   }
 
   /** Encodes and writes a message we are not waiting a reply for; returns the error, if any. */
-  send(message: Message.Message): WampError.WampError | SessionError | undefined {
+  send(message: Message.Message): OperationError | undefined {
     const frame = this.encode(message)
     return Either.isLeft(frame) ? frame.left : this.write(frame.right)
   }
@@ -115,14 +115,6 @@ export class Core {
   /** Best-effort write for protocol housekeeping (replies, ABORT, CANCEL): errors are dropped. */
   sendQuietly(message: Message.Message): void {
     this.send(message)
-  }
-
-  /** `send` as an Effect, for the few callers inside Effect code (progressive call chunks). */
-  sendEffect(message: Message.Message): Effect.Effect<void, WampError.WampError | SessionError> {
-    return Effect.suspend(() => {
-      const error = this.send(message)
-      return error === undefined ? Effect.void : Effect.fail(error)
-    })
   }
 
   /**
@@ -146,7 +138,7 @@ export class Core {
     build: (id: number) => Message.Message,
     onReply: Pending["onReply"],
     onClose: Pending["onClose"]
-  ): number | WampError.WampError | SessionError {
+  ): number | OperationError {
     const notOpen = this.ensureOpen()
     if (notOpen) return notOpen
     const id = this.nextRequestId()
@@ -208,12 +200,24 @@ export class Core {
     build: (id: number) => Message.Message,
     onReply: ReplyHandler<A>,
     onAbandon?: (id: number) => void
-  ): Effect.Effect<A, WampError.WampError | SessionError> {
-    return Effect.async<A, WampError.WampError | SessionError>((resume) => {
+  ): Effect.Effect<A, OperationError> {
+    return Effect.async<A, OperationError>((resume) => {
       const id = this.start(requestType, build, onReply, resume)
       if (id === 0) return
       return Effect.sync(() => this.abandon(id, onAbandon))
     })
+  }
+
+  /**
+   * `request` for a message made of ids alone (UNREGISTER, UNSUBSCRIBE): every serializer encodes
+   * it, so `EncodeError` is left out of the type.
+   */
+  requestByIds<A>(
+    requestType: number,
+    build: (id: number) => Message.Message,
+    onReply: ReplyHandler<A>
+  ): Effect.Effect<A, WampError.WampError | SessionError> {
+    return this.request(requestType, build, onReply) as Effect.Effect<A, WampError.WampError | SessionError>
   }
 
   /** Forgets a pending request; its late replies will be ignored. */

@@ -20,7 +20,9 @@ export const clientRoles: Dict = {
     "progressive_call_invocations",
     "call_timeout",
     "call_canceling",
-    "caller_identification"
+    "caller_identification",
+    "payload_passthru_mode",
+    "payload_transparency"
   ),
   callee: features(
     "call_timeout",
@@ -31,14 +33,24 @@ export const clientRoles: Dict = {
     "call_trustlevels",
     "pattern_based_registration",
     "shared_registration",
-    "registration_revocation"
+    "registration_revocation",
+    "payload_passthru_mode",
+    "payload_transparency"
   ),
-  publisher: features("publisher_identification", "subscriber_blackwhite_listing", "publisher_exclusion"),
+  publisher: features(
+    "publisher_identification",
+    "subscriber_blackwhite_listing",
+    "publisher_exclusion",
+    "payload_passthru_mode",
+    "payload_transparency"
+  ),
   subscriber: features(
     "publisher_identification",
     "publication_trustlevels",
     "pattern_based_subscription",
-    "subscription_revocation"
+    "subscription_revocation",
+    "payload_passthru_mode",
+    "payload_transparency"
   )
 }
 

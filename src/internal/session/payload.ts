@@ -3,6 +3,7 @@
  */
 import { Cause, Option } from "effect"
 import type { Dict, List } from "../../Message.js"
+import * as Passthru from "../../Passthru.js"
 import * as Uri from "../../Uri.js"
 import * as WampError from "../../WampError.js"
 
@@ -22,7 +23,10 @@ export const payload = (
   return {}
 }
 
-export const argsOf = (message: { readonly args?: List | undefined }): List => message.args ?? EMPTY_LIST
+/** A bare binary payload (Autobahn|Python's transparent form) reads as `[bytes]`, as the spec form is. */
+export const argsOf = (
+  message: { readonly args?: List | undefined; readonly payload?: Uint8Array | undefined }
+): List => message.payload !== undefined ? [message.payload] : message.args ?? EMPTY_LIST
 export const kwargsOf = (message: { readonly kwargs?: Dict | undefined }): Dict => message.kwargs ?? EMPTY_DICT
 
 /** User options as WAMP Options: drops `undefined` values and our local-only keys. */
@@ -37,6 +41,41 @@ export const wireOptions = (
     if (value !== undefined && !localOnly.includes(key)) out[key] = value
   }
   return out
+}
+
+/** What an outgoing CALL / PUBLISH / YIELD carries: its options and its payload fields. */
+export interface Outgoing {
+  readonly options: Record<string, unknown>
+  readonly fields: { readonly args?: List; readonly kwargs?: Dict; readonly payload?: Uint8Array }
+}
+
+/**
+ * Options and payload of an outgoing message. With a `passthru` payload (never sent as an option)
+ * args/kwargs must be absent, the payload valid (`Passthru.validate`) and the router's role must
+ * announce the form's feature: sending it otherwise is a protocol violation, so it fails here
+ * with `wamp.error.invalid_argument` / `wamp.error.feature_not_supported` and nothing is sent.
+ */
+export const outgoing = (
+  options: { readonly [key: string]: unknown } | undefined,
+  localOnly: ReadonlyArray<string>,
+  args: List | undefined,
+  kwargs: Dict | undefined,
+  passthru: Passthru.Passthru | undefined,
+  routerSupports: (feature: string) => boolean
+): Outgoing | WampError.WampError => {
+  const wire = wireOptions(options, localOnly)
+  if (passthru === undefined) return { options: wire, fields: payload(args, kwargs) }
+  if ((args !== undefined && args.length > 0) || (kwargs !== undefined && Object.keys(kwargs).length > 0)) {
+    return WampError.make(WampError.Uri.InvalidArgument, { args: ["a passthru payload replaces args and kwargs"] })
+  }
+  const invalid = Passthru.validate(passthru)
+  if (invalid !== undefined) return WampError.make(WampError.Uri.InvalidArgument, { args: [invalid] })
+  const feature = Passthru.featureOf(passthru.form)
+  if (!routerSupports(feature)) {
+    return WampError.make(WampError.Uri.FeatureNotSupported, { args: [`the router does not announce ${feature}`] })
+  }
+  const { options: ppt, ...fields } = Passthru.toWire(passthru)
+  return { options: { ...wire, ...ppt }, fields }
 }
 
 /** Rejects a bad URI locally with `wamp.error.invalid_uri` before anything is sent. */

@@ -5,6 +5,7 @@
 import { Effect, Exit, Option, type Scope } from "effect"
 import { SubscriptionOverflowError, SubscriptionRevokedError } from "../../Errors.js"
 import * as Message from "../../Message.js"
+import * as Passthru from "../../Passthru.js"
 import type {
   Dict,
   Event,
@@ -19,9 +20,9 @@ import type {
 import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
 import { Tombstones } from "../tombstones.js"
-import type { Core, Resume, SessionError } from "./core.js"
+import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
-import { argsOf, checkUri, errorFromMessage, kwargsOf, payload, wireOptions } from "./payload.js"
+import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, wireOptions } from "./payload.js"
 
 export const DEFAULT_BUFFER: SubscriptionBuffer = { capacity: 4096, overflow: "fail" }
 
@@ -78,11 +79,19 @@ export const makePubSub = (core: Core) => {
     args?: List,
     kwargs?: Dict,
     options?: PublishOptions
-  ): Effect.Effect<number | undefined, WampError.WampError | SessionError> => {
+  ): Effect.Effect<number | undefined, OperationError> => {
     const invalid = checkUri(topic, "exact")
     if (invalid) return Effect.fail(invalid)
-    const wire = wireOptions(options, [])
-    const fields = payload(args, kwargs)
+    const out = outgoing(
+      options,
+      ["passthru"],
+      args,
+      kwargs,
+      options?.passthru,
+      (feature) => core.info?.supports("broker", feature) === true
+    )
+    if (out instanceof WampError.WampError) return Effect.fail(out)
+    const { fields, options: wire } = out
     if (options?.acknowledge === true) {
       return core.request(
         Message.Code.Publish,
@@ -95,14 +104,14 @@ export const makePubSub = (core: Core) => {
     }
     // Unacknowledged: the id is consumed, nothing stays pending.
     return Effect.suspend(() => {
-      const error = core.ensureOpen() ?? core.send({
-        _tag: "Publish",
-        request: core.nextRequestId(),
-        options: wire,
-        topic,
-        ...fields
-      })
-      return error === undefined ? Effect.void as Effect.Effect<undefined> : Effect.fail(error)
+      const notOpen = core.ensureOpen()
+      if (notOpen) return Effect.fail(notOpen)
+      const request = core.nextRequestId()
+      const error = core.send({ _tag: "Publish", request, options: wire, topic, ...fields })
+      if (error === undefined) return Effect.void as Effect.Effect<undefined>
+      // Nothing went out: the id is given back, as for a request that cannot be encoded.
+      if (error._tag === "EncodeError") core.releaseRequestId(request)
+      return Effect.fail(error)
     })
   }
 
@@ -151,7 +160,7 @@ export const makePubSub = (core: Core) => {
   const subscribe = (
     topic: string,
     options?: SubscribeOptions
-  ): Effect.Effect<Subscription, WampError.WampError | SessionError, Scope.Scope> =>
+  ): Effect.Effect<Subscription, OperationError, Scope.Scope> =>
     Effect.gen(function*() {
       const invalid = checkUri(topic, options?.match)
       if (invalid) return yield* Effect.fail(invalid)
@@ -162,7 +171,7 @@ export const makePubSub = (core: Core) => {
           capacity: buffer.capacity,
           message: `subscriber buffer of ${buffer.capacity} events overflowed on ${topic}`
         }))
-      const acquire = Effect.async<Entry, WampError.WampError | SessionError>((resume) => {
+      const acquire = Effect.async<Entry, OperationError>((resume) => {
         const id = attach(topic, options, events, resume)
         if (id !== 0) {
           return Effect.sync(() =>
@@ -227,7 +236,7 @@ export const makePubSub = (core: Core) => {
       if (byKey.get(entry.key) === entry) byKey.delete(entry.key)
       left.add(entry.id)
       if (core.state !== "established") return Effect.void
-      return core.request(
+      return core.requestByIds(
         Message.Code.Unsubscribe,
         (request) => ({ _tag: "Unsubscribe", request, subscription: entry.id }),
         (message) => {
@@ -252,7 +261,10 @@ export const makePubSub = (core: Core) => {
       retained: message.details["retained"] === true,
       raw: message.details
     }
-    const ev: Event = { args: argsOf(message), kwargs: kwargsOf(message), details }
+    const passthru = Passthru.fromMessage(message)
+    const ev: Event = passthru === undefined
+      ? { args: argsOf(message), kwargs: kwargsOf(message), details }
+      : { args: argsOf(message), kwargs: kwargsOf(message), details, passthru }
     let waits: Array<Effect.Effect<void>> | undefined
     for (const subscriber of entry.subscribers) {
       // Only a full buffer under "suspend" makes the dispatcher wait.

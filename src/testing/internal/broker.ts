@@ -10,8 +10,9 @@ import type * as Message from "../../Message.js"
 import type { Match } from "../../Uri.js"
 import * as Uri from "../../Uri.js"
 import { Uri as ErrorUri } from "../../WampError.js"
-import { isoNow, payload, randomId, type RealmContext, sendError } from "./context.js"
+import { isoNow, randomId, type RealmContext, sendError } from "./context.js"
 import { forwardCustomKeys } from "./customKeys.js"
+import * as Passthru from "./passthru.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { RouterSession } from "./session.js"
 
@@ -32,9 +33,10 @@ interface Retained {
   readonly publication: number
   readonly publisher: RouterSession | undefined
   readonly options: Message.Dict
-  readonly args: Message.List | undefined
-  readonly kwargs: Message.Dict | undefined
+  readonly body: Body
 }
+
+type Body = ReturnType<typeof Passthru.body>
 
 /** Who receives a publication, from the PUBLISH options (blackwhite listing and publisher exclusion). */
 interface Audience {
@@ -168,22 +170,17 @@ export class Broker {
     }
     if (!this.realm.authorize(publisher, "publish", message.topic)) return refuse(ErrorUri.NotAuthorized)
     const publication = randomId()
-    this.dispatch(publisher, message.topic, publication, message.options, message.args, message.kwargs)
+    const body = Passthru.body(message)
+    this.dispatch(publisher, message.topic, publication, message.options, body)
     if (message.options["retain"] === true) {
-      this.retained.set(message.topic, {
-        publication,
-        publisher,
-        options: message.options,
-        args: message.args,
-        kwargs: message.kwargs
-      })
+      this.retained.set(message.topic, { publication, publisher, options: message.options, body })
     }
     if (acknowledge) publisher.send({ _tag: "Published", request: message.request, publication })
   }
 
   /** A router-originated publication (meta events): no publisher, no options. */
   publishInternal(topic: string, args: Message.List): void {
-    this.dispatch(undefined, topic, randomId(), {}, args, undefined)
+    this.dispatch(undefined, topic, randomId(), {}, { args })
   }
 
   private dispatch(
@@ -191,19 +188,21 @@ export class Broker {
     topic: string,
     publication: number,
     options: Message.Dict,
-    args: Message.List | undefined,
-    kwargs: Message.Dict | undefined
+    body: Body
   ): void {
     const audience = audienceOf(publisher, options)
     const lists = hasLists(audience)
-    const base = eventDetails(publisher, options)
-    const body = payload(args, kwargs)
+    const base = eventDetails(publisher, options, body)
+    // A subscriber that did not announce the passthru form gets no EVENT: the spec leaves this
+    // case to the subscriber side, and one that cannot read the payload is better off without it.
+    const passthru = Passthru.featureOf(options, body)
     this.subscriptions.forEachMatch(topic, (subscription) => {
       const details = subscription.match === "exact" ? base : { ...base, topic }
       // One message object for all subscribers of a subscription: the writers encode it once per serializer.
       const event: Message.Event = { _tag: "Event", subscription: subscription.id, publication, details, ...body }
       for (const session of subscription.subscribers.values()) {
         if (!receives(audience, lists, session)) continue
+        if (passthru !== undefined && !session.has("subscriber", passthru)) continue
         session.send(event)
       }
     })
@@ -213,14 +212,19 @@ export class Broker {
     const send = (topic: string, event: Retained) => {
       const audience = audienceOf(event.publisher, event.options)
       if (!receives(audience, hasLists(audience), session)) return
-      const details: Record<string, unknown> = { ...eventDetails(event.publisher, event.options), retained: true }
+      const passthru = Passthru.featureOf(event.options, event.body)
+      if (passthru !== undefined && !session.has("subscriber", passthru)) return
+      const details: Record<string, unknown> = {
+        ...eventDetails(event.publisher, event.options, event.body),
+        retained: true
+      }
       if (subscription.match !== "exact") details["topic"] = topic
       session.send({
         _tag: "Event",
         subscription: subscription.id,
         publication: event.publication,
         details,
-        ...payload(event.args, event.kwargs)
+        ...event.body
       })
     }
     if (subscription.match === "exact") {
@@ -234,11 +238,16 @@ export class Broker {
   }
 }
 
-const eventDetails = (publisher: RouterSession | undefined, options: Message.Dict): Record<string, unknown> => {
+const eventDetails = (
+  publisher: RouterSession | undefined,
+  options: Message.Dict,
+  body: Body
+): Record<string, unknown> => {
   const details: Record<string, unknown> = publisher !== undefined && options["disclose_me"] === true
     ? { publisher: publisher.id, publisher_authid: publisher.auth.authid, publisher_authrole: publisher.auth.authrole }
     : {}
   forwardCustomKeys(options, details)
+  Passthru.forwardLabels(Passthru.featureOf(options, body), options, details)
   return details
 }
 

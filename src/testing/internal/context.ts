@@ -32,7 +32,7 @@ export const sendError = (
   request: number,
   error: string,
   message?: string
-): void =>
+): void => {
   session.send({
     _tag: "Error",
     requestType,
@@ -41,6 +41,7 @@ export const sendError = (
     error,
     ...(message === undefined ? {} : { args: [message] })
   })
+}
 
 /** Global-scope ids (sessions, publications) are random in [1, 2^53], as the spec asks. */
 export const randomId = (): number => Math.floor(Math.random() * maxId) + 1

@@ -3,10 +3,13 @@
  * (HELLO, authentication, dispatch, GOODBYE, protocol violations).
  *
  * One fiber reads a link's frames in order and handles each synchronously; one writer fiber per
- * link drains that session's outbox. Routing code only ever queues messages, so a slow or dead
- * client never blocks another session.
+ * link drains that session's outbox. Routing code only ever queues frames, so a slow or dead
+ * client never blocks another session. A message is encoded for its recipient when it is queued,
+ * so the routing code learns at once that one cannot be delivered (a bigint for a JSON peer) and
+ * can answer for it; every such message is counted in `undelivered` and logged.
  */
 import { Effect, Either, Queue, Stream } from "effect"
+import type { EncodeError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { Frame } from "../../Serializer.js"
 import type { Link } from "../../Transport.js"
@@ -14,6 +17,7 @@ import { Uri as ErrorUri } from "../../WampError.js"
 import * as Auth from "./auth.js"
 import { type Config, DEFAULT_HELLO_TIMEOUT, type RealmConfig } from "./config.js"
 import { randomId } from "./context.js"
+import * as Passthru from "./passthru.js"
 import { Realm } from "./realm.js"
 import { RouterSession } from "./session.js"
 
@@ -28,7 +32,9 @@ const ROLES: Message.Dict = {
       event_retention: true,
       subscription_revocation: true,
       session_meta_api: true,
-      subscription_meta_api: true
+      subscription_meta_api: true,
+      payload_passthru_mode: true,
+      payload_transparency: true
     }
   },
   dealer: {
@@ -43,7 +49,9 @@ const ROLES: Message.Dict = {
       registration_revocation: true,
       session_meta_api: true,
       registration_meta_api: true,
-      testament_meta_api: true
+      testament_meta_api: true,
+      payload_passthru_mode: true,
+      payload_transparency: true
     }
   }
 }
@@ -51,6 +59,17 @@ const ROLES: Message.Dict = {
 const CLIENT_ROLES = ["caller", "callee", "publisher", "subscriber"]
 
 const CLOSE: unique symbol = Symbol("effect-wamp/testing/close")
+
+/** A message the router could not encode for its recipient, so did not send. */
+export interface Undelivered {
+  readonly session: number
+  /** The message type, e.g. `EVENT`, `INVOCATION`, `RESULT`. */
+  readonly message: string
+  /** The encoder's explanation. */
+  readonly reason: string
+}
+
+const RECENT_UNDELIVERED = 100
 
 export class RouterCore {
   readonly realms = new Map<string, Realm>()
@@ -62,8 +81,11 @@ export class RouterCore {
   readonly agent: string
   readonly goodbyeTimeout: number
   readonly helloTimeout: number
+  /** How many messages could not be encoded for their recipient, and the last few of them. */
+  undeliveredCount = 0
+  readonly undelivered: Array<Undelivered> = []
 
-  constructor(config: Config) {
+  constructor(config: Config, private readonly warn: (text: string) => void = () => {}) {
     this.agent = config.agent ?? "effect-wamp-testing-router"
     this.goodbyeTimeout = config.goodbyeTimeout ?? 2000
     this.helloTimeout = config.helloTimeout ?? DEFAULT_HELLO_TIMEOUT
@@ -90,6 +112,17 @@ export class RouterCore {
     return true
   }
 
+  private recordUndelivered(session: RouterSession, message: Message.Message, error: EncodeError): void {
+    const entry: Undelivered = {
+      session: session.id,
+      message: Message.name(Message.Code[message._tag]),
+      reason: error.message
+    }
+    this.undeliveredCount++
+    if (this.undelivered.push(entry) > RECENT_UNDELIVERED) this.undelivered.shift()
+    this.warn(`test-kit router: ${entry.message} not delivered to session ${entry.session}: ${entry.reason}`)
+  }
+
   detach(session: RouterSession): void {
     const entry = this.sessions.get(session.id)
     if (entry === undefined) return
@@ -99,12 +132,19 @@ export class RouterCore {
 
   /** Serves one link until it ends. Never fails: a bad peer only ever loses its own session. */
   serve(link: Link, transport: Message.Dict): Effect.Effect<void> {
-    return Effect.flatMap(Queue.unbounded<Message.Message | typeof CLOSE>(), (outbox) => {
+    return Effect.flatMap(Queue.unbounded<Frame | typeof CLOSE>(), (outbox) => {
       let open = true
-      const session = new RouterSession(
+      const session: RouterSession = new RouterSession(
         randomId(),
         (message) => {
-          if (open) outbox.unsafeOffer(message)
+          if (!open) return undefined
+          const frame = encodeFrame(link, message)
+          if (Either.isRight(frame)) {
+            outbox.unsafeOffer(frame.right)
+            return undefined
+          }
+          this.recordUndelivered(session, message, frame.left)
+          return frame.left
         },
         () => {
           if (!open) return
@@ -190,41 +230,37 @@ const joinDeadline = (session: RouterSession, timeout: number): ReturnType<typeo
   return timer
 }
 
-const writeLoop = (link: Link, outbox: Queue.Queue<Message.Message | typeof CLOSE>): Effect.Effect<void> =>
+const writeLoop = (link: Link, outbox: Queue.Queue<Frame | typeof CLOSE>): Effect.Effect<void> =>
   Effect.gen(function*() {
     while (true) {
       const batch = yield* Queue.takeBetween(outbox, 1, 1024)
       for (const item of batch) {
         if (item === CLOSE) return yield* link.close(1000, "")
-        const frame = encodeFrame(link, item)
-        if (frame === undefined) continue
-        const sent = yield* Effect.either(link.send(frame))
+        const sent = yield* Effect.either(link.send(item))
         if (Either.isLeft(sent)) return
       }
     }
   })
 
-/** An unencodable message (payload the serializer cannot carry) is dropped, not a crash. */
-const encodeFrame = (link: Link, message: Message.Message): Frame | undefined => {
-  if (message._tag === "Event") return encodeShared(link, message)
-  const encoded = link.serializer.encode(Message.encode(message))
-  return Either.isRight(encoded) ? encoded.right : undefined
-}
+type Encoded = Either.Either<Frame, EncodeError>
+
+const encodeFrame = (link: Link, message: Message.Message): Encoded =>
+  message._tag === "Event" ? encodeShared(link, message) : link.serializer.encode(Message.encode(message))
 
 /** Frames of EVENTs by message object and serializer: a publication to N subscribers is encoded once per serializer. */
-const sharedFrames = new WeakMap<Message.Message, Map<string, Frame | undefined>>()
+const sharedFrames = new WeakMap<Message.Message, Map<string, Encoded>>()
 
-const encodeShared = (link: Link, message: Message.Message): Frame | undefined => {
+const encodeShared = (link: Link, message: Message.Message): Encoded => {
   let frames = sharedFrames.get(message)
   if (frames === undefined) {
     frames = new Map()
     sharedFrames.set(message, frames)
-  } else if (frames.has(link.serializer.name)) {
-    return frames.get(link.serializer.name)
   }
-  const encoded = link.serializer.encode(Message.encode(message))
-  const frame = Either.isRight(encoded) ? encoded.right : undefined
-  frames.set(link.serializer.name, frame)
+  let frame = frames.get(link.serializer.name)
+  if (frame === undefined) {
+    frame = link.serializer.encode(Message.encode(message))
+    frames.set(link.serializer.name, frame)
+  }
   return frame
 }
 
@@ -279,7 +315,39 @@ const frameHandler = (core: RouterCore, session: RouterSession, link: Link) => {
     step(Auth.begin(realm.config, message, session.id))
   }
 
+  /** Passthru from a peer that did not announce it is a protocol violation (spec). */
+  const unannouncedPassthru = (message: Message.Message): string | undefined => {
+    let role: "caller" | "callee" | "publisher"
+    let options: Message.Dict
+    switch (message._tag) {
+      case "Call":
+        role = "caller"
+        options = message.options
+        break
+      case "Yield":
+        role = "callee"
+        options = message.options
+        break
+      case "Publish":
+        role = "publisher"
+        options = message.options
+        break
+      case "Error":
+        role = "callee"
+        options = message.details
+        break
+      default:
+        return undefined
+    }
+    const feature = Passthru.featureOf(options, message)
+    return feature === undefined || session.has(role, feature)
+      ? undefined
+      : `${Message.name(Message.Code[message._tag])} in payload passthru mode without announcing ${role} ${feature}`
+  }
+
   const established = (message: Message.Message, current: Realm) => {
+    const unannounced = unannouncedPassthru(message)
+    if (unannounced !== undefined) return violation(unannounced)
     switch (message._tag) {
       case "Call":
         return current.dealer.call(session, message)

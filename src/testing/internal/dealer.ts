@@ -12,6 +12,7 @@ import * as Uri from "../../Uri.js"
 import { Uri as ErrorUri } from "../../WampError.js"
 import { isoNow, payload, type RealmContext, sendError } from "./context.js"
 import { forwardCustomKeys } from "./customKeys.js"
+import * as Passthru from "./passthru.js"
 import { parseMatch, PatternIndex } from "./patterns.js"
 import type { PendingCall, RouterSession } from "./session.js"
 
@@ -175,6 +176,11 @@ export class Dealer {
       )
     }
 
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !callee.has("callee", passthru)) {
+      return sendError(caller, CALL, message.request, ErrorUri.FeatureNotSupported, `callee lacks ${passthru}`)
+    }
+
     const receiveProgress = message.options["receive_progress"] === true
     const timeout = typeof message.options["timeout"] === "number" && message.options["timeout"] > 0
       ? message.options["timeout"]
@@ -202,6 +208,7 @@ export class Dealer {
 
     const details: Record<string, unknown> = {}
     forwardCustomKeys(message.options, details)
+    Passthru.forwardLabels(passthru, message.options, details)
     if (registration.match !== "exact") details["procedure"] = message.procedure
     if (receiveProgress) details["receive_progress"] = true
     if (progress) details["progress"] = true
@@ -211,13 +218,14 @@ export class Dealer {
       details["caller_authid"] = caller.auth.authid
       details["caller_authrole"] = caller.auth.authrole
     }
-    callee.send({
+    const failed = callee.send({
       _tag: "Invocation",
       request: pending.invocation,
       registration: registration.id,
       details,
-      ...payload(message.args, message.kwargs)
+      ...Passthru.body(message)
     })
+    if (failed !== undefined) this.undeliverable(pending, "the call", "the callee", failed.message, false)
   }
 
   /** A progressive CALL chunk (same request id) for a call still streaming. */
@@ -225,13 +233,19 @@ export class Dealer {
     if (!pending.callerStreaming) return
     const progress = message.options["progress"] === true
     pending.callerStreaming = progress
-    pending.callee.send({
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !pending.callee.has("callee", passthru)) return // checked at the first CALL
+    const details: Record<string, unknown> = progress ? { progress: true } : {}
+    Passthru.forwardLabels(passthru, message.options, details)
+    const failed = pending.callee.send({
       _tag: "Invocation",
       request: pending.invocation,
       registration: pending.registration,
-      details: progress ? { progress: true } : {},
-      ...payload(message.args, message.kwargs)
+      details,
+      ...Passthru.body(message)
     })
+    // The callee has the first chunks: it is interrupted.
+    if (failed !== undefined) this.undeliverable(pending, "a call chunk", "the callee", failed.message, true)
   }
 
   private callRouterProcedure(caller: RouterSession, message: Message.Call, procedure: Procedure): void {
@@ -239,8 +253,9 @@ export class Dealer {
       return sendError(caller, CALL, message.request, ErrorUri.NotAuthorized)
     }
     const outcome = procedure(caller, message.args ?? [], message.kwargs ?? {})
+    let failed: { readonly message: string } | undefined
     if ("error" in outcome) {
-      caller.send({
+      failed = caller.send({
         _tag: "Error",
         requestType: CALL,
         request: message.request,
@@ -249,31 +264,56 @@ export class Dealer {
         ...payload(outcome.args, undefined)
       })
     } else {
-      caller.send({ _tag: "Result", request: message.request, details: {}, ...payload(outcome.args, outcome.kwargs) })
+      failed = caller.send({
+        _tag: "Result",
+        request: message.request,
+        details: {},
+        ...payload(outcome.args, outcome.kwargs)
+      })
     }
+    if (failed !== undefined) answerUndeliverable(caller, message.request, "the answer", failed.message)
   }
 
   yield_(callee: RouterSession, message: Message.Yield): void {
     const pending = callee.invocations.get(message.request)
     if (pending === undefined) return // answered after a cancel, a timeout or the caller leaving
-    if (message.options["progress"] === true) {
+    const passthru = Passthru.featureOf(message.options, message)
+    if (passthru !== undefined && !pending.caller.has("caller", passthru)) {
+      // The spec has the dealer answer the callee with an ERROR, but no ERROR REQUEST.Type names a
+      // YIELD: the call ends for the caller, the callee learns nothing more.
+      this.finish(pending)
+      return sendError(
+        pending.caller,
+        CALL,
+        pending.callRequest,
+        ErrorUri.FeatureNotSupported,
+        `caller lacks ${passthru}`
+      )
+    }
+    const progress = message.options["progress"] === true
+    const details: Record<string, unknown> = progress ? { progress: true } : {}
+    Passthru.forwardLabels(passthru, message.options, details)
+    if (progress) {
       if (!pending.receiveProgress) return
       if (pending.timeout > 0) this.armTimer(pending)
-      pending.caller.send({
+      const failed = pending.caller.send({
         _tag: "Result",
         request: pending.callRequest,
-        details: { progress: true },
-        ...payload(message.args, message.kwargs)
+        details,
+        ...Passthru.body(message)
       })
+      // The caller is answered with the ERROR, which ends the call: the callee is interrupted.
+      if (failed !== undefined) this.undeliverable(pending, "a progressive result", "the caller", failed.message, true)
       return
     }
     this.finish(pending)
-    pending.caller.send({
+    const failed = pending.caller.send({
       _tag: "Result",
       request: pending.callRequest,
-      details: {},
-      ...payload(message.args, message.kwargs)
+      details,
+      ...Passthru.body(message)
     })
+    if (failed !== undefined) answerUndeliverable(pending.caller, pending.callRequest, "the result", failed.message)
   }
 
   /** ERROR from a callee for an INVOCATION: forwarded to the caller with its payload. */
@@ -281,14 +321,27 @@ export class Dealer {
     const pending = callee.invocations.get(message.request)
     if (pending === undefined) return
     this.finish(pending)
-    pending.caller.send({
+    const passthru = Passthru.featureOf(message.details, message)
+    if (passthru !== undefined && !pending.caller.has("caller", passthru)) {
+      return sendError(
+        pending.caller,
+        CALL,
+        pending.callRequest,
+        ErrorUri.FeatureNotSupported,
+        `caller lacks ${passthru}`
+      )
+    }
+    const failed = pending.caller.send({
       _tag: "Error",
       requestType: CALL,
       request: pending.callRequest,
       details: message.details,
       error: message.error,
-      ...payload(message.args, message.kwargs)
+      ...Passthru.body(message)
     })
+    if (failed !== undefined) {
+      answerUndeliverable(pending.caller, pending.callRequest, `the error ${message.error}`, failed.message)
+    }
   }
 
   cancel(caller: RouterSession, message: Message.Cancel): void {
@@ -334,6 +387,29 @@ export class Dealer {
     }
   }
 
+  /**
+   * A message of a call could not be encoded for one end (a value its serializer cannot carry):
+   * the call ends with ERROR `wamp.error.invalid_payload` to the caller, so it does not wait for
+   * its own timeout, and an INTERRUPT to a callee that already has the invocation.
+   */
+  private undeliverable(pending: PendingCall, what: string, to: string, reason: string, interrupt: boolean): void {
+    this.finish(pending)
+    sendError(
+      pending.caller,
+      CALL,
+      pending.callRequest,
+      ErrorUri.InvalidPayload,
+      `${what} could not be serialized for ${to}: ${reason}`
+    )
+    if (interrupt && pending.callee.has("callee", "call_canceling")) {
+      pending.callee.send({
+        _tag: "Interrupt",
+        request: pending.invocation,
+        options: { mode: "killnowait", reason: ErrorUri.InvalidPayload }
+      })
+    }
+  }
+
   private finish(pending: PendingCall): void {
     pending.caller.calls.delete(pending.callRequest)
     pending.callee.invocations.delete(pending.invocation)
@@ -359,6 +435,10 @@ export class Dealer {
     pending.timer.unref?.()
   }
 }
+
+/** The final answer of a call could not be encoded for its caller: it gets `invalid_payload` instead. */
+const answerUndeliverable = (caller: RouterSession, request: number, what: string, reason: string): void =>
+  sendError(caller, CALL, request, ErrorUri.InvalidPayload, `${what} could not be serialized for the caller: ${reason}`)
 
 const pickCallee = (registration: Registration): Registration["callees"][number] | undefined => {
   const callees = registration.callees

@@ -2,6 +2,7 @@
  * The router's view of one client session: identity, announced features, its outbound channel and
  * the calls it takes part in. Plain mutable data, touched only from the routing code.
  */
+import type { EncodeError } from "../../Errors.js"
 import { maxId } from "../../internal/messageElements.js"
 import type * as Message from "../../Message.js"
 
@@ -54,8 +55,11 @@ export class RouterSession {
 
   constructor(
     readonly id: number,
-    /** Queues one message for this session's link (the writer fiber encodes and sends it). */
-    readonly send: (message: Message.Message) => void,
+    /**
+     * Encodes one message for this session's link and queues it (the writer fiber sends it).
+     * Returns the error when it cannot be encoded for this session (nothing queued).
+     */
+    readonly send: (message: Message.Message) => EncodeError | undefined,
     /** Ends the link once everything queued before was written. */
     readonly close: () => void,
     readonly transport: Message.Dict
