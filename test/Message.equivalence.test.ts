@@ -3,7 +3,8 @@
  * structural schemas do under Schema's general parser (`internal/message/structural.ts`, the previous
  * `Message.decode`): same message out, same refusal reason and text, on valid wires and on hostile ones
  * (a wrong value in any element, elements added or removed, another message's code, non-dict options,
- * bad ids, InexactInteger, trailing nulls, arbitrary values).
+ * bad ids, InexactInteger, trailing nulls, binary payloads with and without passthru options, arbitrary
+ * values).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck as fc, ParseResult, Schema } from "effect"
@@ -59,6 +60,12 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
     { receive_progress: "yes" },
     { exclude_me: null },
     { get_retained: undefined },
+    // payload passthru (a bare binary in place of Arguments is only valid with these)
+    { enc_algo: "cryptobox" },
+    { enc_algo: "x_custom", enc_serializer: "cbor" },
+    { enc_algo: "nope" },
+    { ppt_scheme: "wamp", ppt_serializer: "cbor" },
+    { ppt_scheme: 1 },
     new Map([["a", 1]]),
     new Uint8Array([1, 2]),
     Object.create(null),
