@@ -10,6 +10,7 @@ import * as Message from "../../Message.js"
 import type { CloseReason, SessionInfo, SessionOptions } from "../../Session.js"
 import type { Link } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
+import { maxId } from "../messageElements.js"
 import { Tombstones } from "../tombstones.js"
 
 export type { SessionError }
@@ -45,9 +46,6 @@ export type ReplyHandler<A> = (message: Message.Message) => Exit.Exit<A, WampErr
 /** Called once with the outcome of a single-reply request. */
 export type Resume<A> = (exit: Exit.Exit<A, OperationError>) => void
 
-/** The largest id: 2^53. Ids wrap to 1 after it. */
-export const MAX_ID = 2 ** 53
-
 const ABANDONED_CAPACITY = 4096
 
 export class Core {
@@ -69,7 +67,7 @@ export class Core {
 
   /** One counter for all request kinds, 1..2^53, wrapping to 1. */
   nextRequestId(): number {
-    this.lastRequestId = this.lastRequestId >= MAX_ID ? 1 : this.lastRequestId + 1
+    this.lastRequestId = this.lastRequestId >= maxId ? 1 : this.lastRequestId + 1
     return this.lastRequestId
   }
 

@@ -2,10 +2,10 @@
  * Builds a session: opens the link, forks the dispatcher, waits for WELCOME, and registers the
  * leave on the scope.
  */
-import { Deferred, Duration, Effect, type Scope } from "effect"
+import { Deferred, Duration, Effect, type Scope, type Stream } from "effect"
 import { Authenticator } from "../../Authenticator.js"
 import { SessionClosedError, TransportError } from "../../Errors.js"
-import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
+import type { CallOptions, CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
 import { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
 import * as Metrics from "../metrics.js"
@@ -103,40 +103,29 @@ export const makeHandle = (
     const info = yield* awaitJoin(lifecycle, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
 
     const traced = Tracing.makeHooks(yield* Tracing.enabled(options.tracing), info.realm)
+    // Every call form: one client span (its trace context put in the options) around the metered call.
+    const tracedCall = <A, E>(
+      procedure: string,
+      callOptions: CallOptions | undefined,
+      run: (callOptions: CallOptions | undefined) => Effect.Effect<A, E>
+    ) => traced.outbound("wamp.call", procedure, "client", callOptions, (o) => Metrics.timeCall(run(o)))
+    const tracedCallStream = <A, E>(
+      procedure: string,
+      callOptions: CallOptions | undefined,
+      run: (callOptions: CallOptions | undefined) => Stream.Stream<A, E>
+    ) => traced.outboundStream("wamp.call", procedure, callOptions, (o) => Metrics.timeCallStream(run(o)))
     const service: SessionService = {
       info,
       closed: Deferred.await(closed),
       isOpen: Effect.sync(() => core.state === "established"),
       call: (procedure, args, kwargs, callOptions) =>
-        traced.outbound(
-          "wamp.call",
-          procedure,
-          "client",
-          callOptions,
-          (callOptions) => Metrics.timeCall(caller.call(procedure, args, kwargs, callOptions))
-        ),
+        tracedCall(procedure, callOptions, (o) => caller.call(procedure, args, kwargs, o)),
       callProgressive: (procedure, args, kwargs, callOptions) =>
-        traced.outboundStream(
-          "wamp.call",
-          procedure,
-          callOptions,
-          (callOptions) => Metrics.timeCallStream(caller.callProgressive(procedure, args, kwargs, callOptions))
-        ),
+        tracedCallStream(procedure, callOptions, (o) => caller.callProgressive(procedure, args, kwargs, o)),
       callWithInput: (procedure, input, callOptions) =>
-        traced.outbound(
-          "wamp.call",
-          procedure,
-          "client",
-          callOptions,
-          (callOptions) => Metrics.timeCall(caller.callWithInput(procedure, input, callOptions))
-        ),
+        tracedCall(procedure, callOptions, (o) => caller.callWithInput(procedure, input, o)),
       callStreaming: (procedure, input, callOptions) =>
-        traced.outboundStream(
-          "wamp.call",
-          procedure,
-          callOptions,
-          (callOptions) => Metrics.timeCallStream(caller.callStreaming(procedure, input, callOptions))
-        ),
+        tracedCallStream(procedure, callOptions, (o) => caller.callStreaming(procedure, input, o)),
       register: (procedure, handler, registerOptions) =>
         traced.local(
           "wamp.register",
