@@ -4,11 +4,13 @@
  * One ordered element table (`internal/message/definitions.ts`) is the single definition of each
  * message's wire shape: CALL is `[48, Request|Id, Options|Options, Procedure|PatternUri, Arguments?|List,
  * ArgumentsKw?|Dict]`, read into `{ _tag: "Call", request, options, procedure, args?, kwargs? }`. From it,
- * once per message type, are compiled the decoder (`decode` reaches it by the code, never through a union
- * of the 24; it runs the element schemas' checks directly, without Schema's general parser), the encoder,
- * the message's Schema (`schemas.Call`, decoding with that same decoder) and its layout.
+ * once per message type, are compiled the decoder (one `Schema.declare` that runs the element schemas'
+ * checks directly, without Schema's general parser; `decode` reaches it by the code, never through a
+ * union of the 24), the encoder (plain code), the message's Schema (`schemas.Call`, decoding with that
+ * same decoder) and its layout.
  */
 import * as Either from "effect/Either"
+import type * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
 import { ProtocolError } from "./Errors.js"
 import * as Definitions from "./internal/message/definitions.js"
@@ -231,8 +233,8 @@ const definitions = Definitions.definitions
 
 /**
  * The wire schema of every message, by tag (the `Type` side is the message, the `Encoded` side its wire
- * list). Decoding runs the same compiled decoder as `decode`; a refusal is a ParseIssue pointing at the
- * element.
+ * list). Decoding runs the same compiled decoder as `decode` (trailing payload nulls read as absent
+ * included); a refusal is a ParseIssue pointing at the element.
  */
 export const schemas: { readonly [T in Message["_tag"]]: Schema.Schema<Extract<Message, { readonly _tag: T }>, Wire> } =
   Object.fromEntries(Object.values(definitions).map((d) => [d.tag, d.schema])) as any
@@ -260,15 +262,16 @@ export const decode = (raw: unknown): Either.Either<Message, ProtocolError> => {
   if (definition === undefined) {
     return Either.left(new ProtocolError({ reason: "UnknownMessage", message: `unknown message type ${code}` }))
   }
-  const result = definition.decode(raw)
-  if (!(result instanceof Definitions.Refusal)) return Either.right(result)
-  const where = result.index < 0 ? "" : ` element ${result.index} (${definition.labels[result.index] ?? "?"})`
+  const result = definition.decodeWire(raw)
+  if (Either.isRight(result)) return result as unknown as Either.Either<Message, never>
+  // The declaration's refusal: a Pointer to the element (its index on the wire) or, for the element
+  // count, the bare issue.
+  const issue = result.left
+  const index = issue._tag === "Pointer" ? issue.path as number : -1
+  const text = (issue._tag === "Pointer" ? issue.issue : issue) as ParseResult.Type
+  const where = index < 0 ? "" : ` element ${index} (${definition.labels[index] ?? "?"})`
   return Either.left(
-    new ProtocolError({
-      reason: "Malformed",
-      message: `${definition.name}:${where} ${result.text}`,
-      ...(result.index < 0 ? {} : { cause: result.issue(raw, definition.schema.ast) })
-    })
+    new ProtocolError({ reason: "Malformed", message: `${definition.name}:${where} ${text.message}`, cause: issue })
   )
 }
 

@@ -2,9 +2,12 @@
  * Message codec cost per message: `Message.decode` on an already parsed list (the Schema step alone),
  * `Message.encode`, and a bare `JSON.parse` of the same frame for scale. When the structural reference
  * decoder exists (the general Schema parser over the same element table, kept for the equivalence
- * property test) it is timed too, in the same rounds. Rounds are interleaved; each figure is the median
+ * property test) it is timed too, in the same rounds, and so is the compiled decoder reached through
+ * `Message.schemas` and Schema's API. Rounds are interleaved; each figure is the median
  * of the rounds with min–max, in CPU time. Figures only, no assertions.
  */
+import * as ParseResult from "effect/ParseResult"
+import type * as Schema from "effect/Schema"
 import * as Message from "../../src/Message.js"
 
 const frames: ReadonlyArray<readonly [string, ReadonlyArray<unknown>]> = [
@@ -37,12 +40,12 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
  * CPU nanoseconds per call (process CPU time, not wall time: other processes share the machine, and CPU
  * time is what they inflate least). A warm-up, then batches for about `millis` of CPU.
  */
-const measure = (body: () => unknown, millis = 300, batch = 10_000): number => {
+const measure = (body: () => unknown, millis = Number(process.env.BENCH_MILLIS ?? 300), batch = 10_000): number => {
   const cpu = () => {
     const { system, user } = process.cpuUsage()
     return (user + system) / 1000
   }
-  const warmUntil = cpu() + 100
+  const warmUntil = cpu() + millis / 3
   while (cpu() < warmUntil) for (let i = 0; i < batch; i++) body()
   let calls = 0
   const start = cpu()
@@ -69,12 +72,17 @@ export async function run(): Promise<void> {
     const decoded = Message.decode(wire)
     if (decoded._tag === "Left") throw new Error(`${label}: ${decoded.left.message}`)
     const text = JSON.stringify(wire)
-    const timings: Record<string, Array<number>> = { decode: [], structural: [], encode: [], parse: [] }
-    return { label, wire, message: decoded.right, text, timings }
+    const timings: Record<string, Array<number>> = { decode: [], schema: [], structural: [], encode: [], parse: [] }
+    // The same compiled decoder reached through Schema's API (`Message.schemas`), for the cost of that path.
+    const viaSchema = ParseResult.decodeUnknownEither(
+      Message.schemas[decoded.right._tag] as unknown as Schema.Schema<Message.Message, Message.Wire>
+    )
+    return { label, wire, message: decoded.right, text, timings, viaSchema }
   })
   for (let round = 0; round < rounds; round++) {
-    for (const { message, text, timings, wire } of cases) {
+    for (const { message, text, timings, viaSchema, wire } of cases) {
       timings.decode!.push(measure(() => (sink = Message.decode(wire))))
+      timings.schema!.push(measure(() => (sink = viaSchema(wire))))
       if (reference !== undefined) timings.structural!.push(measure(() => (sink = reference(wire))))
       timings.encode!.push(measure(() => (sink = Message.encode(message))))
       timings.parse!.push(measure(() => (sink = JSON.parse(text))))
@@ -84,9 +92,9 @@ export async function run(): Promise<void> {
   for (const { label, timings } of cases) {
     const structural = reference === undefined ? "" : `   structural decode ${summary(timings.structural!)}`
     console.log(
-      `${label.padEnd(11)} decode ${summary(timings.decode!)}${structural}   encode ${
-        summary(timings.encode!)
-      }   JSON.parse ${summary(timings.parse!)}`
+      `${label.padEnd(11)} decode ${summary(timings.decode!)}   via Message.schemas ${
+        summary(timings.schema!)
+      }${structural}   encode ${summary(timings.encode!)}   JSON.parse ${summary(timings.parse!)}`
     )
   }
   if (sink === Symbol.for("never")) console.log(sink)
