@@ -219,6 +219,11 @@ export const passthruRule =
       if (options["ppt_scheme"] !== undefined) return fail("mixes ppt_* options with a bare binary payload")
       return undefined
     }
+    // The common case, every ordinary message: no ppt_* key at all.
+    if (
+      options["ppt_scheme"] === undefined && options["ppt_serializer"] === undefined &&
+      options["ppt_cipher"] === undefined && options["ppt_keyid"] === undefined
+    ) return undefined
     let any = false
     for (const key of pptKeys) {
       const value = options[key]
