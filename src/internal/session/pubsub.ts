@@ -20,6 +20,7 @@ import type {
 import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
 import { Tombstones } from "../tombstones.js"
+import { optionalString } from "../values.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, wireOptions } from "./payload.js"
@@ -53,8 +54,6 @@ interface Entry {
   readonly topic: string
   readonly subscribers: Set<Subscriber>
 }
-
-const optionalString = (u: unknown): string | undefined => typeof u === "string" ? u : undefined
 
 const keyOf = (topic: string, match: string | undefined) => `${match ?? "exact"}\u0000${topic}`
 
