@@ -25,6 +25,7 @@
  */
 import { Effect, Option, Schema, type Scope, Stream } from "effect"
 import type { EncodeError } from "./Errors.js"
+import { maxId } from "./internal/messageElements.js"
 import * as Procedure from "./Procedure.js"
 import { Session, type SessionError, type SessionService } from "./Session.js"
 import * as Topic from "./Topic.js"
@@ -35,7 +36,7 @@ import * as WampError from "./WampError.js"
 // ---------------------------------------------------------------------------------------------
 
 /** A WAMP id (session, registration, subscription): an integer in [1, 2^53]. */
-export const Id = Schema.Number.pipe(Schema.int(), Schema.between(1, 2 ** 53))
+export const Id = Schema.Number.pipe(Schema.int(), Schema.between(1, maxId))
 
 /** A match policy; Nexus sends `""` for exact. */
 export const MatchPolicy = Schema.Union(

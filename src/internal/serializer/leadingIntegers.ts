@@ -28,7 +28,10 @@ const TWO_POW_21 = 0x200000
 /** Above 2^53 given the high and low 32-bit words of an unsigned 64-bit integer. */
 const over2Pow53 = (high: number, low: number): boolean => high > TWO_POW_21 || (high === TWO_POW_21 && low > 0)
 
-/** The decoded value an inexact encoding could be mistaken for. */
+/**
+ * The decoded value an inexact encoding could be mistaken for: `messageElements.isId`, written
+ * again because that module imports this one.
+ */
 const looksLikeId = (value: unknown): boolean =>
   typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 2 ** 53
 

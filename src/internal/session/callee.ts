@@ -28,6 +28,7 @@ import type {
 } from "../../Session.js"
 import * as WampError from "../../WampError.js"
 import { Tombstones } from "../tombstones.js"
+import { optionalString } from "../values.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
 import {
@@ -126,8 +127,6 @@ interface ActiveInvocation {
   /** Open while a progressive invocation still sends chunks. */
   input: Mailbox.Mailbox<Chunk> | undefined
 }
-
-const optionalString = (u: unknown): string | undefined => typeof u === "string" ? u : undefined
 
 /**
  * `session` is the session's own Runtime: handler fibers inherit its FiberRefs (logger, log level,

@@ -10,6 +10,7 @@ import * as Message from "../../Message.js"
 import type { CloseReason, SessionInfo, SessionOptions } from "../../Session.js"
 import type { Link } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
+import { maxId } from "../messageElements.js"
 import { Tombstones } from "../tombstones.js"
 
 export type { SessionError }
@@ -45,9 +46,6 @@ export type ReplyHandler<A> = (message: Message.Message) => Exit.Exit<A, WampErr
 /** Called once with the outcome of a single-reply request. */
 export type Resume<A> = (exit: Exit.Exit<A, OperationError>) => void
 
-/** The largest id: 2^53. Ids wrap to 1 after it. */
-export const MAX_ID = 2 ** 53
-
 const ABANDONED_CAPACITY = 4096
 
 export class Core {
@@ -69,7 +67,7 @@ export class Core {
 
   /** One counter for all request kinds, 1..2^53, wrapping to 1. */
   nextRequestId(): number {
-    this.lastRequestId = this.lastRequestId >= MAX_ID ? 1 : this.lastRequestId + 1
+    this.lastRequestId = this.lastRequestId >= maxId ? 1 : this.lastRequestId + 1
     return this.lastRequestId
   }
 
@@ -174,20 +172,24 @@ export class Core {
     onReply: ReplyHandler<A>,
     resume: Resume<A>
   ): number {
-    const opened = this.open(
-      requestType,
-      build,
-      (message) => {
-        const exit = onReply(message)
-        if (exit === undefined) return false
-        if (typeof exit === "string") return exit
-        resume(exit)
-        return true
-      },
-      (error) => resume(Exit.fail(error))
-    )
-    if (typeof opened === "number") return opened
-    resume(Exit.fail(opened))
+    const notOpen = this.ensureOpen()
+    if (notOpen) {
+      resume(Exit.fail(notOpen))
+      return 0
+    }
+    const id = this.nextRequestId()
+    const frame = this.encode(build(id))
+    if (Either.isLeft(frame)) {
+      this.releaseRequestId(id)
+      resume(Exit.fail(frame.left))
+      return 0
+    }
+    // One object per request (no closures): this is every call's hot path.
+    this.pending.set(id, new SingleReply(requestType, onReply, resume))
+    const error = this.write(frame.right)
+    if (error === undefined) return id
+    this.pending.delete(id)
+    resume(Exit.fail(error))
     return 0
   }
 
@@ -220,11 +222,12 @@ export class Core {
     return this.request(requestType, build, onReply) as Effect.Effect<A, WampError.WampError | SessionError>
   }
 
-  /** Forgets a pending request; its late replies will be ignored. */
-  abandon(id: number, onAbandon?: (id: number) => void): void {
-    if (!this.pending.delete(id)) return
+  /** Forgets a pending request; its late replies will be ignored. False when it was not pending. */
+  abandon(id: number, onAbandon?: (id: number) => void): boolean {
+    if (!this.pending.delete(id)) return false
     this.abandoned.add(id)
     if (onAbandon && this.state === "established") onAbandon(id)
+    return true
   }
 
   /** `abandon` as an Effect, for scope finalizers. */
@@ -265,6 +268,27 @@ export class Core {
     this.pending.clear()
     for (const entry of entries) entry.onClose(error)
     return true
+  }
+}
+
+/** The table entry of a single-reply request (`Core.start`). */
+class SingleReply<A> implements Pending {
+  constructor(
+    readonly requestType: number,
+    private readonly handler: ReplyHandler<A>,
+    private readonly resume: Resume<A>
+  ) {}
+
+  onReply(message: Message.Message): boolean | string {
+    const exit = this.handler(message)
+    if (exit === undefined) return false
+    if (typeof exit === "string") return exit
+    this.resume(exit)
+    return true
+  }
+
+  onClose(error: SessionError): void {
+    this.resume(Exit.fail(error))
   }
 }
 

@@ -4,6 +4,8 @@
 import type { AuthenticatorService } from "../../Authenticator.js"
 import type { Dict, Welcome } from "../../Message.js"
 import type { SessionInfo, SessionOptions } from "../../Session.js"
+import { isDict } from "../messageElements.js"
+import { optionalString } from "../values.js"
 import { VERSION } from "../version.js"
 
 export const features = (...names: ReadonlyArray<string>): { readonly features: Dict } => ({
@@ -68,9 +70,6 @@ export const helloDetails = (options: SessionOptions, authenticator: Authenticat
   }
   return details
 }
-
-const isDict = (u: unknown): u is Dict => typeof u === "object" && u !== null && !Array.isArray(u)
-const optionalString = (u: unknown): string | undefined => typeof u === "string" ? u : undefined
 
 /** Reads WELCOME; a WELCOME without a broker or dealer role is a protocol violation (returns its text). */
 export const parseWelcome = (welcome: Welcome, realm: string): SessionInfo | string => {

@@ -2,10 +2,11 @@
  * Builds a session: opens the link, forks the dispatcher, waits for WELCOME, and registers the
  * leave on the scope.
  */
-import { Deferred, Duration, Effect, type Scope } from "effect"
+import { Deferred, Duration, Effect, type Scope, type Stream } from "effect"
+import { identity } from "effect/Function"
 import { Authenticator } from "../../Authenticator.js"
 import { SessionClosedError, TransportError } from "../../Errors.js"
-import type { CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
+import type { CallOptions, CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
 import { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
 import * as Metrics from "../metrics.js"
@@ -44,6 +45,13 @@ export interface SessionCounters {
   readonly registrations: number
   readonly activeInvocations: number
   readonly subscriptions: number
+}
+
+/** The metrics wrappers as pass-throughs, for `metrics: false`. */
+const unmetered: Pick<typeof Metrics, "timeCall" | "timeCallStream" | "countPublish"> = {
+  timeCall: identity,
+  timeCallStream: identity,
+  countPublish: identity
 }
 
 export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
@@ -91,7 +99,6 @@ export const makeHandle = (
     const joined = yield* Deferred.make<SessionInfo, JoinError>()
     const core = new Core(link, options)
     const callee = makeCallee(core, yield* Effect.runtime<never>())
-    const caller = makeCaller(core)
     const pubsub = makePubSub(core)
     const lifecycle = new Lifecycle(core, closed, joined, [callee, pubsub])
     // Finalizers run in reverse: the leave first, then the handlers still running are stopped.
@@ -104,41 +111,38 @@ export const makeHandle = (
     yield* Effect.addFinalizer(() => lifecycle.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
     const info = yield* awaitJoin(lifecycle, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
 
-    const traced = Tracing.makeHooks(yield* Tracing.enabled(options.tracing), info.realm)
+    const tracing = yield* Tracing.enabled(options.tracing)
+    const traced = Tracing.makeHooks(tracing, info.realm)
+    const metered = options.metrics === false ? unmetered : Metrics
+    // Calls are counted and traced in the caller core, which both APIs go through.
+    const caller = makeCaller(core, {
+      metrics: options.metrics !== false,
+      tracer: tracing ? yield* Effect.tracer : undefined,
+      clock: yield* Effect.clock,
+      realm: info.realm
+    })
+    // The other call forms: one client span (its trace context put in the options) around the metered call.
+    const tracedCall = <A, E>(
+      procedure: string,
+      callOptions: CallOptions | undefined,
+      run: (callOptions: CallOptions | undefined) => Effect.Effect<A, E>
+    ) => traced.outbound("wamp.call", procedure, "client", callOptions, (o) => metered.timeCall(run(o)))
+    const tracedCallStream = <A, E>(
+      procedure: string,
+      callOptions: CallOptions | undefined,
+      run: (callOptions: CallOptions | undefined) => Stream.Stream<A, E>
+    ) => traced.outboundStream("wamp.call", procedure, callOptions, (o) => metered.timeCallStream(run(o)))
     const service: SessionService = {
       info,
       closed: Deferred.await(closed),
       isOpen: Effect.sync(() => core.state === "established"),
-      call: (procedure, args, kwargs, callOptions) =>
-        traced.outbound(
-          "wamp.call",
-          procedure,
-          "client",
-          callOptions,
-          (callOptions) => Metrics.timeCall(caller.call(procedure, args, kwargs, callOptions))
-        ),
+      call: caller.call,
       callProgressive: (procedure, args, kwargs, callOptions) =>
-        traced.outboundStream(
-          "wamp.call",
-          procedure,
-          callOptions,
-          (callOptions) => Metrics.timeCallStream(caller.callProgressive(procedure, args, kwargs, callOptions))
-        ),
+        tracedCallStream(procedure, callOptions, (o) => caller.callProgressive(procedure, args, kwargs, o)),
       callWithInput: (procedure, input, callOptions) =>
-        traced.outbound(
-          "wamp.call",
-          procedure,
-          "client",
-          callOptions,
-          (callOptions) => Metrics.timeCall(caller.callWithInput(procedure, input, callOptions))
-        ),
+        tracedCall(procedure, callOptions, (o) => caller.callWithInput(procedure, input, o)),
       callStreaming: (procedure, input, callOptions) =>
-        traced.outboundStream(
-          "wamp.call",
-          procedure,
-          callOptions,
-          (callOptions) => Metrics.timeCallStream(caller.callStreaming(procedure, input, callOptions))
-        ),
+        tracedCallStream(procedure, callOptions, (o) => caller.callStreaming(procedure, input, o)),
       register: (procedure, handler, registerOptions) =>
         traced.local(
           "wamp.register",
@@ -158,6 +162,7 @@ export const makeHandle = (
           )
         ),
       subscribe: (topic, subscribeOptions) =>
+        // Events are counted (unless `metrics: false`) inside the subscription's lazily made stream.
         traced.local("wamp.subscribe", topic, pubsub.subscribe(topic, subscribeOptions)),
       publish: (topic, args, kwargs, publishOptions) =>
         traced.outbound(
@@ -165,7 +170,7 @@ export const makeHandle = (
           topic,
           "producer",
           publishOptions,
-          (publishOptions) => Metrics.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))
+          (publishOptions) => metered.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))
         ),
       leave: (reason, message) => lifecycle.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
     }

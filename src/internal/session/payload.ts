@@ -6,6 +6,7 @@ import type { Dict, List } from "../../Message.js"
 import * as Passthru from "../../Passthru.js"
 import * as Uri from "../../Uri.js"
 import * as WampError from "../../WampError.js"
+import { errorText } from "../values.js"
 
 // Absent args/kwargs come back as these two shared values: frozen, so that no handler can change
 // what every later message without a payload would carry. The Effect API types them readonly; the
@@ -102,17 +103,6 @@ export const errorFromMessage = (message: {
     kwargs: kwargsOf(message)
   })
 
-const messageOf = (u: unknown): string => {
-  if (u instanceof Error) return u.message
-  if (typeof u === "object" && u !== null && "message" in u && typeof u.message === "string") return u.message
-  if (typeof u === "string") return u
-  try {
-    return JSON.stringify(u) ?? String(u)
-  } catch {
-    return String(u)
-  }
-}
-
 /**
  * The ERROR a callee sends for a failed handler: a `WampError` as it is; anything else (a failure
  * of another type, a defect) as `wamp.error.runtime_error` carrying its message, never `[{}]`.
@@ -121,10 +111,10 @@ export const errorForCause = (cause: Cause.Cause<unknown>): WampError.WampError 
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     if (failure.value instanceof WampError.WampError) return failure.value
-    return WampError.make(WampError.Uri.RuntimeError, { args: [messageOf(failure.value)] })
+    return WampError.make(WampError.Uri.RuntimeError, { args: [errorText(failure.value)] })
   }
   const defect = Cause.dieOption(cause)
   return WampError.make(WampError.Uri.RuntimeError, {
-    args: [Option.isSome(defect) ? messageOf(defect.value) : Cause.pretty(cause)]
+    args: [Option.isSome(defect) ? errorText(defect.value) : Cause.pretty(cause)]
   })
 }

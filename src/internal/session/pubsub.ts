@@ -26,6 +26,7 @@ import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
 import * as Metrics from "../metrics.js"
 import { Tombstones } from "../tombstones.js"
+import { optionalString } from "../values.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import type { Step } from "./dispatcher.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, wireOptions } from "./payload.js"
@@ -96,8 +97,6 @@ class Entry {
   }
 }
 
-const optionalString = (u: unknown): string | undefined => typeof u === "string" ? u : undefined
-
 const noOptions: SubscribeOptions = Object.freeze({})
 
 /**
@@ -128,7 +127,7 @@ class StreamSubscriber extends EventBuffer<Event, SubscriptionStreamError> imple
   }
 
   protected override wrap(stream: Stream.Stream<Event, SubscriptionStreamError>) {
-    return Metrics.countEventStream(stream)
+    return this.owner.metered ? Metrics.countEventStream(stream) : stream
   }
 
   get events(): Stream.Stream<Event, SubscriptionStreamError> {
@@ -150,6 +149,8 @@ class StreamSubscriber extends EventBuffer<Event, SubscriptionStreamError> imple
 interface Owner {
   readonly leave: (entry: Entry, subscriber: Subscriber) => Effect.Effect<void, WampError.WampError | SessionError>
   readonly bounded: (effect: Effect.Effect<void, unknown>) => Effect.Effect<void>
+  /** Events are counted in the client's metrics (`metrics: false` turns it off). */
+  readonly metered: boolean
 }
 
 /** The facade's subscriber: its handler called by the dispatcher, in place. */
@@ -301,7 +302,8 @@ export const makePubSub = (core: Core) => {
 
   const owner: Owner = {
     leave: (entry, subscriber) => leave(entry, subscriber),
-    bounded: (effect) => core.bounded(effect)
+    bounded: (effect) => core.bounded(effect),
+    metered: core.options.metrics !== false
   }
 
   const subscribe = (

@@ -3,6 +3,7 @@
  * installed into a realm's dealer. The meta events are published by the realm, dealer and broker
  * where the change happens.
  */
+import { isDict } from "../../internal/messageElements.js"
 import type * as Message from "../../Message.js"
 import * as Uri from "../../Uri.js"
 import { Uri as ErrorUri } from "../../WampError.js"
@@ -91,7 +92,6 @@ export const install = (host: MetaHost): void => {
   })
 
   // Testaments: checked when added (URI, permission), so a leaving session's publish cannot fail unseen.
-  const isDict = (u: unknown): u is Message.Dict => typeof u === "object" && u !== null && !Array.isArray(u)
   define("wamp.session.add_testament", (caller, args, kwargs) => {
     const [topic, eventArgs, eventKwargs] = args
     const scope = parseScope(kwargs["scope"])
