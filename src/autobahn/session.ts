@@ -415,9 +415,33 @@ export class Session {
     if (core === undefined || this.#ended) return Promise.reject(notOpen())
     const handle = this.#handle
     if (handle === undefined) return Promise.reject(notOpen())
+    // The handler's closures live outside the Promise's executor, so that they do not keep its
+    // resolving functions alive for as long as the subscription lasts.
+    const sink = this.#sink(handler)
+    const deliver = sink.deliver
+    const ended = sink.ended
     return new Promise<Subscription>((resolve, reject) => {
-      let subscription: Subscription | undefined
-      const deliver = (event: Core.Event) => {
+      // Events are delivered by the session's dispatcher, in place: no fiber or stream per subscription.
+      handle.subscribe(this.resolve(topic), options ?? {}, deliver, ended, (exit) => {
+        if (exit._tag === "Failure") return reject(fromCause(exit.cause))
+        const made = new Subscription(topic, handler, options ?? {}, this, exit.value.id)
+        sink.subscription = made
+        const siblings = this.#subscriptions.get(made.id)
+        if (siblings === undefined) this.#subscriptions.set(made.id, made)
+        else if (Array.isArray(siblings)) siblings.push(made)
+        else this.#subscriptions.set(made.id, [siblings, made])
+        this.#directSubscriptions.set(made, exit.value)
+        resolve(made)
+      })
+    })
+  }
+
+  /** What the dispatcher calls for one subscription: its events, and its end. */
+  #sink(handler: EventHandler) {
+    const sink = {
+      subscription: undefined as Subscription | undefined,
+      deliver: (event: Core.Event) => {
+        const subscription = sink.subscription
         if (subscription === undefined) return
         const d = event.details
         const details = new Event(
@@ -434,25 +458,15 @@ export class Session {
         } catch (error) {
           this.#host.onUserError(error, "Exception raised in event handler:")
         }
-      }
-      const ended = (error: Option.Option<unknown>) => {
+      },
+      ended: (error: Option.Option<unknown>) => {
+        const subscription = sink.subscription
         if (subscription === undefined) return
         this.#forget(subscription)
         subscription._ended(revocationReason(Option.isSome(error) ? Exit.fail(error.value) : Exit.void))
       }
-      // Events are delivered by the session's dispatcher, in place: no fiber or stream per subscription.
-      handle.subscribe(this.resolve(topic), options ?? {}, deliver, ended, (exit) => {
-        if (exit._tag === "Failure") return reject(fromCause(exit.cause))
-        const made = new Subscription(topic, handler, options ?? {}, this, exit.value.id)
-        subscription = made
-        const siblings = this.#subscriptions.get(made.id)
-        if (siblings === undefined) this.#subscriptions.set(made.id, made)
-        else if (Array.isArray(siblings)) siblings.push(made)
-        else this.#subscriptions.set(made.id, [siblings, made])
-        this.#directSubscriptions.set(made, exit.value)
-        resolve(made)
-      })
-    })
+    }
+    return sink
   }
 
   /** Unsubscribes (what `subscription.unsubscribe()` calls): `true` when the router subscription ended. */

@@ -162,6 +162,7 @@ export const makeHandle = (
           )
         ),
       subscribe: (topic, subscribeOptions) =>
+        // Events are counted (unless `metrics: false`) inside the subscription's lazily made stream.
         traced.local("wamp.subscribe", topic, pubsub.subscribe(topic, subscribeOptions)),
       publish: (topic, args, kwargs, publishOptions) =>
         traced.outbound(

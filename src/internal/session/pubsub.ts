@@ -149,7 +149,7 @@ class StreamSubscriber extends EventBuffer<Event, SubscriptionStreamError> imple
 interface Owner {
   readonly leave: (entry: Entry, subscriber: Subscriber) => Effect.Effect<void, WampError.WampError | SessionError>
   readonly bounded: (effect: Effect.Effect<void, unknown>) => Effect.Effect<void>
-  /** False under `metrics: false`: events are not counted. */
+  /** Events are counted in the client's metrics (`metrics: false` turns it off). */
   readonly metered: boolean
 }
 
