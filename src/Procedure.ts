@@ -271,7 +271,7 @@ const registerOn = <P extends Procedure, H extends Handler<P>>(
       const decoded = yield* Effect.either(codecs.input.decode(invocation.args, invocation.kwargs))
       if (decoded._tag === "Left") {
         return yield* Effect.fail(
-          WampError.make(WampError.Uri.InvalidArgument, {
+          WampError.make(WampError.StandardUri.InvalidArgument, {
             args: [`invalid input for ${uri}: ${Contract.describe(decoded.left)}`]
           })
         )

@@ -224,11 +224,13 @@ export const sessionSuite = (transportName: string, connector: Connector): void 
             for (const name of randomly) expect(["a", "b"]).toContain(name)
 
             const mismatch = yield* Effect.flip(caller.register(rr, named("c"), { invoke: "first" }))
-            expect(mismatch).toMatchObject({ error: WampError.Uri.ProcedureExistsWithDifferentInvocationPolicy })
+            expect(mismatch).toMatchObject({
+              error: WampError.StandardUri.ProcedureExistsWithDifferentInvocationPolicy
+            })
             const single = uri("single")
             yield* a.register(single, named("a"))
             const duplicate = yield* Effect.flip(b.register(single, named("b")))
-            expect(duplicate).toMatchObject({ error: WampError.Uri.ProcedureAlreadyExists })
+            expect(duplicate).toMatchObject({ error: WampError.StandardUri.ProcedureAlreadyExists })
           }))
 
         it.scoped("unregister: calls fail with no_such_procedure and the registration reports why it ended", () =>
