@@ -462,7 +462,7 @@ export const sessionSuite = (transportName: string, connector: Connector): void 
           [
             "cryptosign",
             () =>
-              Authenticator.cryptosign({
+              Authenticator.unsafeCryptosign({
                 authid: credentials.cryptosign.authid,
                 privateKey: Redacted.make<string | Uint8Array>(credentials.cryptosign.seed)
               }),
@@ -493,7 +493,7 @@ export const sessionSuite = (transportName: string, connector: Connector): void 
                 authid: credentials.wampcra.authid,
                 secret: Redacted.make<string | Uint8Array>("x")
               }),
-              Authenticator.cryptosign({
+              Authenticator.unsafeCryptosign({
                 authid: credentials.cryptosign.authid,
                 privateKey: Redacted.make<string | Uint8Array>("5c".repeat(32))
               }),
