@@ -9,7 +9,8 @@
  * - `eventsReceived`, `eventsPublished` (counters).
  * - `reconnects` (counter): sessions a `Connection` opened after an earlier one was lost.
  *
- * Sessions made with `Session.make` / `Session.layer` / `Connection` update them; the Autobahn|JS
- * facade's callback-level calls do not.
+ * Sessions made with `Session.make` / `Session.layer` / `Connection` update them unless made with
+ * `metrics: false`; the Autobahn|JS facade's calls do too (they are counted in the session core), its
+ * subscriptions' events do not.
  */
 export { callDuration, callErrors, calls, eventsPublished, eventsReceived, reconnects } from "./internal/metrics.js"

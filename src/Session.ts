@@ -68,6 +68,11 @@ export interface SessionOptions {
    * off otherwise; then the cost is one boolean test per operation and nothing is added on the wire.
    */
   readonly tracing?: boolean | undefined
+  /**
+   * Whether this session updates the client's Effect Metrics (`Metrics`: calls, call errors, call
+   * latency, events). Default true; false saves their cost on the hot path.
+   */
+  readonly metrics?: boolean | undefined
 }
 
 export interface SubscriptionBuffer {

@@ -36,6 +36,15 @@ export interface Link {
    * Use either `inbound` or `receive`, not both.
    */
   readonly receive?: Effect.Effect<ReadonlyArray<Frame>, Option.Option<TransportError>> | undefined
+  /**
+   * Push delivery, with `receive` (optional; the session's hot path: a reply reaches its caller
+   * without a consumer fiber waking first). Each later frame goes to `handler` in place, from the
+   * socket's callback, in order. When `handler` returns false, delivery pauses: later frames buffer
+   * and `receive` returns at once (possibly with no frames), so the consumer can finish that frame's
+   * work, take the buffered frames and call `push` again, which returns false (still paused) while
+   * frames are buffered. `receive` still reports the end. Never with `inbound`.
+   */
+  readonly push?: ((handler: (frame: Frame) => boolean) => boolean) | undefined
   /** Completes when the link has ended, whichever side closed it. */
   readonly closed: Effect.Effect<CloseInfo>
   /** Closes the link (idempotent) and waits until it has ended. */
@@ -78,6 +87,7 @@ export const memoryPair = (
       },
       inbound: own.stream,
       receive: own.pull,
+      push: own.push,
       closed: own.closed,
       close: (code = 1000, reason = "") => Effect.zipRight(Effect.sync(() => endBoth(code, reason)), own.closed)
     })

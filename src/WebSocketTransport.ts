@@ -251,6 +251,7 @@ const openLink = (
       },
       inbound: Stream.mapError(inbox.stream, (error) => state.tooLarge ? tooLargeError : error),
       receive: Effect.mapError(inbox.pull, Option.map((error) => state.tooLarge ? tooLargeError : error)),
+      push: inbox.push,
       closed: inbox.closed,
       close,
       channelBinding: hooks?.channelBinding(ws)

@@ -16,6 +16,7 @@ import * as FakePeer from "../src/testing/FakePeer.js"
 import * as Router from "../src/testing/Router.js"
 import * as Transport from "../src/Transport.js"
 import { connectors, serializers } from "./e2e/harness.js"
+import { dropAtEnd, scoped } from "./support/session.js"
 
 const clientSeed = "a3".repeat(32)
 const routerSeed = "5c".repeat(32)
@@ -79,6 +80,8 @@ describe("Cryptosign router authentication: what the client checks", () => {
         )
       )
       const peer = yield* fake.accept
+      // On TestClock: the link drops when the test body ends (no GOODBYE waiting on virtual time).
+      yield* dropAtEnd(peer)
       const message = yield* peer.expect("Hello")
       const authextra = message.details["authextra"] as Message.Dict
       return { joining, peer, challenge: authextra["challenge"] as string, authextra }
@@ -87,7 +90,7 @@ describe("Cryptosign router authentication: what the client checks", () => {
   const challengeWith = (peer: FakePeer.FakePeer, extra: Message.Dict) =>
     peer.send({ _tag: "Challenge", authMethod: "cryptosign", extra: { challenge: "11".repeat(32), ...extra } })
 
-  it.scopedLive("every join sends a fresh 32-byte challenge; without `router` none is sent", () =>
+  scoped("every join sends a fresh 32-byte challenge; without `router` none is sent", () =>
     Effect.gen(function*() {
       const fake = yield* FakePeer.make({ timeout: "2 seconds" })
       const auth = client([routerKey])
@@ -123,32 +126,32 @@ describe("Cryptosign router authentication: what the client checks", () => {
       expect(error.message).toContain(expected)
     })
 
-  it.scopedLive("a replayed signature (of another challenge) is refused", () =>
+  scoped("a replayed signature (of another challenge) is refused", () =>
     refusedWith(
       () => ({ pubkey: routerKey, signature: Authenticator.cryptosignSign(routerSeed, "42".repeat(32)) }),
       "does not verify"
     ))
 
-  it.scopedLive("a trusted key with a signature made by another key is refused", () =>
+  scoped("a trusted key with a signature made by another key is refused", () =>
     refusedWith(
       (challenge) => ({ pubkey: routerKey, signature: Authenticator.cryptosignSign(otherSeed, challenge) }),
       "does not verify"
     ))
 
-  it.scopedLive("a valid signature by an untrusted key is refused", () =>
+  scoped("a valid signature by an untrusted key is refused", () =>
     refusedWith(
       (challenge) => ({ pubkey: otherKey, signature: Authenticator.cryptosignSign(otherSeed, challenge) }),
       "not a trusted router key"
     ))
 
-  it.scopedLive("no proof at all, or garbage, is refused", () =>
+  scoped("no proof at all, or garbage, is refused", () =>
     Effect.gen(function*() {
       yield* refusedWith(() => ({}), "missing")
       yield* refusedWith(() => ({ pubkey: routerKey, signature: "zz" }), "does not verify")
       yield* refusedWith(() => ({ pubkey: 7, signature: null }), "missing")
     }))
 
-  it.scopedLive("the router's proof accepted, the client signs the router's challenge", () =>
+  scoped("the router's proof accepted, the client signs the router's challenge", () =>
     Effect.gen(function*() {
       const fake = yield* FakePeer.make({ timeout: "2 seconds" })
       const { challenge, joining, peer } = yield* hello(fake, client([routerKey]))

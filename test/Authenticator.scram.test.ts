@@ -18,6 +18,7 @@ import * as Router from "../src/testing/Router.js"
 import * as Transport from "../src/Transport.js"
 import * as WampError from "../src/WampError.js"
 import { connectors, serializers } from "./e2e/harness.js"
+import { dropAtEnd, scoped } from "./support/session.js"
 
 interface Exchange {
   readonly authid: string
@@ -45,7 +46,7 @@ const vectors = JSON.parse(readFileSync(new URL("./fixtures/scram/vectors.json",
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 
 describe("WAMP-SCRAM primitives (vectors from Autobahn|Python)", () => {
-  it.live("SaltedPassword: PBKDF2-HMAC-SHA256 and Argon2id v1.3", () =>
+  it.effect("SaltedPassword: PBKDF2-HMAC-SHA256 and Argon2id v1.3", () =>
     Effect.gen(function*() {
       for (const vector of vectors.kdf) {
         const salted = yield* Effect.promise(() => Scram.saltedPassword(vector.password, vector))
@@ -53,7 +54,7 @@ describe("WAMP-SCRAM primitives (vectors from Autobahn|Python)", () => {
       }
     }))
 
-  it.live("exchanges: keys, AuthMessage, ClientProof, ServerSignature (RFC 7677's example first)", () =>
+  it.effect("exchanges: keys, AuthMessage, ClientProof, ServerSignature (RFC 7677's example first)", () =>
     Effect.gen(function*() {
       expect(vectors.exchanges[0]!.clientProof).toBe("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
       for (const v of vectors.exchanges) {
@@ -119,6 +120,8 @@ describe("WAMP-SCRAM: the client's checks", () => {
         )
       )
       const peer = yield* fake.accept
+      // On TestClock: the link drops when the test body ends (no GOODBYE waiting on virtual time).
+      yield* dropAtEnd(peer)
       const hello = yield* peer.expect("Hello")
       expect(hello.details["authmethods"]).toEqual(["wamp-scram"])
       const authextra = hello.details["authextra"] as Message.Dict
@@ -132,7 +135,7 @@ describe("WAMP-SCRAM: the client's checks", () => {
       return error as unknown as AuthenticationError
     })
 
-  it.scopedLive("a fresh base64 nonce per HELLO, no channel binding", () =>
+  scoped("a fresh base64 nonce per HELLO, no channel binding", () =>
     Effect.gen(function*() {
       const auth = client("alice", "pw")
       const a = yield* start(auth)
@@ -142,59 +145,68 @@ describe("WAMP-SCRAM: the client's checks", () => {
       expect(a.clientNonce).not.toBe(b.clientNonce)
     }))
 
-  it.scopedLive("a CHALLENGE nonce that does not extend ours, or too cheap parameters: ABORT before any proof", () =>
-    Effect.gen(function*() {
-      for (
-        const [extra, expected] of [
-          [(nonce: string) => ({ nonce: "AAAA" + nonce, salt, kdf: "pbkdf2", iterations: 4096 }), "extend"],
-          [(nonce: string) => ({ nonce, salt, kdf: "pbkdf2", iterations: 4096 }), "extend"],
-          [(nonce: string) => ({ nonce: nonce + "x", salt, kdf: "pbkdf2", iterations: 10 }), "outside"],
-          [(nonce: string) => ({ nonce: nonce + "x", salt, kdf: "argon2id13", iterations: 1, memory: 8 }), "memory"],
-          [(nonce: string) => ({ nonce: nonce + "x", salt, kdf: "md5", iterations: 4096 }), "not supported"],
-          [(nonce: string) => ({ nonce: nonce + "x", salt: "not base64!", kdf: "pbkdf2", iterations: 4096 }), "base64"]
-        ] as const
-      ) {
-        const { clientNonce, joining, peer } = yield* start()
-        yield* challenge(peer, extra(clientNonce))
-        expect((yield* peer.expect("Abort")).reason).toBe(WampError.StandardUri.CannotAuthenticate)
-        const error = yield* refused(joining)
-        expect(error.reason).toBe("Challenge")
-        expect(error.message).toContain(expected)
-      }
-    }))
-
-  it.scopedLive("WELCOME without the router's verifier, or with a wrong one, is refused (mutual authentication)", () =>
-    Effect.gen(function*() {
-      const credentials = yield* Authenticator.scramCredentials(Redacted.make("pw"), {
-        kdf: "pbkdf2",
-        salt,
-        iterations: 1000
+  scoped(
+    "a CHALLENGE nonce that does not extend ours, or too cheap parameters: ABORT before any proof",
+    () =>
+      Effect.gen(function*() {
+        for (
+          const [extra, expected] of [
+            [(nonce: string) => ({ nonce: "AAAA" + nonce, salt, kdf: "pbkdf2", iterations: 4096 }), "extend"],
+            [(nonce: string) => ({ nonce, salt, kdf: "pbkdf2", iterations: 4096 }), "extend"],
+            [(nonce: string) => ({ nonce: nonce + "x", salt, kdf: "pbkdf2", iterations: 10 }), "outside"],
+            [(nonce: string) => ({ nonce: nonce + "x", salt, kdf: "argon2id13", iterations: 1, memory: 8 }), "memory"],
+            [(nonce: string) => ({ nonce: nonce + "x", salt, kdf: "md5", iterations: 4096 }), "not supported"],
+            [
+              (nonce: string) => ({ nonce: nonce + "x", salt: "not base64!", kdf: "pbkdf2", iterations: 4096 }),
+              "base64"
+            ]
+          ] as const
+        ) {
+          const { clientNonce, joining, peer } = yield* start()
+          yield* challenge(peer, extra(clientNonce))
+          expect((yield* peer.expect("Abort")).reason).toBe(WampError.StandardUri.CannotAuthenticate)
+          const error = yield* refused(joining)
+          expect(error.reason).toBe("Challenge")
+          expect(error.message).toContain(expected)
+        }
       })
-      for (const verifier of [undefined, "AAAA", Scram.toBase64(new Uint8Array(32)), "sig"]) {
-        const { clientNonce, joining, peer } = yield* start()
-        const nonce = clientNonce + "c2VydmVy"
-        yield* challenge(peer, { nonce, salt, kdf: "pbkdf2", iterations: 1000, memory: null })
-        const authenticate = yield* peer.expect("Authenticate")
-        expect(authenticate.extra).toEqual({ nonce, channel_binding: null, cbind_data: null })
-        // The proof is right: the router side accepts it.
-        const message = Scram.authMessage({ authid: "alice", clientNonce, nonce, salt, iterations: 1000 })
-        const storedKey = Scram.fromBase64(credentials.storedKey, "storedKey")
-        expect(Scram.verifyProof(storedKey, message, Scram.fromBase64(authenticate.signature, "proof"))).toBe(true)
-        yield* peer.send({
-          _tag: "Welcome",
-          session: 5,
-          details: {
-            authid: "alice",
-            authmethod: "wamp-scram",
-            roles: FakePeer.routerRoles,
-            ...(verifier === undefined ? {} : { authextra: { verifier } })
-          }
+  )
+
+  scoped(
+    "WELCOME without the router's verifier, or with a wrong one, is refused (mutual authentication)",
+    () =>
+      Effect.gen(function*() {
+        const credentials = yield* Authenticator.scramCredentials(Redacted.make("pw"), {
+          kdf: "pbkdf2",
+          salt,
+          iterations: 1000
         })
-        expect((yield* peer.expect("Abort")).reason).toBe(WampError.StandardUri.CannotAuthenticate)
-        const error = yield* refused(joining)
-        expect(error.reason).toBe("Router")
-      }
-    }))
+        for (const verifier of [undefined, "AAAA", Scram.toBase64(new Uint8Array(32)), "sig"]) {
+          const { clientNonce, joining, peer } = yield* start()
+          const nonce = clientNonce + "c2VydmVy"
+          yield* challenge(peer, { nonce, salt, kdf: "pbkdf2", iterations: 1000, memory: null })
+          const authenticate = yield* peer.expect("Authenticate")
+          expect(authenticate.extra).toEqual({ nonce, channel_binding: null, cbind_data: null })
+          // The proof is right: the router side accepts it.
+          const message = Scram.authMessage({ authid: "alice", clientNonce, nonce, salt, iterations: 1000 })
+          const storedKey = Scram.fromBase64(credentials.storedKey, "storedKey")
+          expect(Scram.verifyProof(storedKey, message, Scram.fromBase64(authenticate.signature, "proof"))).toBe(true)
+          yield* peer.send({
+            _tag: "Welcome",
+            session: 5,
+            details: {
+              authid: "alice",
+              authmethod: "wamp-scram",
+              roles: FakePeer.routerRoles,
+              ...(verifier === undefined ? {} : { authextra: { verifier } })
+            }
+          })
+          expect((yield* peer.expect("Abort")).reason).toBe(WampError.StandardUri.CannotAuthenticate)
+          const error = yield* refused(joining)
+          expect(error.reason).toBe("Router")
+        }
+      })
+  )
 })
 
 const users = Effect.all({

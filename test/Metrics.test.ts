@@ -7,6 +7,7 @@ import { Chunk, Effect, Fiber, Layer, Metric, Option, Schedule, Stream, TestCloc
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import * as Metrics from "../src/Metrics.js"
+import autobahn from "../src/node/autobahn/index.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import * as Router from "../src/testing/Router.js"
@@ -108,5 +109,49 @@ describe("Metrics", () => {
       expect(open._tag === "Open" && open.info.id).not.toBe(first.id)
       const after = yield* snapshot
       expect(after.reconnects - before.reconnects).toBe(1)
+    }))
+
+  it.scopedLive("the Autobahn facade's calls are counted, timed and their errors counted by URI", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const bound = yield* router.serve({ host: "127.0.0.1", port: 0 })
+      const callee = yield* Session.make({ realm: "realm1" }).pipe(Effect.provide(client(router)))
+      yield* callee.register("com.example.ok", () => Effect.succeed({ args: [1] }))
+      const session = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          new Promise<{ connection: autobahn.Connection; session: autobahn.Session }>((resolve) => {
+            const connection = new autobahn.Connection({
+              url: `ws://127.0.0.1:${bound.port}/ws`,
+              realm: "realm1",
+              max_retries: 0
+            })
+            connection.onopen = (session) => resolve({ connection, session })
+            connection.open()
+          })
+        ),
+        ({ connection }) => Effect.promise(() => connection.close().then(() => {}, () => {}))
+      ).pipe(Effect.map(({ session }) => session))
+      const before = yield* snapshot
+      yield* Effect.promise(() => session.call("com.example.ok"))
+      yield* Effect.promise(() => session.call("com.example.ok"))
+      yield* Effect.promise(() => session.call("com.example.missing").catch(() => null))
+      const after = yield* snapshot
+      expect([after.calls - before.calls, after.timed - before.timed, after.noSuchProcedure - before.noSuchProcedure])
+        .toEqual([3, 3, 1])
+    }))
+
+  it.scoped("metrics: false: the session's calls, publishes and events are not counted", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const session = yield* Session.make({ realm: "realm1", metrics: false }).pipe(Effect.provide(client(router)))
+      yield* session.register("com.example.ok", () => Effect.succeed({ args: [1] }))
+      const subscription = yield* session.subscribe("com.example.topic")
+      const before = yield* snapshot
+      yield* session.call("com.example.ok")
+      yield* Effect.flip(session.call("com.example.missing"))
+      yield* session.publish("com.example.topic", [1], undefined, { exclude_me: false, acknowledge: true })
+      expect(Chunk.size(yield* Stream.runCollect(Stream.take(subscription.events, 1)))).toBe(1)
+      const after = yield* snapshot
+      expect(after).toEqual(before)
     }))
 })

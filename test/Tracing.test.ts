@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Option, Stream, Tracer } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
+import autobahn from "../src/node/autobahn/index.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import * as Router from "../src/testing/Router.js"
@@ -134,5 +135,68 @@ describe("Tracing", () => {
       expect(publish.kind).toBe("producer")
       expect(event).toMatchObject({ kind: "consumer", traceId: publish.traceId, parentSpanId: publish.spanId })
       expect(Option.map(yield* Deferred.await(handled), (span) => span.spanId)).toEqual(Option.some(event.spanId))
+    }))
+})
+
+/** A facade session on the router served on loopback, with the given extra connection options. */
+const facadeSession = (url: string, options: Partial<autobahn.ConnectionOptions> = {}) =>
+  Effect.acquireRelease(
+    Effect.promise(() =>
+      new Promise<{ connection: autobahn.Connection; session: autobahn.Session }>((resolve, reject) => {
+        const connection = new autobahn.Connection({ url, realm: "realm1", max_retries: 0, ...options })
+        connection.onopen = (session) => resolve({ connection, session })
+        connection.onclose = (reason) => {
+          reject(new Error(`facade closed: ${reason}`))
+          return true
+        }
+        connection.open()
+      })
+    ),
+    ({ connection }) => Effect.promise(() => connection.close().then(() => {}, () => {}))
+  )
+
+describe("Tracing through the Autobahn facade (the callback-level call path)", () => {
+  it.scopedLive("with a tracer: a wamp.call client span per call, its context sent to the callee", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const bound = yield* router.serve({ host: "127.0.0.1", port: 0 })
+      const callee = yield* Session.make({ realm: "realm1" }).pipe(Effect.provide(client(router)))
+      const seen: Array<unknown> = []
+      yield* callee.register("com.example.traced", ({ details }) =>
+        Effect.sync(() => {
+          seen.push(details.raw[Tracing.traceKey])
+          return { args: [1] }
+        }))
+      const recorder = SpanRecorder.make()
+      const { session } = yield* facadeSession(`ws://127.0.0.1:${bound.port}/ws`, { tracer: recorder.tracer })
+      const options = { disclose_me: false }
+      expect(yield* Effect.promise(() => session.call("com.example.traced", [], {}, options))).toBe(1)
+      const failed = yield* Effect.promise(() =>
+        session.call("com.example.missing").then(() => "resolved", () => "rejected")
+      )
+      expect(failed).toBe("rejected")
+      expect(options).toEqual({ disclose_me: false })
+      const calls = recorder.spans.filter((span) => span.name === "wamp.call")
+      expect(calls.map((span) => [span.kind, span.ok, span.attributes["wamp.uri"]])).toEqual([
+        ["client", true, "com.example.traced"],
+        ["client", false, "com.example.missing"]
+      ])
+      expect(seen).toEqual([`00-${calls[0]!.traceId}-${calls[0]!.spanId}-01`])
+    }))
+
+  it.scopedLive("without a tracer: no span, nothing added to CALL", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const bound = yield* router.serve({ host: "127.0.0.1", port: 0 })
+      const callee = yield* Session.make({ realm: "realm1" }).pipe(Effect.provide(client(router)))
+      const seen: Array<unknown> = []
+      yield* callee.register("com.example.plain", ({ details }) =>
+        Effect.sync(() => {
+          seen.push(details.raw[Tracing.traceKey])
+          return { args: [1] }
+        }))
+      const { session } = yield* facadeSession(`ws://127.0.0.1:${bound.port}/ws`)
+      expect(yield* Effect.promise(() => session.call("com.example.plain"))).toBe(1)
+      expect(seen).toEqual([undefined])
     }))
 })

@@ -49,7 +49,7 @@ describe("README", () => {
       expect(yield* Effect.scoped(program).pipe(Effect.provide(ConnectionLive))).toEqual({ sum: 5, events: [[1]] })
     }))
 
-  it.scopedLive("the contract example and the test-kit layer", () =>
+  it.scoped("the contract example and the test-kit layer", () =>
     Effect.gen(function*() {
       const Add = Procedure.make("com.example.add", {
         args: Schema.Tuple(Schema.Number, Schema.Number),
@@ -69,7 +69,7 @@ describe("README", () => {
       expect(sum).toBe(5)
     }))
 
-  it.scopedLive("the meta API example", () =>
+  it.scoped("the meta API example", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const join = Session.make({ realm: "realm1" }).pipe(

@@ -70,7 +70,7 @@ export class Connection {
 
   constructor(options: ConnectionOptions) {
     this.#options = options
-    this.#runtime = ManagedRuntime.make(Layer.empty)
+    this.#runtime = ManagedRuntime.make(options.tracer === undefined ? Layer.empty : Layer.setTracer(options.tracer))
     this.#host = {
       runtime: this.#runtime,
       realm: options.realm,

@@ -3,6 +3,7 @@
  * `Transport`, the `Serializers` and an `Authenticator`.
  */
 import { Duration, Effect, Schedule } from "effect"
+import type * as Tracer from "effect/Tracer"
 import * as Authenticator from "../Authenticator.js"
 import { AuthenticationError, TransportError } from "../Errors.js"
 import { json } from "../internal/serializer/json.js"
@@ -74,6 +75,12 @@ export interface ConnectionOptions {
   readonly on_user_error?: ErrorHandler | undefined
   /** Receives internal errors, such as an unacknowledged publish that failed (default `console.error`). */
   readonly on_internal_error?: ErrorHandler | undefined
+  /**
+   * effect-wamp's own: an Effect `Tracer` (e.g. @effect/opentelemetry's) for the sessions of this
+   * connection. Then every call makes a `wamp.call` client span and carries its trace context to
+   * the callee, as with the Effect API. Default: no tracing.
+   */
+  readonly tracer?: Tracer.Tracer | undefined
   /** Other Autobahn|JS options (`use_es6_promises`, `tlsConfiguration`, ...) are accepted and ignored. */
   readonly [option: string]: unknown
 }

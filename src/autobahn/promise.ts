@@ -41,11 +41,6 @@ export class ProgressHub {
 }
 
 export class CallPromise<T> extends Promise<T> {
-  // Derived promises made by the engine (e.g. for `await`) are plain: ours are made in `then`.
-  static override get [Symbol.species]() {
-    return Promise
-  }
-
   /** A call's own promise, settled by `executor`, with `control`: nothing adopted, no extra hop. */
   static make<T>(
     executor: (resolve: (value: T) => void, reject: (reason: unknown) => void) => void,
@@ -61,13 +56,6 @@ export class CallPromise<T> extends Promise<T> {
     return CallPromise.make<never>((_, reject) => reject(reason), { listen: () => {}, cancel: () => {} })
   }
 
-  /** Wraps `promise`, sharing `control`. */
-  static of<T>(promise: PromiseLike<T>, control: CallControl): CallPromise<T> {
-    const result = new CallPromise<T>((resolve) => resolve(promise))
-    result.control = control
-    return result
-  }
-
   private control: CallControl | undefined
 
   /** `then(onFulfilled, onRejected, onProgress)`: the third argument is when.js's progress handler. */
@@ -76,10 +64,13 @@ export class CallPromise<T> extends Promise<T> {
     onRejected?: ((reason: any) => B | PromiseLike<B>) | null,
     onProgress?: ProgressListener | null
   ): CallPromise<A | B> {
-    const next = super.then(onFulfilled, onRejected)
-    if (this.control === undefined) return next as CallPromise<A | B>
+    // The derived promise is a CallPromise itself (the species), given the same control: no
+    // wrapper promise adopting it, so `await` on a call costs no extra microtask hops.
+    const next = super.then(onFulfilled, onRejected) as CallPromise<A | B>
+    if (this.control === undefined) return next
+    next.control = this.control
     if (typeof onProgress === "function") this.control.listen(onProgress)
-    return CallPromise.of(next, this.control)
+    return next
   }
 
   override catch<B = never>(onRejected?: ((reason: any) => B | PromiseLike<B>) | null): CallPromise<T | B> {
@@ -87,8 +78,8 @@ export class CallPromise<T> extends Promise<T> {
   }
 
   override finally(onFinally?: (() => void) | null): CallPromise<T> {
-    const next = super.finally(onFinally)
-    return this.control === undefined ? next as CallPromise<T> : CallPromise.of(next, this.control)
+    // Promise.prototype.finally goes through `then`, which passes the control on.
+    return super.finally(onFinally) as CallPromise<T>
   }
 
   /** when.js style: `promise.progress(cb)` registers a progress listener and returns the same promise. */

@@ -21,7 +21,7 @@ import {
   Subscription
 } from "./objects.js"
 import { ownArgs, ownKwargs } from "./payload.js"
-import { CallPromise, type CancelOptions, ProgressHub, type ProgressListener } from "./promise.js"
+import { type CallControl, CallPromise, type CancelOptions, ProgressHub, type ProgressListener } from "./promise.js"
 
 /** Options of `session.call`: Autobahn|JS's, plus `on_progress`, `signal` and `cancel_mode`. Others pass through. */
 export interface CallOptions {
@@ -92,6 +92,42 @@ const notOpen = () => new AutobahnError(StandardUri.TransportLost, ["session not
 
 /** A function's failure as a Promise rejection, never a throw (Autobahn|JS's `as_promise`). */
 const attempt = <A>(f: () => A | PromiseLike<A>): Promise<A> => new Promise<A>((resolve) => resolve(f()))
+
+/**
+ * One call without progressive results: its state, settle callback and cancel, in one object (the
+ * facade's hot path: no closures per call beyond this). Canceling abandons the request in the core
+ * (CANCEL with the chosen mode) and rejects at once.
+ */
+class DirectCall implements CallControl {
+  settled = false
+  defaultMode: Core.CancelMode | undefined
+  abandon: ((mode?: Core.CancelMode) => void) | undefined
+  resolve: ((value: unknown) => void) | undefined
+  reject: ((reason: unknown) => void) | undefined
+  /** Made only for a call with an AbortSignal. */
+  onAbort: (() => void) | undefined
+
+  constructor(private readonly signal: AbortSignal | undefined) {}
+
+  // Without progressive results there is nothing to deliver to a progress listener.
+  listen(): void {}
+
+  cancel(cancelOptions?: CancelOptions): void {
+    if (this.settled || this.abandon === undefined) return
+    this.settled = true
+    if (this.onAbort !== undefined) this.signal?.removeEventListener("abort", this.onAbort)
+    this.abandon(cancelOptions?.mode ?? this.defaultMode)
+    this.reject!(new AutobahnError(StandardUri.Canceled, ["Cancelled"]))
+  }
+
+  readonly settle = (exit: Exit.Exit<Core.CallResult, unknown>): void => {
+    if (this.settled) return
+    this.settled = true
+    if (this.onAbort !== undefined) this.signal?.removeEventListener("abort", this.onAbort)
+    if (exit._tag === "Success") this.resolve!(unwrap(exit.value.args, exit.value.kwargs))
+    else this.reject!(fromCause(exit.cause))
+  }
+}
 
 export class Session {
   readonly #core: Core.SessionService | undefined
@@ -198,11 +234,15 @@ export class Session {
     if (invalid !== undefined || core === undefined || this.#ended) {
       return CallPromise.rejected(invalid ?? notOpen())
     }
-    const { cancel_mode, on_progress, signal, ...wire } = options ?? {}
-    if (wire.disclose_me === undefined && this.caller_disclose_me) wire.disclose_me = true
     const uri = this.resolve(procedure)
     const callArgs = args ?? undefined
     const callKwargs = kwargs ?? undefined
+    // The common case, a call without options: nothing to copy or sort out.
+    if (options == null && !this.caller_disclose_me && this.#handle !== undefined) {
+      return this.#callDirect(this.#handle, uri, callArgs, callKwargs, undefined, undefined, undefined)
+    }
+    const { cancel_mode, on_progress, signal, ...wire } = options ?? {}
+    if (wire.disclose_me === undefined && this.caller_disclose_me) wire.disclose_me = true
     const progressive = wire.receive_progress === true || on_progress !== undefined
     if (!progressive && this.#handle !== undefined) {
       return this.#callDirect(this.#handle, uri, callArgs, callKwargs, wire, cancel_mode, signal)
@@ -267,39 +307,20 @@ export class Session {
     uri: string,
     args: Args | undefined,
     kwargs: Kwargs | undefined,
-    wire: Record<string, unknown>,
+    wire: Record<string, unknown> | undefined,
     cancelMode: Core.CancelMode | undefined,
     signal: AbortSignal | undefined
   ): CallPromise<any> {
-    let settled = false
-    let mode: Core.CancelMode = cancelMode ?? "killnowait"
-    let abandon: (() => void) | undefined
-    let rejectCall: ((reason: unknown) => void) | undefined
-    const onAbort = () => control.cancel()
-    const control = {
-      // Without progressive results there is nothing to deliver to a progress listener.
-      listen: () => {},
-      cancel: (cancelOptions?: CancelOptions) => {
-        if (settled || abandon === undefined) return
-        settled = true
-        if (cancelOptions?.mode !== undefined) mode = cancelOptions.mode
-        signal?.removeEventListener("abort", onAbort)
-        abandon()
-        rejectCall!(new AutobahnError(StandardUri.Canceled, ["Cancelled"]))
-      }
-    }
-    const coreOptions: Core.CallOptions = { ...wire, cancelMode: () => mode }
+    const call = new DirectCall(signal)
     const promise = CallPromise.make<unknown>((resolve, reject) => {
-      rejectCall = reject
-      abandon = handle.call(uri, args, kwargs, coreOptions, (exit) => {
-        if (settled) return
-        settled = true
-        if (signal !== undefined) signal.removeEventListener("abort", onAbort)
-        if (exit._tag === "Success") resolve(unwrap(exit.value.args, exit.value.kwargs))
-        else reject(fromCause(exit.cause))
-      })
-    }, control)
-    if (signal !== undefined && !settled) {
+      call.resolve = resolve
+      call.reject = reject
+      call.abandon = handle.call(uri, args, kwargs, wire, call.settle)
+    }, call)
+    call.defaultMode = cancelMode
+    if (signal !== undefined && !call.settled) {
+      const onAbort = () => call.cancel()
+      call.onAbort = onAbort
       if (signal.aborted) onAbort()
       else signal.addEventListener("abort", onAbort, { once: true })
     }

@@ -62,6 +62,16 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): { readonly error: unknown } | u
   return { error: failure._tag === "Some" ? failure.value : Cause.squash(exit.cause) }
 }
 
+/** Callback level (the session core's call hook): counts a call; returns its start time for `callEnded`. */
+export const callStarted = (): number => {
+  calls.unsafeUpdate(1, noTags)
+  return performance.now()
+}
+
+/** Callback level: times a call started at `started` and counts its failure by URI. */
+export const callEnded = (started: number, exit: Exit.Exit<unknown, unknown>): void =>
+  recordEnd(started, failureOf(exit))
+
 /** Counts the call, times it to its end, counts its failure by URI. */
 export const timeCall = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.suspend(() => {

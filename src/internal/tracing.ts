@@ -43,7 +43,7 @@ export const enabled = (tracing: boolean | undefined): Effect.Effect<boolean> =>
   })
 
 /** The options with the span's trace context added (a copy; the caller's object is not touched). */
-const inject = <O extends Dict>(options: O | undefined, span: Tracer.AnySpan): O => {
+export const inject = <O extends Dict>(options: O | undefined, span: Tracer.AnySpan): O => {
   const traceparent = format(span)
   return (traceparent === undefined ? options ?? {} : { ...options, [traceKey]: traceparent }) as O
 }

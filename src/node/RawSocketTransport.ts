@@ -148,6 +148,7 @@ const openLink = (
       send: connection.send,
       inbound: Stream.mapError(inbox.stream, (error) => connection.failure ?? error),
       receive: Effect.mapError(inbox.pull, Option.map((error) => connection.failure ?? error)),
+      push: inbox.push,
       closed: inbox.closed,
       close: connection.close
     }

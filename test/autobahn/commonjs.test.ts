@@ -32,7 +32,8 @@ const transpile = (dir: string) => {
   }
 }
 
-describe("CommonJS", () => {
+// Child processes that transpile and start Node: slow on a loaded 2-core machine, not a hang.
+describe("CommonJS", { timeout: 60_000 }, () => {
   it("require() gives the facade, default and named exports alike", async () => {
     transpile(path.join(root, "src"))
     fs.writeFileSync(path.join(out, "package.json"), JSON.stringify({ type: "module" }))
@@ -59,7 +60,7 @@ describe("CommonJS", () => {
       execFile(
         process.execPath,
         ["--no-warnings", program],
-        { timeout: 15_000 },
+        { timeout: 45_000 },
         (error, stdout, stderr) => error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)
       )
     )

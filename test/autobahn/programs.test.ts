@@ -52,7 +52,8 @@ const run = (name: string) => {
   return { child, exited: () => within(exited, 15_000, `${name} to exit`), printed, output: () => output }
 }
 
-describe("Autobahn|JS programs, unchanged but for the import", () => {
+// Each test runs Autobahn|JS programs as child processes: slow on a loaded machine, not a hang.
+describe("Autobahn|JS programs, unchanged but for the import", { timeout: 60_000 }, () => {
   it("hello world: backend (register, subscribe, publish) and frontend (call, publish, subscribe)", async () => {
     const backend = run("hello-backend.js")
     await backend.printed("procedure add2() registered")

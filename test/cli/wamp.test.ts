@@ -347,7 +347,8 @@ describe.concurrent("wamp register", () => {
   }, TIMEOUT)
 })
 
-describe.concurrent("wamp router, sessions, meta, authentication", () => {
+// These start the router and clients as child processes: slow on a loaded machine, not a hang.
+describe.concurrent("wamp router, sessions, meta, authentication", { timeout: 90_000 }, () => {
   it("router serves WebSocket and RawSocket on free ports and stops on SIGINT", async () => {
     const child = start(cli, ["router", "--port", "0", "--rawsocket-port", "0", "--realm", "r2"])
     const banner = await child.waitFor(/router listening: .*realms=r2/)

@@ -3,9 +3,9 @@
  * over its transport, for every serializer: real effect-wamp sessions talking through the test-kit
  * router, every RPC and PubSub feature, and each authentication method.
  *
- * `layer(..., { excludeTestServices: true })` shares one router per combination and runs the tests
- * on the live clock (the equivalent of `it.scopedLive`): real sockets and router timers must not be
- * frozen by TestClock.
+ * `layer(...)` shares one router per combination. Over real sockets the tests run on the live clock
+ * (`excludeTestServices`, the equivalent of `it.scopedLive`): socket timeouts must not be frozen by
+ * TestClock. In memory (`virtualTime`) they run on TestClock: nothing in them waits on a client timer.
  */
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Redacted, Stream } from "effect"
@@ -28,9 +28,16 @@ const collect = (subscription: Session.Subscription, n: number) =>
 const echo = (invocation: Session.Invocation) => Effect.succeed({ args: invocation.args, kwargs: invocation.kwargs })
 
 /** Registers the whole suite for one transport, over every serializer. */
-export const sessionSuite = (transportName: string, connector: Connector): void => {
+export const sessionSuite = (
+  transportName: string,
+  connector: Connector,
+  options?: { readonly virtualTime?: boolean }
+): void => {
   for (const serializer of serializers) {
-    layer(harnessLayer(connector, serializer), { excludeTestServices: true, timeout: "10 seconds" })(
+    layer(harnessLayer(connector, serializer), {
+      excludeTestServices: options?.virtualTime !== true,
+      timeout: "10 seconds"
+    })(
       `Session end to end over ${transportName} / ${serializer.name}`,
       (it) => {
         // -----------------------------------------------------------------------------------------

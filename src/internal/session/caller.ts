@@ -1,11 +1,14 @@
 /**
  * The caller side of RPC: plain calls, progressive results, progressive call invocations.
  */
-import { Effect, Exit, Mailbox, Stream } from "effect"
+import { Effect, Exit, FiberId, Mailbox, Stream } from "effect"
+import type * as Tracer from "effect/Tracer"
 import * as Message from "../../Message.js"
 import * as Passthru from "../../Passthru.js"
 import type { CallOptions, CallResult, CancelMode, Chunk, Dict, List } from "../../Session.js"
 import * as WampError from "../../WampError.js"
+import * as Metrics from "../metrics.js"
+import * as CallHooks from "./callHooks.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, payload } from "./payload.js"
 
@@ -21,7 +24,10 @@ const resultOf = (message: Message.Result): CallResult => {
 
 const isProgress = (message: Message.Result): boolean => message.details["progress"] === true
 
-export const makeCaller = (core: Core) => {
+/** What an abandoned call's metrics and span end with: interrupted, which is not a failure. */
+const interrupted = Exit.interrupt(FiberId.none)
+
+export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.none) => {
   const dealerSupports = (feature: string) => core.info?.supports("dealer", feature) === true
   const outgoingCall = (args: List | undefined, kwargs: Dict | undefined, options: CallOptions | undefined) =>
     outgoing(options, LOCAL_OPTIONS, args, kwargs, options?.passthru, dealerSupports)
@@ -40,25 +46,41 @@ export const makeCaller = (core: Core) => {
   }
 
   /**
-   * A call at callback level (the facade's hot path): `resume` gets the outcome exactly once.
-   * Returns the function that abandons the call (sending CANCEL when the dealer can cancel), or
-   * undefined when the call already failed without being sent.
+   * A call at callback level (the facade's hot path, and the Effect API's under one `Effect.async`):
+   * `resume` gets the outcome exactly once. Returns the function that abandons the call (sending
+   * CANCEL when the dealer can cancel), or undefined when the call already failed without being
+   * sent. Counted and traced here (see `callHooks.ts`), so both APIs are; `span` is the Effect API's,
+   * made in the caller's fiber.
    */
   const startCall = (
     procedure: string,
     args: List | undefined,
     kwargs: Dict | undefined,
     options: CallOptions | undefined,
-    resume: Resume<CallResult>
-  ): (() => void) | undefined => {
+    resume: Resume<CallResult>,
+    span?: Tracer.Span
+  ): ((mode?: CancelMode) => void) | undefined => {
+    // Metrics alone (the default) cost one closure; a span (tracing on) goes through `observe`.
+    const observed = hooks.tracer !== undefined || span !== undefined
+      ? CallHooks.observe(hooks, procedure, options, span)
+      : undefined
+    const started = observed === undefined && hooks.metrics ? Metrics.callStarted() : -1
+    const end = (exit: Exit.Exit<unknown, unknown>): void => {
+      if (observed !== undefined) observed.end(exit)
+      else if (started >= 0) Metrics.callEnded(started, exit)
+    }
+    const done: Resume<CallResult> = observed === undefined && started < 0 ? resume : (exit) => {
+      end(exit)
+      resume(exit)
+    }
     const invalid = checkUri(procedure, "exact")
     if (invalid) {
-      resume(Exit.fail(invalid))
+      done(Exit.fail(invalid))
       return undefined
     }
-    const out = outgoingCall(args, kwargs, options)
+    const out = outgoingCall(args, kwargs, observed === undefined ? options : observed.options)
     if (out instanceof WampError.WampError) {
-      resume(Exit.fail(out))
+      done(Exit.fail(out))
       return undefined
     }
     const { fields, options: wire } = out
@@ -66,31 +88,43 @@ export const makeCaller = (core: Core) => {
       Message.Code.Call,
       (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
       replyOfCall,
-      resume
+      done
     )
     if (id === 0) return undefined
-    const cancel = cancelWith(options?.cancelMode ?? "killnowait")
-    return () => core.abandon(id, cancel)
+    return (mode) => {
+      if (core.abandon(id, cancelWith(mode ?? options?.cancelMode ?? "killnowait"))) end(interrupted)
+    }
   }
 
+  const callWith = (
+    procedure: string,
+    args: List | undefined,
+    kwargs: Dict | undefined,
+    options: CallOptions | undefined,
+    span: Tracer.Span | undefined
+  ): Effect.Effect<CallResult, CallError> =>
+    Effect.async<CallResult, CallError>((resume) => {
+      const abandon = startCall(procedure, args, kwargs, options, resume, span)
+      return abandon === undefined ? undefined : Effect.sync(abandon)
+    })
+
+  /** One `Effect.async` per call; with tracing on, first the span, in the caller's fiber. */
   const call = (
     procedure: string,
     args?: List,
     kwargs?: Dict,
     options?: CallOptions
-  ): Effect.Effect<CallResult, CallError> => {
-    const invalid = checkUri(procedure, "exact")
-    if (invalid) return Effect.fail(invalid)
-    const out = outgoingCall(args, kwargs, options)
-    if (out instanceof WampError.WampError) return Effect.fail(out)
-    const { fields, options: wire } = out
-    return core.request(
-      Message.Code.Call,
-      (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
-      replyOfCall,
-      cancelWith(options?.cancelMode ?? "killnowait")
-    )
-  }
+  ): Effect.Effect<CallResult, CallError> =>
+    hooks.tracer === undefined
+      ? callWith(procedure, args, kwargs, options, undefined)
+      : Effect.flatMap(
+        Effect.makeSpan("wamp.call", {
+          kind: "client",
+          attributes: CallHooks.attributes(hooks, procedure),
+          captureStackTrace: false
+        }),
+        (span) => callWith(procedure, args, kwargs, options, span)
+      )
 
   /**
    * The general form: optional progressive input, results as a stream (progress chunks when asked

@@ -172,20 +172,24 @@ export class Core {
     onReply: ReplyHandler<A>,
     resume: Resume<A>
   ): number {
-    const opened = this.open(
-      requestType,
-      build,
-      (message) => {
-        const exit = onReply(message)
-        if (exit === undefined) return false
-        if (typeof exit === "string") return exit
-        resume(exit)
-        return true
-      },
-      (error) => resume(Exit.fail(error))
-    )
-    if (typeof opened === "number") return opened
-    resume(Exit.fail(opened))
+    const notOpen = this.ensureOpen()
+    if (notOpen) {
+      resume(Exit.fail(notOpen))
+      return 0
+    }
+    const id = this.nextRequestId()
+    const frame = this.encode(build(id))
+    if (Either.isLeft(frame)) {
+      this.releaseRequestId(id)
+      resume(Exit.fail(frame.left))
+      return 0
+    }
+    // One object per request (no closures): this is every call's hot path.
+    this.pending.set(id, new SingleReply(requestType, onReply, resume))
+    const error = this.write(frame.right)
+    if (error === undefined) return id
+    this.pending.delete(id)
+    resume(Exit.fail(error))
     return 0
   }
 
@@ -218,11 +222,12 @@ export class Core {
     return this.request(requestType, build, onReply) as Effect.Effect<A, WampError.WampError | SessionError>
   }
 
-  /** Forgets a pending request; its late replies will be ignored. */
-  abandon(id: number, onAbandon?: (id: number) => void): void {
-    if (!this.pending.delete(id)) return
+  /** Forgets a pending request; its late replies will be ignored. False when it was not pending. */
+  abandon(id: number, onAbandon?: (id: number) => void): boolean {
+    if (!this.pending.delete(id)) return false
     this.abandoned.add(id)
     if (onAbandon && this.state === "established") onAbandon(id)
+    return true
   }
 
   /** `abandon` as an Effect, for scope finalizers. */
@@ -263,6 +268,27 @@ export class Core {
     this.pending.clear()
     for (const entry of entries) entry.onClose(error)
     return true
+  }
+}
+
+/** The table entry of a single-reply request (`Core.start`). */
+class SingleReply<A> implements Pending {
+  constructor(
+    readonly requestType: number,
+    private readonly handler: ReplyHandler<A>,
+    private readonly resume: Resume<A>
+  ) {}
+
+  onReply(message: Message.Message): boolean | string {
+    const exit = this.handler(message)
+    if (exit === undefined) return false
+    if (typeof exit === "string") return exit
+    this.resume(exit)
+    return true
+  }
+
+  onClose(error: SessionError): void {
+    this.resume(Exit.fail(error))
   }
 }
 

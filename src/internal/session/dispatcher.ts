@@ -1,7 +1,12 @@
 /**
- * The one dispatcher fiber of a session: reads frames in order, decodes them, and routes each
- * message by session state. Handlers run synchronously; only the few that must wait (auth, a
- * suspended subscriber, the end of the session) return an Effect, which runs before the next frame.
+ * The dispatcher of a session: decodes frames in order and routes each message by session state.
+ * Handlers run synchronously; only the few that must wait (auth, a suspended subscriber, the end of
+ * the session) return an Effect, which runs before the next frame.
+ *
+ * When the link can push (`Link.push`), frames are handled in place in the socket's callback: a
+ * RESULT resumes its caller directly, with no dispatcher fiber woken per frame. The one dispatcher
+ * fiber then only runs the Effects handlers return (delivery pauses meanwhile, so order is kept),
+ * handles frames that arrived while it did, and ends the session when the link ends.
  */
 import { Cause, Chunk, Deferred, Effect, Either, type Exit, type Option, Stream } from "effect"
 import type { AuthenticatorService } from "../../Authenticator.js"
@@ -46,30 +51,66 @@ export interface Routes {
 
 /** Sends HELLO and runs the dispatcher until the link ends. */
 export const run = (routes: Routes): Effect.Effect<void> => {
-  const { core, lifecycle } = routes
+  const { lifecycle } = routes
   return Effect.zipRight(
     sendHello(routes),
-    Effect.flatMap(pullOf(core), (pull) => Effect.forever(Effect.flatMap(pull, (frames) => process(routes, frames))))
-      .pipe(
-        Effect.scoped,
-        Effect.exit,
-        Effect.flatMap((exit) =>
-          lifecycle.terminate(
-            {
-              reason: WampError.StandardUri.TransportLost,
-              message: closeMessage(exit),
-              by: "transport",
-              wasClean: false
-            },
-            new SessionClosedError({
-              reason: WampError.StandardUri.TransportLost,
-              message: "the connection to the router was lost",
-              wasClean: false
-            })
-          )
+    dispatch(routes).pipe(
+      Effect.exit,
+      Effect.flatMap((exit) =>
+        lifecycle.terminate(
+          {
+            reason: WampError.StandardUri.TransportLost,
+            message: closeMessage(exit),
+            by: "transport",
+            wasClean: false
+          },
+          new SessionClosedError({
+            reason: WampError.StandardUri.TransportLost,
+            message: "the connection to the router was lost",
+            wasClean: false
+          })
         )
       )
+    )
   )
+}
+
+/** Handles frames until the link ends (then fails with None or Some(TransportError)). */
+const dispatch = (routes: Routes): Effect.Effect<never, Option.Option<TransportError>> => {
+  const { link } = routes.core
+  const { push, receive } = link
+  if (push === undefined || receive === undefined) {
+    return Effect.scoped(
+      Effect.flatMap(
+        pullOf(routes.core),
+        (pull) => Effect.forever(Effect.flatMap(pull, (frames) => process(routes, frames)))
+      )
+    )
+  }
+  /** The Effect of the frame that paused delivery: runs first when the fiber takes over. */
+  let paused: Effect.Effect<void> | undefined
+  const handler = (frame: Frame): boolean => {
+    try {
+      if (routes.core.state === "closed") return true
+      const effect = handleFrame(routes, frame)
+      if (effect === undefined) return true
+      paused = effect
+    } catch (defect) {
+      // Never thrown into the socket's callback: the session ends as if the dispatcher had died.
+      paused = Effect.die(defect)
+    }
+    return false
+  }
+  const resumePush = Effect.sync(() => {
+    push(handler)
+  })
+  const step = Effect.flatMap(receive, (frames) => {
+    const first = paused
+    paused = undefined
+    const rest = frames.length === 0 ? resumePush : Effect.zipRight(process(routes, frames), resumePush)
+    return first === undefined ? rest : Effect.zipRight(first, rest)
+  })
+  return Effect.zipRight(resumePush, Effect.forever(step))
 }
 
 /**

@@ -3,6 +3,7 @@
  * leave on the scope.
  */
 import { Deferred, Duration, Effect, type Scope, type Stream } from "effect"
+import { identity } from "effect/Function"
 import { Authenticator } from "../../Authenticator.js"
 import { SessionClosedError, TransportError } from "../../Errors.js"
 import type { CallOptions, CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
@@ -42,6 +43,14 @@ export interface SessionCounters {
   readonly registrations: number
   readonly activeInvocations: number
   readonly subscriptions: number
+}
+
+/** The metrics wrappers as pass-throughs, for `metrics: false`. */
+const unmetered: Pick<typeof Metrics, "timeCall" | "timeCallStream" | "countEvents" | "countPublish"> = {
+  timeCall: identity,
+  timeCallStream: identity,
+  countEvents: identity,
+  countPublish: identity
 }
 
 export const DEFAULT_JOIN_TIMEOUT: Duration.DurationInput = "10 seconds"
@@ -89,7 +98,6 @@ export const makeHandle = (
     const joined = yield* Deferred.make<SessionInfo, JoinError>()
     const core = new Core(link, options)
     const callee = makeCallee(core, yield* Effect.runtime<never>())
-    const caller = makeCaller(core)
     const pubsub = makePubSub(core)
     const lifecycle = new Lifecycle(core, closed, joined, [callee, pubsub])
     // Finalizers run in reverse: the leave first, then the handlers still running are stopped.
@@ -102,24 +110,32 @@ export const makeHandle = (
     yield* Effect.addFinalizer(() => lifecycle.leave(WampError.StandardUri.CloseNormal, undefined, goodbyeTimeout))
     const info = yield* awaitJoin(lifecycle, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
 
-    const traced = Tracing.makeHooks(yield* Tracing.enabled(options.tracing), info.realm)
-    // Every call form: one client span (its trace context put in the options) around the metered call.
+    const tracing = yield* Tracing.enabled(options.tracing)
+    const traced = Tracing.makeHooks(tracing, info.realm)
+    const metered = options.metrics === false ? unmetered : Metrics
+    // Calls are counted and traced in the caller core, which both APIs go through.
+    const caller = makeCaller(core, {
+      metrics: options.metrics !== false,
+      tracer: tracing ? yield* Effect.tracer : undefined,
+      clock: yield* Effect.clock,
+      realm: info.realm
+    })
+    // The other call forms: one client span (its trace context put in the options) around the metered call.
     const tracedCall = <A, E>(
       procedure: string,
       callOptions: CallOptions | undefined,
       run: (callOptions: CallOptions | undefined) => Effect.Effect<A, E>
-    ) => traced.outbound("wamp.call", procedure, "client", callOptions, (o) => Metrics.timeCall(run(o)))
+    ) => traced.outbound("wamp.call", procedure, "client", callOptions, (o) => metered.timeCall(run(o)))
     const tracedCallStream = <A, E>(
       procedure: string,
       callOptions: CallOptions | undefined,
       run: (callOptions: CallOptions | undefined) => Stream.Stream<A, E>
-    ) => traced.outboundStream("wamp.call", procedure, callOptions, (o) => Metrics.timeCallStream(run(o)))
+    ) => traced.outboundStream("wamp.call", procedure, callOptions, (o) => metered.timeCallStream(run(o)))
     const service: SessionService = {
       info,
       closed: Deferred.await(closed),
       isOpen: Effect.sync(() => core.state === "established"),
-      call: (procedure, args, kwargs, callOptions) =>
-        tracedCall(procedure, callOptions, (o) => caller.call(procedure, args, kwargs, o)),
+      call: caller.call,
       callProgressive: (procedure, args, kwargs, callOptions) =>
         tracedCallStream(procedure, callOptions, (o) => caller.callProgressive(procedure, args, kwargs, o)),
       callWithInput: (procedure, input, callOptions) =>
@@ -148,7 +164,7 @@ export const makeHandle = (
         traced.local(
           "wamp.subscribe",
           topic,
-          Effect.map(pubsub.subscribe(topic, subscribeOptions), Metrics.countEvents)
+          Effect.map(pubsub.subscribe(topic, subscribeOptions), metered.countEvents)
         ),
       publish: (topic, args, kwargs, publishOptions) =>
         traced.outbound(
@@ -156,7 +172,7 @@ export const makeHandle = (
           topic,
           "producer",
           publishOptions,
-          (publishOptions) => Metrics.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))
+          (publishOptions) => metered.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))
         ),
       leave: (reason, message) => lifecycle.leave(reason ?? WampError.StandardUri.CloseNormal, message, goodbyeTimeout)
     }
