@@ -313,11 +313,12 @@ const checkRouter = (
  * requested (absent and null both mean none): a router silently dropping a requested binding is
  * refused, as the spec asks the client to verify it.
  *
- * The key is parsed once, here: a seed that is not 32 bytes / 64 hex characters makes this
- * constructor THROW an `AuthenticationError` (reason "Signature"); `layerCryptosign` and
- * `makeCryptosign` turn that into a typed failure instead.
+ * The key is parsed once, here: a seed that is not 32 bytes / 64 hex characters (or a malformed
+ * trusted router key) makes this constructor THROW an `AuthenticationError` (reason "Signature"),
+ * hence `unsafe`, as in Effect's `DateTime.unsafeMake` / `Cron.unsafeParse`; `makeCryptosign` (an
+ * Effect) and `layerCryptosign` give the same failure typed instead.
  */
-export const cryptosign = (options: CryptosignOptions): AuthenticatorService => {
+export const unsafeCryptosign = (options: CryptosignOptions): AuthenticatorService => {
   let key: AuthCrypto.CryptosignKey
   try {
     key = AuthCrypto.cryptosignKey(Redacted.value(options.privateKey))
@@ -400,10 +401,16 @@ export const cryptosign = (options: CryptosignOptions): AuthenticatorService => 
   return withChallenge(trusted === undefined ? undefined : randomChallenge())
 }
 
-/** `cryptosign` with a malformed key as a typed failure instead of a throw. */
+/**
+ * @deprecated Use `unsafeCryptosign` (the same function: it throws on a malformed key), or
+ * `makeCryptosign` for the failure typed. The name did not say that this one constructor throws.
+ */
+export const cryptosign = (options: CryptosignOptions): AuthenticatorService => unsafeCryptosign(options)
+
+/** The cryptosign authenticator as an Effect: a malformed key is a typed failure instead of a throw. */
 export const makeCryptosign = (options: CryptosignOptions): Effect.Effect<AuthenticatorService, AuthenticationError> =>
   Effect.try({
-    try: () => cryptosign(options),
+    try: () => unsafeCryptosign(options),
     catch: (error) =>
       error instanceof AuthenticationError ? error : new AuthenticationError({
         reason: "Signature",

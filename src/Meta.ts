@@ -131,13 +131,13 @@ const KilledSessionsFromWire = Schema.transform(
 // ---------------------------------------------------------------------------------------------
 
 export class NoSuchSession extends Schema.TaggedError<NoSuchSession>()("NoSuchSession", {}) {
-  static readonly uri = WampError.Uri.NoSuchSession
+  static readonly uri = WampError.StandardUri.NoSuchSession
 }
 export class NoSuchRegistration extends Schema.TaggedError<NoSuchRegistration>()("NoSuchRegistration", {}) {
-  static readonly uri = WampError.Uri.NoSuchRegistration
+  static readonly uri = WampError.StandardUri.NoSuchRegistration
 }
 export class NoSuchSubscription extends Schema.TaggedError<NoSuchSubscription>()("NoSuchSubscription", {}) {
-  static readonly uri = WampError.Uri.NoSuchSubscription
+  static readonly uri = WampError.StandardUri.NoSuchSubscription
 }
 
 // ---------------------------------------------------------------------------------------------

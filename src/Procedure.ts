@@ -157,7 +157,7 @@ export type CallArguments<P> = [Input<P>] extends [void] ?
   [input?: Input<P> | undefined, options?: CallOptions | undefined]
   : [input: Input<P>, options?: CallOptions | undefined]
 
-/** Declares a procedure contract. */
+/** Declares a procedure contract: plain data (like @effect/rpc's `Rpc.make`), used by both sides. */
 export const make = <const S extends ProcedureSpec>(uri: string, spec: S): Procedure<S> => {
   const resultIn = spec.resultIn ?? (spec.result ? Contract.defaultPlacement(spec.result) : "args[0]")
   const progressIn = spec.progressIn ?? (spec.progress ? Contract.defaultPlacement(spec.progress) : "args[0]")
@@ -271,7 +271,7 @@ const registerOn = <P extends Procedure, H extends Handler<P>>(
       const decoded = yield* Effect.either(codecs.input.decode(invocation.args, invocation.kwargs))
       if (decoded._tag === "Left") {
         return yield* Effect.fail(
-          WampError.make(WampError.Uri.InvalidArgument, {
+          WampError.make(WampError.StandardUri.InvalidArgument, {
             args: [`invalid input for ${uri}: ${Contract.describe(decoded.left)}`]
           })
         )

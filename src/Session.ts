@@ -371,7 +371,7 @@ export type JoinError =
   | SessionClosedError
   | EncodeError
 
-/** Joins a realm; the scope leaves it. */
+/** Joins a realm, as a scoped Effect that gives the session once WELCOME came; the scope leaves it. */
 export const make: (
   options: SessionOptions
 ) => Effect.Effect<SessionService, JoinError, Scope.Scope | Transport | Serializers | Authenticator> = internal.make

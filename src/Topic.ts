@@ -91,7 +91,7 @@ export interface TopicSubscription<T> {
   readonly raw: Subscription
 }
 
-/** Declares a topic contract. */
+/** Declares a topic contract: plain data, used by publishers and subscribers. */
 export const make = <const S extends TopicSpec>(uri: string, spec: S): Topic<S> => ({
   _tag: "Topic",
   uri,

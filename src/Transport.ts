@@ -94,5 +94,5 @@ export const memoryPair = (
     return [side(inboxA, inboxB), side(inboxB, inboxA)] as const
   })
 
-/** A Transport whose every `open` is served by `connect` (used by the test kit). */
+/** A Transport (the service value itself, as `HttpClient.make` gives one) whose every `open` runs `open`. */
 export const make = (open: TransportService["open"]): TransportService => ({ open })

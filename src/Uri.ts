@@ -2,7 +2,7 @@
  * Uri: the WAMP URI rules (spec "Identifiers" / "URIs"), for checking a procedure, topic or error
  * URI before it is sent. Every session operation applies them (a bad URI fails locally with
  * `wamp.error.invalid_uri`); they are exported for code that validates URIs of its own. The
- * standard error and close URIs themselves are `WampError.Uri`.
+ * standard error and close URIs themselves are `WampError.StandardUri`.
  *
  * Loose URIs are what the spec says every peer MUST accept: components of anything but `.`, `#` and
  * whitespace. Strict URIs (lower-case letters, digits, `_`) are a SHOULD, offered for users who want it.

@@ -37,8 +37,11 @@ export const make = (
 ): WampError =>
   new WampError({ error, args: options?.args ?? [], kwargs: options?.kwargs ?? {}, details: options?.details ?? {} })
 
-/** Standard URIs of the spec (basic + advanced) and the de-facto ones every router uses. */
-export const Uri = {
+/**
+ * The standard URIs of the spec (basic + advanced) and the de-facto ones every router uses: error
+ * URIs (`wamp.error.*`) and close reasons (`wamp.close.*`).
+ */
+export const StandardUri = {
   InvalidUri: "wamp.error.invalid_uri",
   NoSuchProcedure: "wamp.error.no_such_procedure",
   ProcedureAlreadyExists: "wamp.error.procedure_already_exists",
@@ -74,6 +77,12 @@ export const Uri = {
   TransportLost: "wamp.close.transport_lost"
 } as const
 
+/**
+ * @deprecated Use `StandardUri`: `Uri` is also the name of the URI-rules module (`effect-wamp/Uri`),
+ * so code that needed both had to rename one on import.
+ */
+export const Uri = StandardUri
+
 /** A `WampError` known to carry one of the URIs `U`. */
 export type WampErrorWith<U extends string> = WampError & { readonly error: U }
 
@@ -90,7 +99,7 @@ export const is = <const U extends string>(uri: U | ReadonlyArray<U>) => {
  *
  * ```ts
  * session.call("com.example.add", [1, 2]).pipe(
- *   WampError.catchUri(WampError.Uri.NoSuchProcedure, () => Effect.succeed(fallback))
+ *   WampError.catchUri(WampError.StandardUri.NoSuchProcedure, () => Effect.succeed(fallback))
  * )
  * ```
  */
@@ -113,11 +122,11 @@ export const catchUri: {
   return Effect.catchAll(self, (error): Effect.Effect<A2, E | E2, R2> => matches(error) ? f(error) : Effect.fail(error))
 })
 
-export const isNoSuchProcedure = is(Uri.NoSuchProcedure)
+export const isNoSuchProcedure = is(StandardUri.NoSuchProcedure)
 /** Both spellings: the spec once writes `wamp.error.cancelled`. */
-export const isCanceled = is([Uri.Canceled, "wamp.error.cancelled"])
-export const isTimeout = is(Uri.Timeout)
-export const isNotAuthorized = is(Uri.NotAuthorized)
-export const isInvalidArgument = is(Uri.InvalidArgument)
-export const isNoSuchRealm = is(Uri.NoSuchRealm)
-export const isRuntimeError = is(Uri.RuntimeError)
+export const isCanceled = is([StandardUri.Canceled, "wamp.error.cancelled"])
+export const isTimeout = is(StandardUri.Timeout)
+export const isNotAuthorized = is(StandardUri.NotAuthorized)
+export const isInvalidArgument = is(StandardUri.InvalidArgument)
+export const isNoSuchRealm = is(StandardUri.NoSuchRealm)
+export const isRuntimeError = is(StandardUri.RuntimeError)

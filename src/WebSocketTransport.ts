@@ -70,7 +70,10 @@ export const makeWith = (options: Options, construct: WebSocketConstructor): Tra
   return { open: (serializers) => openLink(config, serializers) }
 }
 
-/** Builds the transport over the `Socket.WebSocketConstructor` service. */
+/**
+ * The transport, as an Effect that reads the `Socket.WebSocketConstructor` service (the platform's
+ * WebSocket); `NodeWebSocketTransport.make` is the same over `ws`, given directly.
+ */
 export const make = (options: Options): Effect.Effect<TransportService, never, Socket.WebSocketConstructor> =>
   Effect.map(Socket.WebSocketConstructor, (construct) => makeWith(options, construct))
 

@@ -35,7 +35,7 @@ const config: Router.Config = {
 }
 
 const client = (trustedKeys: ReadonlyArray<string>) =>
-  Authenticator.cryptosign({ authid: "dave", privateKey: Redacted.make(clientSeed), router: { trustedKeys } })
+  Authenticator.unsafeCryptosign({ authid: "dave", privateKey: Redacted.make(clientSeed), router: { trustedKeys } })
 
 const joinWith = (
   transport: Transport.TransportService,
@@ -101,7 +101,7 @@ describe("Cryptosign router authentication: what the client checks", () => {
       expect(first.challenge).not.toBe(second.challenge)
       const plain = yield* hello(
         fake,
-        Authenticator.cryptosign({ authid: "dave", privateKey: Redacted.make(clientSeed) })
+        Authenticator.unsafeCryptosign({ authid: "dave", privateKey: Redacted.make(clientSeed) })
       )
       expect(plain.authextra).toEqual({ pubkey: Authenticator.cryptosignPublicKey(clientSeed) })
       // Through `combine` too.

@@ -164,7 +164,7 @@ describe("WAMP-SCRAM: the client's checks", () => {
         ) {
           const { clientNonce, joining, peer } = yield* start()
           yield* challenge(peer, extra(clientNonce))
-          expect((yield* peer.expect("Abort")).reason).toBe(WampError.Uri.CannotAuthenticate)
+          expect((yield* peer.expect("Abort")).reason).toBe(WampError.StandardUri.CannotAuthenticate)
           const error = yield* refused(joining)
           expect(error.reason).toBe("Challenge")
           expect(error.message).toContain(expected)
@@ -201,7 +201,7 @@ describe("WAMP-SCRAM: the client's checks", () => {
               ...(verifier === undefined ? {} : { authextra: { verifier } })
             }
           })
-          expect((yield* peer.expect("Abort")).reason).toBe(WampError.Uri.CannotAuthenticate)
+          expect((yield* peer.expect("Abort")).reason).toBe(WampError.StandardUri.CannotAuthenticate)
           const error = yield* refused(joining)
           expect(error.reason).toBe("Router")
         }
@@ -249,7 +249,7 @@ for (const [name, connector] of connectors.filter(([name]) => name !== "memory")
           expect([arne.info.authid, arne.info.authrole]).toEqual(["arne", "a"])
           const denied = yield* Effect.flip(join(client("paula", "wrong")))
           expect(denied._tag).toBe("WampError")
-          expect((denied as WampError.WampError).error).toBe(WampError.Uri.AuthenticationFailed)
+          expect((denied as WampError.WampError).error).toBe(WampError.StandardUri.AuthenticationFailed)
           // Offered next to another method, SCRAM still runs with a fresh nonce.
           const both = yield* join(
             Authenticator.combine(

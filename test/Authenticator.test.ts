@@ -379,7 +379,7 @@ describe("cryptosign", () => {
 
   it.effect("tls-unique: announces it, XORs the link's channel id, and checks the router agreed", () =>
     Effect.gen(function*() {
-      const auth = Authenticator.cryptosign({
+      const auth = Authenticator.unsafeCryptosign({
         privateKey: Redacted.make(hex(seed)),
         channelBinding: "tls-unique",
         authextra: { trustroot: "0xabc", pubkey: "not ours", channel_binding: "tls-exporter" }
@@ -410,7 +410,7 @@ describe("cryptosign", () => {
 
   it.effect("refuses a binding it did not request, and malformed challenges", () =>
     Effect.gen(function*() {
-      const auth = Authenticator.cryptosign({ privateKey: Redacted.make(seed) })
+      const auth = Authenticator.unsafeCryptosign({ privateKey: Redacted.make(seed) })
       expect(auth.authextra).toEqual({ pubkey: publicKeys[seed] })
       const unrequested = yield* failureOf(challengeOf(auth, {
         method: "cryptosign",
@@ -434,9 +434,19 @@ describe("cryptosign", () => {
         expect(error).toBeInstanceOf(AuthenticationError)
         expect(error.reason).toBe("Signature")
         expect(error.method).toBe("cryptosign")
-        expect(() => Authenticator.cryptosign({ privateKey: Redacted.make(privateKey) })).toThrow(AuthenticationError)
+        expect(() => Authenticator.unsafeCryptosign({ privateKey: Redacted.make(privateKey) })).toThrow(
+          AuthenticationError
+        )
+        const typed = yield* Effect.flip(Authenticator.makeCryptosign({ privateKey: Redacted.make(privateKey) }))
+        expect(typed.reason).toBe("Signature")
       }
     }))
+
+  it("the deprecated `cryptosign` is still the throwing constructor", () => {
+    const auth = Authenticator.cryptosign({ privateKey: Redacted.make(seed) })
+    expect(auth.authextra).toEqual(Authenticator.unsafeCryptosign({ privateKey: Redacted.make(seed) }).authextra)
+    expect(() => Authenticator.cryptosign({ privateKey: Redacted.make(seed.slice(2)) })).toThrow(AuthenticationError)
+  })
 
   it.effect("layerCryptosignConfig reads a hex seed from Config", () =>
     Effect.gen(function*() {
@@ -584,7 +594,7 @@ describe("secrets", () => {
       const services = [
         Authenticator.ticket({ authid: "a", ticket: Redacted.make(ticketSecret) }),
         Authenticator.wampCra({ authid: "a", secret: Redacted.make(craSecret) }),
-        Authenticator.cryptosign({ privateKey: Redacted.make(seed) })
+        Authenticator.unsafeCryptosign({ privateKey: Redacted.make(seed) })
       ]
       services.push(Authenticator.combine(...services))
       for (const auth of services) {

@@ -39,7 +39,11 @@ describe("Connection logging", () => {
       yield* retryNow(connection)
       const second = yield* fake.accept
       yield* second.expect("Hello")
-      yield* second.send({ _tag: "Abort", details: { message: "no realm realm1" }, reason: WampError.Uri.NoSuchRealm })
+      yield* second.send({
+        _tag: "Abort",
+        details: { message: "no realm realm1" },
+        reason: WampError.StandardUri.NoSuchRealm
+      })
       yield* connection.closed
       const texts = lines.map((line) => line.text)
       expect(texts[0]).toBe("effect-wamp: session 7 joined realm realm1")

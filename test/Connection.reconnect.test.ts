@@ -123,7 +123,7 @@ describe("Connection reconnect", () => {
           "after"
         ])
         const gap = items[1] as Connection.Gap
-        expect(gap.reason.reason).toBe(WampError.Uri.TransportLost)
+        expect(gap.reason.reason).toBe(WampError.StandardUri.TransportLost)
 
         // The handler answers on the new session.
         yield* peer2.send({ _tag: "Invocation", request: 5, registration: 12, details: {}, args: ["you"] })
@@ -219,10 +219,10 @@ describe("Connection reconnect", () => {
         const { connection, fake } = yield* connect()
         const peer = yield* fake.accept
         yield* peer.expect("Hello")
-        yield* peer.send({ _tag: "Abort", details: { message: "no realm" }, reason: WampError.Uri.NoSuchRealm })
+        yield* peer.send({ _tag: "Abort", details: { message: "no realm" }, reason: WampError.StandardUri.NoSuchRealm })
         const details = yield* connection.closed
         expect(details).toMatchObject({
-          reason: WampError.Uri.NoSuchRealm,
+          reason: WampError.StandardUri.NoSuchRealm,
           message: "no realm",
           wasClean: true,
           everOpened: false,
@@ -242,11 +242,11 @@ describe("Connection reconnect", () => {
       const { connection, fake } = yield* connect()
       const peer1 = yield* open(fake, 1)
       yield* connection.awaitOpen
-      yield* peer1.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.CloseSystemShutdown })
+      yield* peer1.send({ _tag: "Goodbye", details: {}, reason: WampError.StandardUri.CloseSystemShutdown })
       const retrying = yield* waitFor(connection, "Retrying")
       expect(retrying._tag === "Retrying" && retrying.details).toMatchObject({
         wasClean: true,
-        reason: WampError.Uri.CloseSystemShutdown,
+        reason: WampError.StandardUri.CloseSystemShutdown,
         willRetry: true,
         retryCount: 1
       })
@@ -255,9 +255,9 @@ describe("Connection reconnect", () => {
       const peer2 = yield* open(fake, 2)
       yield* waitFor(connection, "Open")
       expect(yield* connection.isRetrying).toBe(false)
-      yield* peer2.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.Killed })
+      yield* peer2.send({ _tag: "Goodbye", details: {}, reason: WampError.StandardUri.Killed })
       const details = yield* connection.closed
-      expect(details).toMatchObject({ wasClean: true, reason: WampError.Uri.Killed, willRetry: false })
+      expect(details).toMatchObject({ wasClean: true, reason: WampError.StandardUri.Killed, willRetry: false })
       expect(yield* connection.isOpen).toBe(false)
     }))
 
@@ -298,8 +298,8 @@ describe("Connection reconnect", () => {
         const drained = yield* Effect.fork(Stream.runCollect(subscription.events))
         const closing = yield* Effect.fork(connection.close())
         const goodbye = yield* peer.expect("Goodbye")
-        expect(goodbye.reason).toBe(WampError.Uri.CloseNormal)
-        yield* peer.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.GoodbyeAndOut })
+        expect(goodbye.reason).toBe(WampError.StandardUri.CloseNormal)
+        yield* peer.send({ _tag: "Goodbye", details: {}, reason: WampError.StandardUri.GoodbyeAndOut })
         yield* Fiber.join(closing)
         expect(Chunk.size(yield* Fiber.join(drained))).toBe(0)
         expect((yield* registration.ended).reason).toBe("session-closed")
@@ -369,13 +369,13 @@ describe("Connection reconnect", () => {
         expect((yield* Fiber.join(calling)).args).toEqual([2])
         const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
         yield* peer.expect("Goodbye")
-        yield* peer.send({ _tag: "Goodbye", details: {}, reason: WampError.Uri.GoodbyeAndOut })
+        yield* peer.send({ _tag: "Goodbye", details: {}, reason: WampError.StandardUri.GoodbyeAndOut })
         yield* Fiber.join(closing)
 
         const failing = yield* Effect.fork(Effect.scoped(Layer.build(layer)))
         const refused = yield* fake.accept
         yield* refused.expect("Hello")
-        yield* refused.send({ _tag: "Abort", details: {}, reason: WampError.Uri.NotAuthorized })
+        yield* refused.send({ _tag: "Abort", details: {}, reason: WampError.StandardUri.NotAuthorized })
         const error = yield* Effect.flip(Fiber.join(failing))
         expect(WampError.isNotAuthorized(error)).toBe(true)
       })

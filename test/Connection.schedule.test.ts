@@ -165,24 +165,24 @@ describe("Connection retry schedule", () => {
     const retries = [
       joinFailed(new TransportError({ reason: "Open", message: "refused" })),
       joinFailed(new TransportError({ reason: "Timeout", message: "timeout" })),
-      joinFailed(new SessionClosedError({ reason: WampError.Uri.TransportLost, message: "", wasClean: false })),
-      joinFailed(WampError.make(WampError.Uri.CloseSystemShutdown)),
-      lost("transport", WampError.Uri.TransportLost),
-      lost("violation", WampError.Uri.ProtocolViolation),
-      lost("router", WampError.Uri.CloseSystemShutdown, true),
-      lost("router", WampError.Uri.CloseRealm, true),
+      joinFailed(new SessionClosedError({ reason: WampError.StandardUri.TransportLost, message: "", wasClean: false })),
+      joinFailed(WampError.make(WampError.StandardUri.CloseSystemShutdown)),
+      lost("transport", WampError.StandardUri.TransportLost),
+      lost("violation", WampError.StandardUri.ProtocolViolation),
+      lost("router", WampError.StandardUri.CloseSystemShutdown, true),
+      lost("router", WampError.StandardUri.CloseRealm, true),
       lost("router", "com.example.overloaded")
     ]
     const stops = [
-      joinFailed(WampError.make(WampError.Uri.NoSuchRealm)),
-      joinFailed(WampError.make(WampError.Uri.NotAuthorized)),
-      joinFailed(WampError.make(WampError.Uri.AuthenticationFailed)),
+      joinFailed(WampError.make(WampError.StandardUri.NoSuchRealm)),
+      joinFailed(WampError.make(WampError.StandardUri.NotAuthorized)),
+      joinFailed(WampError.make(WampError.StandardUri.AuthenticationFailed)),
       joinFailed(new AuthenticationError({ reason: "Signature", method: "wampcra", message: "bad secret" })),
       joinFailed(new ProtocolError({ reason: "Violation", message: "second WELCOME" })),
-      lost("router", WampError.Uri.Killed, true),
-      lost("router", WampError.Uri.CloseNormal, true),
-      lost("router", WampError.Uri.NotAuthorized),
-      lost("local", WampError.Uri.CloseNormal, true)
+      lost("router", WampError.StandardUri.Killed, true),
+      lost("router", WampError.StandardUri.CloseNormal, true),
+      lost("router", WampError.StandardUri.NotAuthorized),
+      lost("local", WampError.StandardUri.CloseNormal, true)
     ]
     for (const failure of retries) expect(Connection.isRetryable(failure), JSON.stringify(failure)).toBe(true)
     for (const failure of stops) expect(Connection.isRetryable(failure), JSON.stringify(failure)).toBe(false)

@@ -19,7 +19,7 @@ const counter = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.val
 
 const snapshot = Effect.all({
   calls: counter(Metrics.calls),
-  noSuchProcedure: counter(Metrics.callErrors.pipe(Metric.tagged("error", WampError.Uri.NoSuchProcedure))),
+  noSuchProcedure: counter(Metrics.callErrors.pipe(Metric.tagged("error", WampError.StandardUri.NoSuchProcedure))),
   custom: counter(Metrics.callErrors.pipe(Metric.tagged("error", "com.example.oops"))),
   timed: Effect.map(Metric.value(Metrics.callDuration), (state) => state.count),
   received: counter(Metrics.eventsReceived),

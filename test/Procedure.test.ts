@@ -187,7 +187,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       yield* asCallee(Procedure.register(Divide, ([a, b]) => Effect.as(Ref.update(runs, (n) => n + 1), a / b)))
       const error = yield* Effect.flip(caller.call(Divide.uri, [1, "two"]))
       expect(WampError.isInvalidArgument(error)).toBe(true)
-      expect(error).toMatchObject({ error: WampError.Uri.InvalidArgument })
+      expect(error).toMatchObject({ error: WampError.StandardUri.InvalidArgument })
       const message = (error as WampError.WampError).args[0]
       expect(message).toContain("com.example.divide")
       expect(message).toContain("args[1]")
@@ -307,7 +307,7 @@ describe.each(serializers)("Procedure over $name", (serializer) => {
       yield* Procedure.forSession(third).register(WhoAmI, handler)
       const fourth = yield* open
       const single = yield* Effect.flip(Procedure.forSession(fourth).register(WhoAmI, handler, { invoke: "single" }))
-      expect(single).toMatchObject({ error: WampError.Uri.ProcedureExistsWithDifferentInvocationPolicy })
+      expect(single).toMatchObject({ error: WampError.StandardUri.ProcedureExistsWithDifferentInvocationPolicy })
       expect(yield* asCaller(Procedure.call(WhoAmI, undefined))).toBe(caller.info.id)
       expect(yield* asCaller(Procedure.call(WhoAmI, undefined, { disclose_me: false }))).toBeNull()
     }))

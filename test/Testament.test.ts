@@ -142,16 +142,16 @@ for (const kind of ["WebSocket", "RawSocket"] as const) {
           const session = yield* joinWith(transportTo(kind, port), serializer)
           const refused = (testament: Testament.Testament) => Effect.flip(Testament.add(session, testament))
           const uriOf = (error: unknown) => (error as WampError.WampError).error
-          expect(uriOf(yield* refused({ topic: "wamp.session.fake" }))).toBe(WampError.Uri.InvalidUri)
-          expect(uriOf(yield* refused({ topic: "not a uri" }))).toBe(WampError.Uri.InvalidUri)
+          expect(uriOf(yield* refused({ topic: "wamp.session.fake" }))).toBe(WampError.StandardUri.InvalidUri)
+          expect(uriOf(yield* refused({ topic: "not a uri" }))).toBe(WampError.StandardUri.InvalidUri)
           expect(uriOf(yield* refused({ topic: "com.t.x", scope: "forever" as never }))).toBe(
-            WampError.Uri.InvalidArgument
+            WampError.StandardUri.InvalidArgument
           )
-          expect(uriOf(yield* refused({ topic: "com.t.secret" }))).toBe(WampError.Uri.NotAuthorized)
+          expect(uriOf(yield* refused({ topic: "com.t.secret" }))).toBe(WampError.StandardUri.NotAuthorized)
           const notAList = yield* Effect.flip(session.call("wamp.session.add_testament", ["com.t.x", "nope"]))
-          expect(uriOf(notAList)).toBe(WampError.Uri.InvalidArgument)
+          expect(uriOf(notAList)).toBe(WampError.StandardUri.InvalidArgument)
           const badFlush = yield* Effect.flip(session.call("wamp.session.flush_testaments", [], { scope: 3 }))
-          expect(uriOf(badFlush)).toBe(WampError.Uri.InvalidArgument)
+          expect(uriOf(badFlush)).toBe(WampError.StandardUri.InvalidArgument)
         }))
 
       it.scopedLive("Testament.forConnection re-applies kept testaments on every new session; releasing one flushes it", () =>

@@ -9,13 +9,13 @@ import type { SessionError } from "../src/Errors.js"
 import * as WampError from "../src/WampError.js"
 
 const call: Effect.Effect<number, WampError.WampError | SessionError> = Effect.fail(
-  WampError.make(WampError.Uri.NoSuchProcedure)
+  WampError.make(WampError.StandardUri.NoSuchProcedure)
 )
 
 describe("WampError by URI: types", () => {
   it("catchUri narrows the handler's error and keeps the rest of the error channel", () => {
     const caught = call.pipe(
-      WampError.catchUri(WampError.Uri.NoSuchProcedure, (error) => {
+      WampError.catchUri(WampError.StandardUri.NoSuchProcedure, (error) => {
         expectTypeOf(error.error).toEqualTypeOf<"wamp.error.no_such_procedure">()
         return Effect.succeed("fallback" as const)
       })
@@ -31,12 +31,12 @@ describe("WampError by URI: types", () => {
   })
 
   it("is(uri) narrows unknown to a WampError with that URI", () => {
-    const u: unknown = WampError.make(WampError.Uri.Timeout)
-    if (WampError.is(WampError.Uri.Timeout)(u)) {
+    const u: unknown = WampError.make(WampError.StandardUri.Timeout)
+    if (WampError.is(WampError.StandardUri.Timeout)(u)) {
       expectTypeOf(u.error).toEqualTypeOf<"wamp.error.timeout">()
       expectTypeOf(u).toMatchTypeOf<WampError.WampError>()
     }
     if (WampError.isNoSuchProcedure(u)) expectTypeOf(u.error).toEqualTypeOf<"wamp.error.no_such_procedure">()
-    expect(WampError.is(WampError.Uri.Timeout)(u)).toBe(true)
+    expect(WampError.is(WampError.StandardUri.Timeout)(u)).toBe(true)
   })
 })

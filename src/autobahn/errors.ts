@@ -5,7 +5,7 @@
 import { Cause, Option } from "effect"
 import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError } from "../Errors.js"
 import { errorText } from "../internal/values.js"
-import { Uri, WampError } from "../WampError.js"
+import { StandardUri, WampError } from "../WampError.js"
 import { ownArgs, ownKwargs, ownValue } from "./payload.js"
 
 /** Positional arguments of a WAMP payload. */
@@ -54,12 +54,14 @@ export const fromFailure = (failure: unknown): AutobahnError => {
   if (failure instanceof SessionClosedError) {
     return new AutobahnError(failure.reason, failure.message === "" ? [] : [failure.message])
   }
-  if (failure instanceof ProtocolError) return new AutobahnError(Uri.ProtocolViolation, [failure.message])
-  if (failure instanceof AuthenticationError) return new AutobahnError(Uri.CannotAuthenticate, [failure.message])
+  if (failure instanceof ProtocolError) return new AutobahnError(StandardUri.ProtocolViolation, [failure.message])
+  if (failure instanceof AuthenticationError) {
+    return new AutobahnError(StandardUri.CannotAuthenticate, [failure.message])
+  }
   // Autobahn|JS lets the serializer's TypeError escape synchronously and leaves the request pending;
   // the facade rejects instead (never a throw), with the URI a WAMP peer would use for it.
-  if (failure instanceof EncodeError) return new AutobahnError(Uri.InvalidPayload, [failure.message])
-  return new AutobahnError(Uri.RuntimeError, [errorText(failure)])
+  if (failure instanceof EncodeError) return new AutobahnError(StandardUri.InvalidPayload, [failure.message])
+  return new AutobahnError(StandardUri.RuntimeError, [errorText(failure)])
 }
 
 /** The failure (or defect) in a Cause as an `autobahn.Error`. */
@@ -68,14 +70,14 @@ export const fromCause = (cause: Cause.Cause<unknown>): AutobahnError => {
   if (Option.isSome(failure)) return fromFailure(failure.value)
   const defect = Cause.dieOption(cause)
   if (Option.isSome(defect)) return fromFailure(defect.value)
-  return new AutobahnError(Uri.Canceled, ["Cancelled"])
+  return new AutobahnError(StandardUri.Canceled, ["Cancelled"])
 }
 
 /** What an endpoint threw, as the core's `WampError` (anything else becomes `runtime_error` with its message). */
 export const toWampError = (thrown: unknown): WampError =>
   thrown instanceof AutobahnError
     ? new WampError({ error: thrown.error, args: thrown.args, kwargs: thrown.kwargs, details: {} })
-    : new WampError({ error: Uri.RuntimeError, args: [errorText(thrown)], kwargs: {}, details: {} })
+    : new WampError({ error: StandardUri.RuntimeError, args: [errorText(thrown)], kwargs: {}, details: {} })
 
 /** Autobahn|JS's call result: one positional value, a `Result` for anything richer, `null` for nothing. */
 export const unwrap = (args: ReadonlyArray<unknown>, kwargs: { readonly [key: string]: unknown }): unknown => {

@@ -10,7 +10,7 @@ import { clientRoles } from "../internal/session/hello.js"
 import { handles, type SessionHandle } from "../internal/session/make.js"
 import type { DirectSubscription } from "../internal/session/pubsub.js"
 import type * as Core from "../Session.js"
-import { Uri } from "../WampError.js"
+import { StandardUri } from "../WampError.js"
 import { type Args, Error as AutobahnError, fromCause, type Kwargs, Result, toWampError, unwrap } from "./errors.js"
 import {
   type Endpoint,
@@ -74,15 +74,17 @@ const isKwargs = (u: unknown): u is Kwargs => typeof u === "object" && u !== nul
 
 /** Checks the payload Autobahn|JS asserts on; `null` counts as absent as it does there. */
 const payloadError = (args: unknown, kwargs: unknown, options: unknown): AutobahnError | undefined => {
-  if (args != null && !isArgs(args)) return new AutobahnError(Uri.InvalidArgument, ["args must be an array"])
-  if (kwargs != null && !isKwargs(kwargs)) return new AutobahnError(Uri.InvalidArgument, ["kwargs must be an object"])
+  if (args != null && !isArgs(args)) return new AutobahnError(StandardUri.InvalidArgument, ["args must be an array"])
+  if (kwargs != null && !isKwargs(kwargs)) {
+    return new AutobahnError(StandardUri.InvalidArgument, ["kwargs must be an object"])
+  }
   if (options != null && !isKwargs(options)) {
-    return new AutobahnError(Uri.InvalidArgument, ["options must be an object"])
+    return new AutobahnError(StandardUri.InvalidArgument, ["options must be an object"])
   }
   return undefined
 }
 
-const notOpen = () => new AutobahnError(Uri.TransportLost, ["session not open"])
+const notOpen = () => new AutobahnError(StandardUri.TransportLost, ["session not open"])
 
 /** A function's failure as a Promise rejection, never a throw (Autobahn|JS's `as_promise`). */
 const attempt = <A>(f: () => A | PromiseLike<A>): Promise<A> => new Promise<A>((resolve) => resolve(f()))
@@ -111,7 +113,7 @@ class DirectCall implements CallControl {
     this.settled = true
     if (this.onAbort !== undefined) this.signal?.removeEventListener("abort", this.onAbort)
     this.abandon(cancelOptions?.mode ?? this.defaultMode)
-    this.reject!(new AutobahnError(Uri.Canceled, ["Cancelled"]))
+    this.reject!(new AutobahnError(StandardUri.Canceled, ["Cancelled"]))
   }
 
   readonly settle = (exit: Exit.Exit<Core.CallResult, unknown>): void => {
@@ -283,7 +285,7 @@ export class Session {
         hub.clear()
         signal?.removeEventListener("abort", onAbort)
         if (Exit.isSuccess(exit)) resolve(unwrap(exit.value.args, exit.value.kwargs))
-        else reject(canceled ? new AutobahnError(Uri.Canceled, ["Cancelled"]) : fromCause(exit.cause))
+        else reject(canceled ? new AutobahnError(StandardUri.Canceled, ["Cancelled"]) : fromCause(exit.cause))
       })
     }, control)
     if (signal !== undefined) {
@@ -329,7 +331,7 @@ export class Session {
   register(procedure: string, endpoint: Endpoint, options?: RegisterOptions | null): Promise<Registration> {
     const core = this.#core
     if (typeof endpoint !== "function") {
-      return Promise.reject(new AutobahnError(Uri.InvalidArgument, ["endpoint must be a function"]))
+      return Promise.reject(new AutobahnError(StandardUri.InvalidArgument, ["endpoint must be a function"]))
     }
     const invalid = payloadError(undefined, undefined, options)
     if (invalid !== undefined) return Promise.reject(invalid)
@@ -376,7 +378,7 @@ export class Session {
   unregister(registration: Registration): Promise<void> {
     const entry = this.#heldRegistrations.get(registration)
     if (entry === undefined || !registration.active) {
-      return Promise.reject(new AutobahnError(Uri.NoSuchRegistration, ["registration not active"]))
+      return Promise.reject(new AutobahnError(StandardUri.NoSuchRegistration, ["registration not active"]))
     }
     return this.#host.runtime.runPromiseExit(entry.unregister).then((exit) => {
       if (Exit.isFailure(exit)) throw fromCause(exit.cause)
@@ -408,7 +410,7 @@ export class Session {
   subscribe(topic: string, handler: EventHandler, options?: SubscribeOptions | null): Promise<Subscription> {
     const core = this.#core
     if (typeof handler !== "function") {
-      return Promise.reject(new AutobahnError(Uri.InvalidArgument, ["handler must be a function"]))
+      return Promise.reject(new AutobahnError(StandardUri.InvalidArgument, ["handler must be a function"]))
     }
     const invalid = payloadError(undefined, undefined, options)
     if (invalid !== undefined) return Promise.reject(invalid)
@@ -473,7 +475,7 @@ export class Session {
   unsubscribe(subscription: Subscription): Promise<boolean> {
     const direct = this.#directSubscriptions.get(subscription)
     if (direct === undefined || !subscription.active) {
-      return Promise.reject(new AutobahnError(Uri.NoSuchSubscription, ["subscription not active"]))
+      return Promise.reject(new AutobahnError(StandardUri.NoSuchSubscription, ["subscription not active"]))
     }
     this.#forget(subscription)
     subscription.active = false

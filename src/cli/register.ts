@@ -18,7 +18,7 @@ import { endsOnSignal } from "./runtime.js"
 import { matchOption } from "./subscribe.js"
 
 const runtimeError = (message: string, extra: ReadonlyArray<unknown> = []) =>
-  WampError.make(WampError.Uri.RuntimeError, { args: [message, ...extra] })
+  WampError.make(WampError.StandardUri.RuntimeError, { args: [message, ...extra] })
 
 /** The command's stdout as a result: JSON when it parses, the trimmed text otherwise. */
 const resultOf = (stdout: string): HandlerResult => {

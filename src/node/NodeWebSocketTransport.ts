@@ -91,7 +91,7 @@ export const makeWebSocketConstructor =
 export const layerWebSocketConstructor = (options?: ConstructorOptions): Layer.Layer<Socket.WebSocketConstructor> =>
   Layer.succeed(Socket.WebSocketConstructor, makeWebSocketConstructor(options))
 
-/** The transport over `ws`; `maxMessageSize` is also ws's payload limit. */
+/** The transport over `ws` (the service value itself); `maxMessageSize` is also ws's payload limit. */
 export const make = (options: Options): TransportService =>
   WebSocketTransport.makeWith(
     options,

@@ -53,7 +53,7 @@ export type Options = (TcpAddress | UnixAddress) & {
 
 export const defaultMaxMessageSize = 16 * 1024 * 1024
 
-/** Builds the transport; every `open` makes a new connection. */
+/** The transport (the service value itself); every `open` makes a new connection. */
 export const make = (options: Options): TransportService => {
   const lengthExponent = Framing.exponentForLength(options.maxMessageSize ?? defaultMaxMessageSize)
   const config: Config = {

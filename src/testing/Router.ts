@@ -22,7 +22,7 @@ import type * as Message from "../Message.js"
 import type { SerializerService } from "../Serializer.js"
 import * as Serializer from "../Serializer.js"
 import * as Transport from "../Transport.js"
-import { Uri as ErrorUri } from "../WampError.js"
+import { StandardUri as ErrorUri } from "../WampError.js"
 import { type Config, DEFAULT_FRAME_TIMEOUT } from "./internal/config.js"
 import { RouterCore, type Undelivered } from "./internal/core.js"
 

@@ -25,15 +25,24 @@ describe("autobahn onclose translation", () => {
   it("reason: closed when clean, unsupported for a refused transport handshake, unreachable until a session opened, lost after", () => {
     const refused = new TransportError({ reason: "Open", message: "refused" })
     const handshake = new TransportError({ reason: "Handshake", message: "no common subprotocol" })
-    const dropped = new SessionClosedError({ reason: WampError.Uri.TransportLost, message: "", wasClean: false })
-    const abort = new WampError.WampError({ error: WampError.Uri.NoSuchRealm, args: [], kwargs: {}, details: {} })
+    const dropped = new SessionClosedError({
+      reason: WampError.StandardUri.TransportLost,
+      message: "",
+      wasClean: false
+    })
+    const abort = new WampError.WampError({
+      error: WampError.StandardUri.NoSuchRealm,
+      args: [],
+      kwargs: {},
+      details: {}
+    })
     expect(closeReasonOf(details(undefined, { wasClean: true, everOpened: true }))).toBe("closed")
     expect(closeReasonOf(details(joinFailed(abort), { wasClean: true, everOpened: false }))).toBe("closed")
     expect(closeReasonOf(details(joinFailed(handshake), { wasClean: false, everOpened: true }))).toBe("unsupported")
     expect(closeReasonOf(details(joinFailed(refused), { wasClean: false, everOpened: false }))).toBe("unreachable")
     expect(closeReasonOf(details(joinFailed(dropped), { wasClean: false, everOpened: true }))).toBe("lost")
     const lost = Connection.ConnectionFailure.SessionLost({
-      reason: { reason: WampError.Uri.TransportLost, message: "", by: "transport", wasClean: false }
+      reason: { reason: WampError.StandardUri.TransportLost, message: "", by: "transport", wasClean: false }
     })
     expect(closeReasonOf(details(lost, { wasClean: false, everOpened: true }))).toBe("lost")
   })

@@ -316,7 +316,7 @@ describe.concurrent("wamp register", () => {
     expect((await child.finished).code).toBe(0)
     // Unregistered on the way out.
     const after = await callError("com.test.cmd")
-    expect(after.error).toBe(WampError.Uri.NoSuchProcedure)
+    expect(after.error).toBe(WampError.StandardUri.NoSuchProcedure)
   }, TIMEOUT)
 
   it("a failing COMMAND answers wamp.error.runtime_error with its exit code and stderr", async () => {
@@ -327,7 +327,7 @@ describe.concurrent("wamp register", () => {
     )
     await child.waitFor(/registered/)
     const error = await callError("com.test.bad")
-    expect(error.error).toBe(WampError.Uri.RuntimeError)
+    expect(error.error).toBe(WampError.StandardUri.RuntimeError)
     expect(error.args[0]).toMatch(/exited with code 3/)
     expect(error.args[1]).toBe("nope")
     child.kill("SIGTERM")

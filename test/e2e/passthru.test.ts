@@ -108,7 +108,7 @@ for (const [transportName, connector] of connectors.filter(([name]) => name !== 
             const invalid = (passthru: Passthru.Passthru, args?: Session.List) =>
               Effect.map(Effect.flip(caller.call(procedure, args, undefined, { passthru })), wamp)
             const wrongSerializer = yield* invalid({ scheme: "wamp", serializer: "json", bytes })
-            expect(wrongSerializer.error).toBe(WampError.Uri.InvalidArgument)
+            expect(wrongSerializer.error).toBe(WampError.StandardUri.InvalidArgument)
             expect(wrongSerializer.args[0]).toMatch(/ppt_serializer of scheme wamp/)
             expect((yield* invalid({ scheme: "wamp", serializer: "cbor", cipher: "rot13", bytes })).args[0]).toMatch(
               /ppt_cipher/
@@ -134,7 +134,7 @@ for (const [transportName, connector] of connectors.filter(([name]) => name !== 
             const procedure = uri("bad-result")
             yield* callee.register(procedure, () => Effect.succeed({ passthru: { scheme: "wamp", bytes } }))
             const error = wamp(yield* Effect.flip(caller.call(procedure)))
-            expect(error.error).toBe(WampError.Uri.InvalidArgument)
+            expect(error.error).toBe(WampError.StandardUri.InvalidArgument)
             expect(yield* callee.isOpen).toBe(true)
           }))
       }

@@ -231,11 +231,13 @@ export const sessionSuite = (
             for (const name of randomly) expect(["a", "b"]).toContain(name)
 
             const mismatch = yield* Effect.flip(caller.register(rr, named("c"), { invoke: "first" }))
-            expect(mismatch).toMatchObject({ error: WampError.Uri.ProcedureExistsWithDifferentInvocationPolicy })
+            expect(mismatch).toMatchObject({
+              error: WampError.StandardUri.ProcedureExistsWithDifferentInvocationPolicy
+            })
             const single = uri("single")
             yield* a.register(single, named("a"))
             const duplicate = yield* Effect.flip(b.register(single, named("b")))
-            expect(duplicate).toMatchObject({ error: WampError.Uri.ProcedureAlreadyExists })
+            expect(duplicate).toMatchObject({ error: WampError.StandardUri.ProcedureAlreadyExists })
           }))
 
         it.scoped("unregister: calls fail with no_such_procedure and the registration reports why it ended", () =>
@@ -467,7 +469,7 @@ export const sessionSuite = (
           [
             "cryptosign",
             () =>
-              Authenticator.cryptosign({
+              Authenticator.unsafeCryptosign({
                 authid: credentials.cryptosign.authid,
                 privateKey: Redacted.make<string | Uint8Array>(credentials.cryptosign.seed)
               }),
@@ -498,7 +500,7 @@ export const sessionSuite = (
                 authid: credentials.wampcra.authid,
                 secret: Redacted.make<string | Uint8Array>("x")
               }),
-              Authenticator.cryptosign({
+              Authenticator.unsafeCryptosign({
                 authid: credentials.cryptosign.authid,
                 privateKey: Redacted.make<string | Uint8Array>("5c".repeat(32))
               }),

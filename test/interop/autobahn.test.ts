@@ -285,7 +285,7 @@ for (const serializer of peerSerializers) {
             kwargs: { code: 8 }
           })
           const missing = yield* rejection(() => theirs.call(uri("nobody")))
-          expect(missing.rejected && missing.error).toMatchObject({ error: WampError.Uri.NoSuchProcedure })
+          expect(missing.rejected && missing.error).toMatchObject({ error: WampError.StandardUri.NoSuchProcedure })
         }))
 
       it.scoped("PubSub both ways, with publisher disclosure and acknowledge", () =>

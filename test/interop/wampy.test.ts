@@ -247,7 +247,7 @@ for (const serializer of peerSerializers) {
             argsDict: { code: 8 }
           })
           const missing = yield* promise(() => theirs.call(uri("nobody")).then(() => undefined, (e: unknown) => e))
-          expect(missing).toMatchObject({ errorUri: WampError.Uri.NoSuchProcedure })
+          expect(missing).toMatchObject({ errorUri: WampError.StandardUri.NoSuchProcedure })
         }))
 
       // ---------------------------------------------------------------------------------------------

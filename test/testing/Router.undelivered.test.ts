@@ -29,7 +29,7 @@ const invalidPayload = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const error = yield* Effect.flip(Effect.timeout(effect, "3 seconds"))
     expect(error).toBeInstanceOf(WampError.WampError)
-    expect((error as WampError.WampError).error).toBe(WampError.Uri.InvalidPayload)
+    expect((error as WampError.WampError).error).toBe(WampError.StandardUri.InvalidPayload)
     return (error as WampError.WampError).message
   })
 

@@ -107,7 +107,7 @@ export const makeHandle = (
       Effect.suspend(() => {
         const current = slot.current()
         if (!slot.beginClose()) return Effect.asVoid(Deferred.await(done))
-        const uri = reason ?? WampError.Uri.CloseNormal
+        const uri = reason ?? WampError.StandardUri.CloseNormal
         return Effect.gen(function*() {
           // Leaving first makes the goodbye graceful; then nothing may reconnect.
           if (current !== undefined) yield* current.session.leave(uri, message)

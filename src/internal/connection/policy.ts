@@ -6,24 +6,24 @@ import { Duration, Schedule } from "effect"
 import type { CloseDetails, ConnectionFailure } from "../../Connection.js"
 import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError, TransportError } from "../../Errors.js"
 import type { JoinError } from "../../Session.js"
-import { Uri, WampError } from "../../WampError.js"
+import { StandardUri, WampError } from "../../WampError.js"
 
 /** ABORT / close URIs that a retry cannot fix: the realm, the credentials or the role are wrong. */
 export const fatalUris: ReadonlySet<string> = new Set([
-  Uri.NoSuchRealm,
-  Uri.NotAuthorized,
-  Uri.AuthorizationFailed,
-  Uri.AuthenticationFailed,
-  Uri.AuthenticationDenied,
-  Uri.NoSuchRole,
-  Uri.NoSuchPrincipal,
-  Uri.NoMatchingAuthMethod,
-  Uri.CannotAuthenticate,
-  Uri.ProtocolViolation
+  StandardUri.NoSuchRealm,
+  StandardUri.NotAuthorized,
+  StandardUri.AuthorizationFailed,
+  StandardUri.AuthenticationFailed,
+  StandardUri.AuthenticationDenied,
+  StandardUri.NoSuchRole,
+  StandardUri.NoSuchPrincipal,
+  StandardUri.NoMatchingAuthMethod,
+  StandardUri.CannotAuthenticate,
+  StandardUri.ProtocolViolation
 ])
 
 /** Router GOODBYE reasons after which coming back makes sense (the router or realm restarts). */
-export const retryableGoodbyes: ReadonlySet<string> = new Set([Uri.CloseSystemShutdown, Uri.CloseRealm])
+export const retryableGoodbyes: ReadonlySet<string> = new Set([StandardUri.CloseSystemShutdown, StandardUri.CloseRealm])
 
 const joinErrorRetries = (error: JoinError): boolean => {
   if (error instanceof TransportError) return true
@@ -69,10 +69,10 @@ export const describe = (failure: ConnectionFailure): { readonly uri: string; re
   if (error instanceof SessionClosedError) {
     return { uri: error.reason, message: withoutUri(error.reason, error.message) }
   }
-  if (error instanceof AuthenticationError) return { uri: Uri.CannotAuthenticate, message: error.message }
-  if (error instanceof ProtocolError) return { uri: Uri.ProtocolViolation, message: error.message }
-  if (error instanceof EncodeError) return { uri: Uri.InvalidPayload, message: error.message }
-  return { uri: Uri.TransportLost, message: error.message }
+  if (error instanceof AuthenticationError) return { uri: StandardUri.CannotAuthenticate, message: error.message }
+  if (error instanceof ProtocolError) return { uri: StandardUri.ProtocolViolation, message: error.message }
+  if (error instanceof EncodeError) return { uri: StandardUri.InvalidPayload, message: error.message }
+  return { uri: StandardUri.TransportLost, message: error.message }
 }
 
 /** The explanation after `uri: ` in an error message (errors lead with their URI). */

@@ -11,7 +11,7 @@ import type { Durables } from "./durable.js"
 import type { LiveSession, Slot } from "./slot.js"
 
 const notOpenError = (message: string) =>
-  new SessionClosedError({ reason: WampError.Uri.TransportLost, message, wasClean: false })
+  new SessionClosedError({ reason: WampError.StandardUri.TransportLost, message, wasClean: false })
 
 /** Finds the open session for an operation: on the hot path one plain read, no allocation. */
 export const makeAcquire = (slot: Slot, whenDisconnected: WhenDisconnected) => {

@@ -289,7 +289,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
         requestType: Message.Code.Invocation,
         request: id,
         details: {},
-        error: WampError.Uri.InvalidPayload,
+        error: WampError.StandardUri.InvalidPayload,
         args: [`the ERROR ${error.error} could not be sent: ${why.message}`]
       })
     }
@@ -317,7 +317,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
           requestType: Message.Code.Invocation,
           request: message.request,
           details: {},
-          error: WampError.Uri.NoSuchRegistration
+          error: WampError.StandardUri.NoSuchRegistration
         })
         return undefined
       }
@@ -378,7 +378,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
       return `INTERRUPT with unknown mode ${JSON.stringify(mode)}`
     }
     // Answer first, so the interrupted handler has nothing left to send.
-    answer(message.request, state, Exit.fail(WampError.make(WampError.Uri.Canceled)))
+    answer(message.request, state, Exit.fail(WampError.make(WampError.StandardUri.Canceled)))
     state.fiber?.unsafeInterruptAsFork(state.fiber.id())
     return undefined
   }
@@ -441,7 +441,7 @@ const unsendable = (error: OperationError): WampError.WampError | undefined =>
   error instanceof WampError.WampError
     ? error
     : error._tag === "EncodeError"
-    ? WampError.make(WampError.Uri.InvalidPayload, { args: [error.message] })
+    ? WampError.make(WampError.StandardUri.InvalidPayload, { args: [error.message] })
     : undefined
 
 /**
@@ -453,6 +453,6 @@ const withCallTimeout = <A, E, R>(handler: Effect.Effect<A, E, R>, timeout: numb
     ? Effect.timeoutFail(handler, {
       duration: Duration.millis(timeout),
       onTimeout: () =>
-        WampError.make(WampError.Uri.Timeout, { args: [`the handler did not finish within ${timeout} ms`] })
+        WampError.make(WampError.StandardUri.Timeout, { args: [`the handler did not finish within ${timeout} ms`] })
     })
     : handler

@@ -142,14 +142,14 @@ export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.no
       if (invalid) return yield* Effect.fail(invalid)
       if (input !== undefined && !core.info?.supports("dealer", "progressive_call_invocations")) {
         return yield* Effect.fail(
-          WampError.make(WampError.Uri.FeatureNotSupported, {
+          WampError.make(WampError.StandardUri.FeatureNotSupported, {
             args: ["the router does not announce progressive_call_invocations"]
           })
         )
       }
       if (input !== undefined && options?.passthru !== undefined) {
         return yield* Effect.fail(
-          WampError.make(WampError.Uri.InvalidArgument, {
+          WampError.make(WampError.StandardUri.InvalidArgument, {
             args: ["a passthru payload cannot go with progressive input"]
           })
         )

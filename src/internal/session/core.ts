@@ -100,7 +100,7 @@ export class Core {
     if (sent._tag === "Success") return undefined
     const failure = sent.cause._tag === "Fail" ? sent.cause.error : undefined
     return failure?.reason === "TooLarge"
-      ? WampError.make(WampError.Uri.PayloadSizeExceeded, { args: [failure.message] })
+      ? WampError.make(WampError.StandardUri.PayloadSizeExceeded, { args: [failure.message] })
       : this.sessionError()
   }
 
@@ -294,7 +294,7 @@ class SingleReply<A> implements Pending {
 
 const notOpenError = (): SessionError =>
   new SessionClosedError({
-    reason: WampError.Uri.TransportLost,
+    reason: WampError.StandardUri.TransportLost,
     message: "the session is not open",
     wasClean: false
   })

@@ -59,13 +59,13 @@ export const run = (routes: Routes): Effect.Effect<void> => {
       Effect.flatMap((exit) =>
         lifecycle.terminate(
           {
-            reason: WampError.Uri.TransportLost,
+            reason: WampError.StandardUri.TransportLost,
             message: closeMessage(exit),
             by: "transport",
             wasClean: false
           },
           new SessionClosedError({
-            reason: WampError.Uri.TransportLost,
+            reason: WampError.StandardUri.TransportLost,
             message: "the connection to the router was lost",
             wasClean: false
           })
@@ -127,8 +127,8 @@ const sendHello = ({ authenticator, core, lifecycle }: Routes): Effect.Effect<vo
   const failJoin = (error: JoinError, message: string) => {
     Deferred.unsafeDone(lifecycle.joined, Effect.fail(error))
     return lifecycle.terminate(
-      { reason: WampError.Uri.CloseNormal, message, by: "local", wasClean: false },
-      new SessionClosedError({ reason: WampError.Uri.CloseNormal, message, wasClean: false })
+      { reason: WampError.StandardUri.CloseNormal, message, by: "local", wasClean: false },
+      new SessionClosedError({ reason: WampError.StandardUri.CloseNormal, message, wasClean: false })
     )
   }
   if (Either.isLeft(frame)) return failJoin(frame.left, `HELLO not sent: ${frame.left.message}`)
@@ -237,10 +237,18 @@ const establishing = (routes: Routes, message: Message.Message): Step => {
 const cannotAuthenticate = ({ core, lifecycle }: Routes, error: AuthenticationError): Effect.Effect<void> =>
   Effect.suspend(() => {
     Deferred.unsafeDone(lifecycle.joined, Effect.fail(error))
-    core.sendQuietly({ _tag: "Abort", details: { message: error.message }, reason: WampError.Uri.CannotAuthenticate })
+    core.sendQuietly({
+      _tag: "Abort",
+      details: { message: error.message },
+      reason: WampError.StandardUri.CannotAuthenticate
+    })
     return lifecycle.terminate(
-      { reason: WampError.Uri.CannotAuthenticate, message: error.message, by: "local", wasClean: false },
-      new SessionClosedError({ reason: WampError.Uri.CannotAuthenticate, message: error.message, wasClean: false })
+      { reason: WampError.StandardUri.CannotAuthenticate, message: error.message, by: "local", wasClean: false },
+      new SessionClosedError({
+        reason: WampError.StandardUri.CannotAuthenticate,
+        message: error.message,
+        wasClean: false
+      })
     )
   })
 
@@ -287,7 +295,7 @@ const established = (routes: Routes, message: Message.Message): Step => {
       return core.reply(message.request, message.requestType, message)
     case "Goodbye": {
       const text = detailsMessage(message.details)
-      core.sendQuietly({ _tag: "Goodbye", details: {}, reason: WampError.Uri.GoodbyeAndOut })
+      core.sendQuietly({ _tag: "Goodbye", details: {}, reason: WampError.StandardUri.GoodbyeAndOut })
       return lifecycle.terminate(
         { reason: message.reason, message: text, by: "router", wasClean: true },
         new SessionClosedError({ reason: message.reason, message: text, wasClean: true })
@@ -313,7 +321,7 @@ const established = (routes: Routes, message: Message.Message): Step => {
 const closing = ({ core, lifecycle }: Routes, message: Message.Message): Step => {
   if (message._tag !== "Goodbye" && message._tag !== "Abort") return undefined
   return lifecycle.terminate(
-    core.closeReason ?? { reason: WampError.Uri.CloseNormal, message: "", by: "local", wasClean: true },
+    core.closeReason ?? { reason: WampError.StandardUri.CloseNormal, message: "", by: "local", wasClean: true },
     core.sessionError()
   )
 }

@@ -30,9 +30,9 @@ export class Lifecycle {
   violation(message: string, error?: ProtocolError): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.core.state === "closed") return Effect.void
-      this.core.sendQuietly({ _tag: "Abort", details: { message }, reason: WampError.Uri.ProtocolViolation })
+      this.core.sendQuietly({ _tag: "Abort", details: { message }, reason: WampError.StandardUri.ProtocolViolation })
       return this.terminate(
-        { reason: WampError.Uri.ProtocolViolation, message, by: "violation", wasClean: false },
+        { reason: WampError.StandardUri.ProtocolViolation, message, by: "violation", wasClean: false },
         error ?? new ProtocolError({ reason: "Violation", message })
       )
     })

@@ -69,8 +69,8 @@ const awaitJoin = (lifecycle: Lifecycle, timeout: Duration.DurationInput): Effec
         const message = `no WELCOME from the router within ${Duration.format(Duration.decode(timeout))} of HELLO`
         return Effect.zipRight(
           lifecycle.terminate(
-            { reason: WampError.Uri.Timeout, message, by: "local", wasClean: false },
-            new SessionClosedError({ reason: WampError.Uri.Timeout, message, wasClean: false })
+            { reason: WampError.StandardUri.Timeout, message, by: "local", wasClean: false },
+            new SessionClosedError({ reason: WampError.StandardUri.Timeout, message, wasClean: false })
           ),
           Effect.fail(new TransportError({ reason: "Timeout", message }))
         )
@@ -108,7 +108,7 @@ export const makeHandle = (
       scope
     )
     const goodbyeTimeout = options.goodbyeTimeout ?? DEFAULT_GOODBYE_TIMEOUT
-    yield* Effect.addFinalizer(() => lifecycle.leave(WampError.Uri.CloseNormal, undefined, goodbyeTimeout))
+    yield* Effect.addFinalizer(() => lifecycle.leave(WampError.StandardUri.CloseNormal, undefined, goodbyeTimeout))
     const info = yield* awaitJoin(lifecycle, options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT)
 
     const tracing = yield* Tracing.enabled(options.tracing)
@@ -172,7 +172,7 @@ export const makeHandle = (
           publishOptions,
           (publishOptions) => metered.countPublish(pubsub.publish(topic, args, kwargs, publishOptions))
         ),
-      leave: (reason, message) => lifecycle.leave(reason ?? WampError.Uri.CloseNormal, message, goodbyeTimeout)
+      leave: (reason, message) => lifecycle.leave(reason ?? WampError.StandardUri.CloseNormal, message, goodbyeTimeout)
     }
     const handle: SessionHandle = {
       service,

@@ -67,13 +67,17 @@ export const outgoing = (
   const wire = wireOptions(options, localOnly)
   if (passthru === undefined) return { options: wire, fields: payload(args, kwargs) }
   if ((args !== undefined && args.length > 0) || (kwargs !== undefined && Object.keys(kwargs).length > 0)) {
-    return WampError.make(WampError.Uri.InvalidArgument, { args: ["a passthru payload replaces args and kwargs"] })
+    return WampError.make(WampError.StandardUri.InvalidArgument, {
+      args: ["a passthru payload replaces args and kwargs"]
+    })
   }
   const invalid = Passthru.validate(passthru)
-  if (invalid !== undefined) return WampError.make(WampError.Uri.InvalidArgument, { args: [invalid] })
+  if (invalid !== undefined) return WampError.make(WampError.StandardUri.InvalidArgument, { args: [invalid] })
   const feature = Passthru.featureOf(passthru.form)
   if (!routerSupports(feature)) {
-    return WampError.make(WampError.Uri.FeatureNotSupported, { args: [`the router does not announce ${feature}`] })
+    return WampError.make(WampError.StandardUri.FeatureNotSupported, {
+      args: [`the router does not announce ${feature}`]
+    })
   }
   const { options: ppt, ...fields } = Passthru.toWire(passthru)
   return { options: { ...wire, ...ppt }, fields }
@@ -86,7 +90,7 @@ export const checkUri = (
 ): WampError.WampError | undefined =>
   Uri.isValid(uri, match ?? "exact")
     ? undefined
-    : WampError.make(WampError.Uri.InvalidUri, {
+    : WampError.make(WampError.StandardUri.InvalidUri, {
       args: [`invalid URI ${JSON.stringify(uri)}${match && match !== "exact" ? ` for match "${match}"` : ""}`]
     })
 
@@ -111,10 +115,10 @@ export const errorForCause = (cause: Cause.Cause<unknown>): WampError.WampError 
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     if (failure.value instanceof WampError.WampError) return failure.value
-    return WampError.make(WampError.Uri.RuntimeError, { args: [errorText(failure.value)] })
+    return WampError.make(WampError.StandardUri.RuntimeError, { args: [errorText(failure.value)] })
   }
   const defect = Cause.dieOption(cause)
-  return WampError.make(WampError.Uri.RuntimeError, {
+  return WampError.make(WampError.StandardUri.RuntimeError, {
     args: [Option.isSome(defect) ? errorText(defect.value) : Cause.pretty(cause)]
   })
 }

@@ -8,7 +8,7 @@ import { craSign, cryptosignPublicKey, cryptosignSign, cryptosignVerify, deriveK
 import type { ScramCredentials } from "../../Authenticator.js"
 import * as Scram from "../../internal/authenticator/scram.js"
 import type * as Message from "../../Message.js"
-import { Uri as ErrorUri } from "../../WampError.js"
+import { StandardUri as ErrorUri } from "../../WampError.js"
 import type { RealmConfig, Secret, User } from "./config.js"
 import type { AuthInfo } from "./session.js"
 

@@ -9,7 +9,7 @@
 import type * as Message from "../../Message.js"
 import type { Match } from "../../Uri.js"
 import * as Uri from "../../Uri.js"
-import { Uri as ErrorUri } from "../../WampError.js"
+import { StandardUri as ErrorUri } from "../../WampError.js"
 import { isoNow, payload, type RealmContext, sendError } from "./context.js"
 import { forwardCustomKeys } from "./customKeys.js"
 import * as Passthru from "./passthru.js"

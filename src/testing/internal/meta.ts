@@ -6,7 +6,7 @@
 import { isDict } from "../../internal/messageElements.js"
 import type * as Message from "../../Message.js"
 import * as Uri from "../../Uri.js"
-import { Uri as ErrorUri } from "../../WampError.js"
+import { StandardUri as ErrorUri } from "../../WampError.js"
 import type { Broker } from "./broker.js"
 import { subscriptionDetails } from "./broker.js"
 import type { Action } from "./config.js"
