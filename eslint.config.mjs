@@ -23,5 +23,26 @@ export default [
         }
       }]
     }
+  },
+  {
+    // Barrel imports keep every namespace of the package in an app's bundle (issue 12).
+    // `node scripts/effect-by-path.mjs` rewrites them.
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        paths: [
+          {
+            name: "effect",
+            message:
+              "Import by path (import * as Effect from \"effect/Effect\"): barrels defeat tree shaking. node scripts/effect-by-path.mjs rewrites it."
+          },
+          {
+            name: "@effect/platform",
+            message:
+              "Import by path (import * as Socket from \"@effect/platform/Socket\"): barrels defeat tree shaking."
+          }
+        ]
+      }]
+    }
   }
 ]
