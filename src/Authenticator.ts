@@ -12,7 +12,12 @@
  * layers such as the Autobahn facade), a layer (`layerTicket(...)`) and, for the secret-based ones, a
  * layer reading `Config` (`layerTicketConfig(...)`).
  */
-import { Config, type ConfigError, Context, Effect, Layer, Redacted } from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { AuthenticationError } from "./Errors.js"
 import * as AuthCrypto from "./internal/authenticator/crypto.js"
 import * as Scram from "./internal/authenticator/scram.js"

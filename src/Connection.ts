@@ -18,18 +18,16 @@
  *   open: they are lost. `eventsWithGaps` marks where that may have happened with a `Gap`.
  * - `close()` leaves gracefully (GOODBYE) and stops retrying, also during a retry wait.
  */
-import {
-  Config,
-  type ConfigError,
-  Context,
-  type Data,
-  type Duration,
-  Effect,
-  Layer,
-  type Schedule,
-  type Scope,
-  type Stream
-} from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type { Authenticator } from "./Authenticator.js"
 import type { EncodeError } from "./Errors.js"
 import * as internal from "./internal/connection/make.js"

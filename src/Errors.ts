@@ -2,7 +2,8 @@
  * The typed failures of effect-wamp, below the application level.
  * `WampError` (an ERROR or ABORT from the other side) lives in `WampError.ts`.
  */
-import { Data, type ParseResult } from "effect"
+import * as Data from "effect/Data"
+import type * as ParseResult from "effect/ParseResult"
 
 /** A frame could not be turned into a message list (bad JSON / MessagePack / CBOR, wrong frame kind). */
 export class DecodeError extends Data.TaggedError("DecodeError")<{

@@ -23,7 +23,11 @@
  * - a router without `wamp.subscription.count_subscribers` (Nexus registers it misspelt): the count
  *   is taken from `wamp.subscription.list_subscribers`.
  */
-import { Effect, Option, Schema, type Scope, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { EncodeError } from "./Errors.js"
 import { maxId } from "./internal/messageElements.js"
 import * as Procedure from "./Procedure.js"

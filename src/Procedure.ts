@@ -45,9 +45,11 @@
  * Schemas must need no services (`R = never`). Contract options (`call`, `register`) are defaults;
  * options given per use are merged over them.
  */
-import { Cause, Effect, Stream } from "effect"
-import type { Scope } from "effect"
-import type { ParseResult } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import type * as ParseResult from "effect/ParseResult"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { type EncodeError, PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
 import { mergeOptions } from "./internal/values.js"

@@ -2,7 +2,10 @@
  * Serializer: turns a WAMP message list into a frame and back (JSON, MessagePack, CBOR).
  * Hot paths are plain synchronous functions; the service is looked up once per session.
  */
-import { Context, type Either, Layer, Option } from "effect"
+import * as Context from "effect/Context"
+import type * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { DecodeError, EncodeError } from "./Errors.js"
 import * as CborCodec from "./internal/serializer/cbor.js"
 import * as JsonCodec from "./internal/serializer/json.js"

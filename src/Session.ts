@@ -9,7 +9,14 @@
  * `SessionError` (the session ended), and for operations that carry user values `EncodeError` (the
  * serializer cannot write them, e.g. a bigint under JSON or a cycle: nothing was sent).
  */
-import { Config, type ConfigError, Context, type Duration, Effect, Layer, type Scope, type Stream } from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type { Authenticator } from "./Authenticator.js"
 import type {
   AuthenticationError,

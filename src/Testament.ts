@@ -21,7 +21,12 @@
  * a scope that closes before the connection's: a session opened later than the `keep` has its scope
  * closed first within one shared scope, and would leave with its testaments.
  */
-import { Effect, Option, PubSub, type Scope, Stream, SubscriptionRef } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ConnectionService } from "./Connection.js"
 import type { EncodeError } from "./Errors.js"
 import type { Dict, List, PublishOptions, SessionError, SessionService } from "./Session.js"

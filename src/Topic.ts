@@ -24,7 +24,11 @@
  * Schemas must need no services (`R = never`). Contract options (`publish`, `subscribe`) are
  * defaults; options given per use are merged over them.
  */
-import { Effect, identity, Option, type Scope, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { type EncodeError, PayloadError as PayloadErrorClass } from "./Errors.js"
 import * as Contract from "./internal/contract.js"
 import { mergeOptions } from "./internal/values.js"

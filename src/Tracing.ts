@@ -13,7 +13,7 @@
  * `withEventSpan`. The router must forward the key into INVOCATION / EVENT details: the test-kit
  * router does; routers that drop unknown options (Nexus v3) break the chain, not the calls.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import * as internal from "./internal/tracing.js"
 import type { Event } from "./Session.js"
 

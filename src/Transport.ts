@@ -1,7 +1,12 @@
 /**
  * Transport: opens a Link (a duplex of frames) to a router over WebSocket, RawSocket or memory.
  */
-import { Context, Effect, Exit, type Option, type Scope, type Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/transport/inbox.js"
 import type { Frame, SerializerService } from "./Serializer.js"

@@ -8,7 +8,7 @@
  * whitespace. Strict URIs (lower-case letters, digits, `_`) are a SHOULD, offered for users who want it.
  * Empty components are only meaningful in subscription/registration patterns.
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 
 /** How a URI is matched by the router; decides which empty components are allowed. */
 export type Match = "exact" | "prefix" | "wildcard"

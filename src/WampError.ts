@@ -4,7 +4,8 @@
  * tell `no_such_procedure` from an application error: `catchUri` and the `is…` refinements can, and
  * they narrow `error` to the URI they matched.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 
 export class WampError extends Data.TaggedError("WampError")<{

@@ -6,20 +6,18 @@
  * limit) from `effect-wamp/node`. Platform-neutral: nothing here imports Node.
  */
 import * as Socket from "@effect/platform/Socket"
-import {
-  Cause,
-  Config,
-  type ConfigError,
-  type Context,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  Layer,
-  Option,
-  type Scope,
-  Stream
-} from "effect"
+import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { TransportError } from "./Errors.js"
 import * as Inbox from "./internal/transport/inbox.js"
 import * as KeepAlive from "./internal/transport/keepAlive.js"

@@ -2,7 +2,7 @@
  * How Autobahn|JS describes a close to `onclose(reason, details)`, computed from the core's
  * `CloseDetails`: the facade's translation, kept here so the core knows nothing of it.
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 import type * as Core from "../Connection.js"
 import { TransportError } from "../Errors.js"
 

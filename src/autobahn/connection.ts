@@ -3,7 +3,12 @@
  * on a `ManagedRuntime`. Each connection state the core reports becomes the matching callback:
  * `Open` → `onopen(session, details)`, `Retrying` / `Closed` → `onclose(reason, details)`.
  */
-import { Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Authenticator from "../Authenticator.js"
 import * as CoreConnection from "../Connection.js"
 // The tag from its internal module: Serializer.ts imports the binary codecs (see codecs.ts).

@@ -2,7 +2,8 @@
  * `autobahn.Error` and `autobahn.Result`, and the translation of the core's typed failures into
  * the one error type Autobahn|JS code catches.
  */
-import { Cause, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
 import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError } from "../Errors.js"
 import { errorText } from "../internal/values.js"
 import { StandardUri, WampError } from "../WampError.js"

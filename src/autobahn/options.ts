@@ -2,7 +2,9 @@
  * Autobahn|JS `Connection` options, and their mapping onto the core: a retry `Schedule`, a
  * `Transport`, the `Serializers` and an `Authenticator`.
  */
-import { Duration, Effect, Schedule } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type * as Tracer from "effect/Tracer"
 import * as Authenticator from "../Authenticator.js"
 import { AuthenticationError, TransportError } from "../Errors.js"

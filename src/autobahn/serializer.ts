@@ -2,7 +2,7 @@
  * `autobahn.serializer.*`: the classes Autobahn|JS users put in `serializers`, each backed by the
  * core's serializer of the same name (so interop settings are the core's, not msgpack5's or cbor's).
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { json } from "../internal/serializer/json.js"
 import type * as Serializer from "../Serializer.js"
 import * as Codecs from "./codecs.js"

@@ -3,7 +3,13 @@
  * core's `SessionService` of that one session (unrouted: once it has ended, everything on it fails
  * instead of reaching a later session; registrations and subscriptions are redone in `onopen`).
  */
-import { Cause, Effect, Exit, type Fiber, type ManagedRuntime, Option, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { SubscriptionRevokedError } from "../Errors.js"
 import type { RegistrationEntry } from "../internal/session/callee.js"
 import { clientRoles } from "../internal/session/hello.js"

@@ -1,6 +1,9 @@
 /** `wamp call URI [ARG…] [--kwargs JSON] [--timeout SECONDS]`: progressive results print as they arrive. */
 import { Args, Command, Options } from "@effect/cli"
-import { Duration, Effect, Option, Stream } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { CallResult, SessionService } from "../Session.js"
 import { common, kwargsOption, payloadOf, withSession } from "./common.js"
 import { CliFailure, fromOperation } from "./failure.js"

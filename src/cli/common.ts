@@ -4,7 +4,13 @@
  * `wampConfig.ts`, fed the parsed options over the environment (where the secrets are).
  */
 import { Options } from "@effect/cli"
-import { Config, ConfigProvider, Context, Effect, Layer, Option, type Scope } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import { Session, type SessionService } from "../Session.js"
 import { CliFailure, fromJoin } from "./failure.js"
 import { parseArgs, parseKwargs } from "./json.js"

@@ -6,7 +6,8 @@
  * configuration); 3 could not join (transport, handshake, ABORT, authentication); 4 the session was
  * lost during the operation; 124 a local timeout; 130 interrupted by a signal.
  */
-import { ConfigError, Data } from "effect"
+import * as ConfigError from "effect/ConfigError"
+import * as Data from "effect/Data"
 import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError, TransportError } from "../Errors.js"
 import { WampError } from "../WampError.js"
 import { stringify } from "./output.js"

@@ -4,7 +4,7 @@
  * `npx wamp --help` after installing effect-wamp; `npm run wamp -- …` in this repository.
  */
 import { Command } from "@effect/cli"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { createRequire } from "node:module"
 import * as call from "./call.js"
 import { metaCommand, sessionsCommand } from "./meta.js"

@@ -4,7 +4,8 @@
  * `wamp sessions` lists the sessions with their details.
  */
 import { Args, Command } from "@effect/cli"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { callAndPrint } from "./call.js"
 import { common, kwargsOption, payloadOf, withSession } from "./common.js"
 import { fromOperation } from "./failure.js"

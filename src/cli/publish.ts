@@ -1,6 +1,6 @@
 /** `wamp publish URI [ARG…] [--kwargs JSON] [--acknowledge] [--retain]`. */
 import { Args, Command, Options } from "@effect/cli"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { common, kwargsOption, payloadOf, withSession } from "./common.js"
 import { fromOperation } from "./failure.js"
 import { line, stringify } from "./output.js"

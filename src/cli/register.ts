@@ -7,7 +7,7 @@
  * exit code and its stderr. Without a COMMAND the invocation's payload is echoed back.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
 import type { HandlerResult, Invocation } from "../Session.js"
 import * as WampError from "../WampError.js"

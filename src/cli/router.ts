@@ -5,7 +5,8 @@
  * closes every session with GOODBYE on shutdown. Not a production router.
  */
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Router from "../testing/Router.js"
 import { CliFailure } from "./failure.js"
 import { line } from "./output.js"

@@ -1,6 +1,8 @@
 /** `wamp subscribe URI [--match prefix|wildcard] [--count N]`: one line per event until Ctrl-C or N events. */
 import { Args, Command, Options } from "@effect/cli"
-import { Effect, Option, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as Tracing from "../Tracing.js"
 import { common, withSession } from "./common.js"
 import { fromOperation } from "./failure.js"

@@ -3,7 +3,7 @@
  * line (the test kit's `SpanRecorder` fields). A small exporter for looking at traces from the
  * shell; with it installed, sessions trace (see Tracing.ts).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as SpanRecorder from "../testing/SpanRecorder.js"
 

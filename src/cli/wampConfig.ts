@@ -10,7 +10,11 @@
  *   WAMP_AUTHID, WAMP_AUTHROLE
  *   WAMP_TICKET, WAMP_SECRET, WAMP_PRIVATE_KEY (hex seed)   secrets: environment only
  */
-import { Config, ConfigError, Effect, Either, Layer } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as Authenticator from "../Authenticator.js"
 import type { AuthenticationError } from "../Errors.js"
 import * as NodeWebSocketTransport from "../node/NodeWebSocketTransport.js"

@@ -6,7 +6,10 @@
  * decoder compiled at contract creation checks both parts and its parse errors name the place
  * (`args[1]`, `kwargs.name`).
  */
-import { Effect, ParseResult, Schema, SchemaAST } from "effect"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
 import type { Dict, List } from "../Message.js"
 import * as WampError from "../WampError.js"
 import { isDict } from "./messageElements.js"

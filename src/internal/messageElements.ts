@@ -6,7 +6,8 @@
  * nested payloads. A failing check returns the end of the error sentence ("must be a dict, got 3"), which
  * `Message.decode` prefixes with the message name and element.
  */
-import { ParseResult, Schema } from "effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
 import * as Uri from "../Uri.js"
 import { InexactInteger } from "./serializer/leadingIntegers.js"

@@ -3,7 +3,14 @@
  * registry update, no Effect built per event. Metrics live in Effect's global registry, so any
  * exporter that reads it (e.g. @effect/opentelemetry's) sees them.
  */
-import { Cause, type Chunk, Effect, Exit, Metric, MetricBoundaries, MetricLabel, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import type * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Stream from "effect/Stream"
 import { WampError } from "../WampError.js"
 
 export const calls = Metric.counter("wamp_client_calls_total", {

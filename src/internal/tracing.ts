@@ -7,7 +7,9 @@
  * Off unless asked for or a tracer is installed: with Effect's built-in tracer (nothing exports its
  * spans) the hooks are a boolean test, and no option is added to the messages.
  */
-import { Effect, Stream, Tracer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import type { Dict } from "../Message.js"
 
 export const traceKey = "_traceparent"

@@ -5,7 +5,11 @@
  * `wss://` links carry RFC 5929 `tls-unique` data for cryptosign channel binding.
  */
 import * as Socket from "@effect/platform/Socket"
-import { Config, type ConfigError, Effect, Layer, Redacted } from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type { ConnectionOptions } from "node:tls"
 import WebSocket from "ws"
 import { attachHooks, type WebSocketHooks } from "../internal/transport/webSocketHooks.js"

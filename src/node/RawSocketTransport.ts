@@ -11,7 +11,16 @@
  * is a drop (code 1006, not clean). This transport answers every PING with one PONG, and sends PINGs
  * itself for keep-alive (`keepAlive`, on by default).
  */
-import { Config, type ConfigError, Deferred, Duration, Effect, Exit, Layer, Option, type Scope, Stream } from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as net from "node:net"
 import { TransportError } from "../Errors.js"
 import * as Inbox from "../internal/transport/inbox.js"

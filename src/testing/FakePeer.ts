@@ -11,7 +11,17 @@
  * const session = yield* Fiber.join(fiber)
  * ```
  */
-import { Chunk, Clock, Data, Duration, Effect, Either, Layer, Option, Queue, Scope, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { TransportError } from "../Errors.js"
 import { features } from "../internal/session/hello.js"
 import * as Message from "../Message.js"

@@ -16,7 +16,12 @@
  * const { port } = yield* router.serve({ host: "127.0.0.1", port: 0 })
  * ```
  */
-import { Context, Effect, FiberSet, Layer, Runtime, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 import { TransportError } from "../Errors.js"
 import type * as Message from "../Message.js"
 import type { SerializerService } from "../Serializer.js"

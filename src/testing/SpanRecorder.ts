@@ -3,7 +3,9 @@
  * a call's trace continuing in its callee) and for the `wamp` command's WAMP_TRACE_FILE. W3C-shaped
  * ids (32 / 16 hex digits), so they travel as `traceparent`.
  */
-import { Exit, Option, Tracer } from "effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 
 export interface RecordedSpan {
   readonly name: string

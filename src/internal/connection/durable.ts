@@ -3,7 +3,13 @@
  * lives in the connection and is applied to every new session, each time in a scope of its own
  * under that session's scope.
  */
-import { Deferred, Effect, ExecutionStrategy, Exit, Mailbox, Scope, Stream } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Mailbox from "effect/Mailbox"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { DurableRegistration, DurableSubscription, Gap, ReapplyFailure } from "../../Connection.js"
 import { type EncodeError, SessionClosedError } from "../../Errors.js"
 import type {

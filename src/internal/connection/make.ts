@@ -3,7 +3,15 @@
  * (`slot.ts`), the retry supervisor (`supervisor.ts`), the durable intents (`durable.ts`) and the
  * routed session service (`routed.ts`). Here: how they meet, and how the connection ends.
  */
-import { Context, Deferred, Effect, Exit, Fiber, PubSub, Scope, Stream, SubscriptionRef } from "effect"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as PubSub from "effect/PubSub"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Authenticator } from "../../Authenticator.js"
 import type {
   CloseDetails,

@@ -2,7 +2,8 @@
  * What a connection failure means, as data: whether it retries by default, and how the connection
  * describes its close.
  */
-import { Duration, Schedule } from "effect"
+import * as Duration from "effect/Duration"
+import * as Schedule from "effect/Schedule"
 import type { CloseDetails, ConnectionFailure } from "../../Connection.js"
 import { AuthenticationError, EncodeError, ProtocolError, SessionClosedError, TransportError } from "../../Errors.js"
 import type { JoinError } from "../../Session.js"

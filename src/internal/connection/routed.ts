@@ -2,7 +2,9 @@
  * The routed session service: each operation goes to the open session, or waits for the next one
  * per `whenDisconnected`; registrations and subscriptions go to the durables.
  */
-import { Duration, Effect, Stream } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { CloseDetails, WhenDisconnected } from "../../Connection.js"
 import { SessionClosedError } from "../../Errors.js"
 import type { CloseReason, SessionInfo, SessionService } from "../../Session.js"

@@ -2,7 +2,8 @@
  * The slot that holds the open session: where routed operations find it (a plain read on the hot
  * path), wait for the next one, or learn that there will be none.
  */
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { SessionClosedError } from "../../Errors.js"
 import type { SessionHandle } from "../session/make.js"
 import type { Live } from "./durable.js"

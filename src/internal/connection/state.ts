@@ -2,7 +2,9 @@
  * The connection's state as data, the one place it is kept: a `SubscriptionRef`, so readers see
  * every transition in order and the current value.
  */
-import { Data, Effect, SubscriptionRef } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ConnectionFailure as Failure, ConnectionState as State } from "../../Connection.js"
 
 export const ConnectionFailure = Data.taggedEnum<Failure>()

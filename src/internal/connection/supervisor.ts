@@ -2,18 +2,16 @@
  * The retry supervisor: one fiber that joins, waits for the session to end, classifies the failure
  * and steps the user's `Schedule`, until the schedule or the classification says stop.
  */
-import {
-  Clock,
-  Duration,
-  Effect,
-  Either,
-  ExecutionStrategy,
-  Schedule,
-  ScheduleDecision,
-  ScheduleIntervals,
-  Scope,
-  SubscriptionRef
-} from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import * as Scope from "effect/Scope"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { CloseDetails, ConnectionFailure, ConnectionOptions, ConnectionState as State } from "../../Connection.js"
 import type { CloseReason, JoinError } from "../../Session.js"
 import * as Metrics from "../metrics.js"

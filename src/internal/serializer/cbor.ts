@@ -5,7 +5,7 @@
  * rounded; BigInt encodes as a 64-bit integer, or a bignum beyond 64 bits.
  */
 import { Decoder, Encoder } from "cbor-x"
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
 import { errorText } from "../values.js"

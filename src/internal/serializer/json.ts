@@ -4,7 +4,7 @@
  * come back as JSON.parse reads them, as the nearest double. Encoding walks the message once (validation + bytes → string, copying only what changes);
  * decoding walks the parsed value only when the text holds the escape `\u0000`.
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"
 import { errorText } from "../values.js"

@@ -4,7 +4,7 @@
  * numbers up to ±2^53 (every id, every safe integer) and as BigInt beyond, never rounded; BigInt
  * encodes as int64/uint64, and one outside that range is refused.
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { addExtension, Packr, Unpackr } from "msgpackr"
 import { DecodeError, EncodeError } from "../../Errors.js"
 import type { Frame, SerializerService } from "../../Serializer.js"

@@ -1,7 +1,11 @@
 /**
  * The caller side of RPC: plain calls, progressive results, progressive call invocations.
  */
-import { Effect, Exit, FiberId, Mailbox, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Mailbox from "effect/Mailbox"
+import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import * as Message from "../../Message.js"
 import * as Passthru from "../../Passthru.js"

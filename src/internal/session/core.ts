@@ -4,7 +4,10 @@
  * one `Effect.async` (`request`), the Autobahn facade in one Promise (`start`). How the session
  * ends lives in `lifecycle.ts`, message routing in `dispatcher.ts`.
  */
-import { type Duration, Effect, Either, Exit } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import { type EncodeError, SessionClosedError, type SessionError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { CloseReason, SessionInfo, SessionOptions } from "../../Session.js"

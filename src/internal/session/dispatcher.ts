@@ -8,7 +8,14 @@
  * fiber then only runs the Effects handlers return (delivery pauses meanwhile, so order is kept),
  * handles frames that arrived while it did, and ends the session when the link ends.
  */
-import { Cause, Chunk, Deferred, Effect, Either, type Exit, type Option, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as Exit from "effect/Exit"
+import type * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { AuthenticatorService } from "../../Authenticator.js"
 import { type AuthenticationError, ProtocolError, SessionClosedError, type TransportError } from "../../Errors.js"
 import * as Message from "../../Message.js"

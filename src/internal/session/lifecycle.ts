@@ -3,7 +3,9 @@
  * the transport going away. Every ending fails what is pending, ends the parts' subscriptions and
  * registrations, records the reason and closes the link.
  */
-import { Deferred, type Duration, Effect } from "effect"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { ProtocolError, SessionClosedError } from "../../Errors.js"
 import type { CloseReason, JoinError, SessionInfo } from "../../Session.js"
 import * as WampError from "../../WampError.js"

@@ -2,8 +2,12 @@
  * Builds a session: opens the link, forks the dispatcher, waits for WELCOME, and registers the
  * leave on the scope.
  */
-import { Deferred, Duration, Effect, type Scope, type Stream } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import { Authenticator } from "../../Authenticator.js"
 import { SessionClosedError, TransportError } from "../../Errors.js"
 import type { CallOptions, CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"

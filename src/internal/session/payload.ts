@@ -1,7 +1,8 @@
 /**
  * Small conversions between user-facing values and message fields, shared by RPC and PubSub.
  */
-import { Cause, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
 import type { Dict, List } from "../../Message.js"
 import * as Passthru from "../../Passthru.js"
 import * as Uri from "../../Uri.js"

@@ -10,7 +10,12 @@
  *
  * Hot path: a plain array and plain callbacks — no Queue, Deferred or Stream per frame.
  */
-import { Chunk, Deferred, Effect, FiberId, Option, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { TransportError } from "../../Errors.js"
 import type { Frame } from "../../Serializer.js"
 import type { CloseInfo } from "../../Transport.js"

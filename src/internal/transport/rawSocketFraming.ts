@@ -3,7 +3,7 @@
  * router): the 4-octet handshake, the 4-octet frame header and an incremental frame parser.
  * Spec: `advanced/transport_rawsocket.md`. All integers are big-endian.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /** First octet of every handshake; no HTTP request can start with it. */
 export const MAGIC = 0x7f

@@ -3,7 +3,7 @@
  * CHALLENGE and checks the AUTHENTICATE. Anonymous, ticket, WAMP-CRA (salted or not) and
  * WAMP-Cryptosign, with the signing primitives the client side uses.
  */
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { craSign, cryptosignPublicKey, cryptosignSign, cryptosignVerify, deriveKey } from "../../Authenticator.js"
 import type { ScramCredentials } from "../../Authenticator.js"
 import * as Scram from "../../internal/authenticator/scram.js"

@@ -1,7 +1,7 @@
 /**
  * The router's configuration types (re-exported by `Router.ts`).
  */
-import type { Redacted } from "effect"
+import type * as Redacted from "effect/Redacted"
 import type { ScramCredentials } from "../../Authenticator.js"
 
 /** A secret given in clear or as `Redacted` (tests usually write literals). */

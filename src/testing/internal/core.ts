@@ -8,7 +8,10 @@
  * so the routing code learns at once that one cannot be delivered (a bigint for a JSON peer) and
  * can answer for it; every such message is counted in `undelivered` and logged.
  */
-import { Effect, Either, Queue, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import type { EncodeError } from "../../Errors.js"
 import * as Message from "../../Message.js"
 import type { Frame } from "../../Serializer.js"

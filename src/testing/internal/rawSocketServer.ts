@@ -3,7 +3,9 @@
  * to and from a `Link`, PING answered with PONG. The wire format comes from
  * `internal/transport/rawSocketFraming.ts`, shared with the client transport.
  */
-import { Effect, Exit, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Scope from "effect/Scope"
 import * as Net from "node:net"
 import { TransportError } from "../../Errors.js"
 import * as Inbox from "../../internal/transport/inbox.js"

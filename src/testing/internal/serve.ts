@@ -4,7 +4,10 @@
  * `Link` handed to the router's `attach`. Loaded lazily by `Router.serve`, so the in-memory router
  * does not pull in `ws` or `node:net`.
  */
-import { Effect, Exit, Runtime, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import { WebSocket, WebSocketServer } from "ws"
