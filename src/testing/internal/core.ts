@@ -240,7 +240,9 @@ const writeLoop = (link: Link, outbox: Queue.Queue<Frame | typeof CLOSE>): Effec
       for (const item of batch) {
         if (item === CLOSE) return yield* link.close(1000, "")
         const sent = yield* Effect.either(link.send(item))
-        if (Either.isLeft(sent)) return
+        // A frame the link refuses (e.g. over the peer's RawSocket limit) ends the link: stopping
+        // the writer alone would leave the peer waiting for replies that can never come.
+        if (Either.isLeft(sent)) return yield* link.close(1011, "")
       }
     }
   })
