@@ -127,6 +127,20 @@ describe("Router in payload passthru mode", () => {
       yield* callee.send({ _tag: "Yield", request: invocation.request, options: ppt, args: [bytes] })
       const error = yield* plainCaller.expect("Error", (e) => e.request === request)
       assert.strictEqual(error.error, "wamp.error.feature_not_supported")
+      // And so does a callee's ERROR in passthru mode.
+      const second = plainCaller.nextId()
+      yield* plainCaller.send({ _tag: "Call", request: second, options: {}, procedure: "com.ppt", args: [2] })
+      const again = yield* callee.expect("Invocation")
+      yield* callee.send({
+        _tag: "Error",
+        requestType: 68,
+        request: again.request,
+        details: ppt,
+        error: "com.app.failed",
+        args: [bytes]
+      })
+      const refusedError = yield* plainCaller.expect("Error", (e) => e.request === second)
+      assert.strictEqual(refusedError.error, "wamp.error.feature_not_supported")
 
       // EVENT: only to subscribers that announced the form.
       const plainSubscriber = yield* join(router, "realm1", { roles: withoutPassthru })

@@ -278,18 +278,9 @@ export class Dealer {
     const pending = callee.invocations.get(message.request)
     if (pending === undefined) return // answered after a cancel, a timeout or the caller leaving
     const passthru = Passthru.featureOf(message.options, message)
-    if (passthru !== undefined && !pending.caller.has("caller", passthru)) {
-      // The spec has the dealer answer the callee with an ERROR, but no ERROR REQUEST.Type names a
-      // YIELD: the call ends for the caller, the callee learns nothing more.
-      this.finish(pending)
-      return sendError(
-        pending.caller,
-        CALL,
-        pending.callRequest,
-        ErrorUri.FeatureNotSupported,
-        `caller lacks ${passthru}`
-      )
-    }
+    // The spec has the dealer answer the callee with an ERROR, but no ERROR REQUEST.Type names a
+    // YIELD: the call ends for the caller, the callee learns nothing more.
+    if (this.refusePassthru(pending, passthru)) return
     const progress = message.options["progress"] === true
     const details: Record<string, unknown> = progress ? { progress: true } : {}
     Passthru.forwardLabels(passthru, message.options, details)
@@ -320,17 +311,8 @@ export class Dealer {
   invocationError(callee: RouterSession, message: Message.Error): void {
     const pending = callee.invocations.get(message.request)
     if (pending === undefined) return
+    if (this.refusePassthru(pending, Passthru.featureOf(message.details, message))) return
     this.finish(pending)
-    const passthru = Passthru.featureOf(message.details, message)
-    if (passthru !== undefined && !pending.caller.has("caller", passthru)) {
-      return sendError(
-        pending.caller,
-        CALL,
-        pending.callRequest,
-        ErrorUri.FeatureNotSupported,
-        `caller lacks ${passthru}`
-      )
-    }
     const failed = pending.caller.send({
       _tag: "Error",
       requestType: CALL,
@@ -408,6 +390,14 @@ export class Dealer {
         options: { mode: "killnowait", reason: ErrorUri.InvalidPayload }
       })
     }
+  }
+
+  /** A passthru answer for a caller that did not announce its form ends the call with feature_not_supported. */
+  private refusePassthru(pending: PendingCall, passthru: ReturnType<typeof Passthru.featureOf>): boolean {
+    if (passthru === undefined || pending.caller.has("caller", passthru)) return false
+    this.finish(pending)
+    sendError(pending.caller, CALL, pending.callRequest, ErrorUri.FeatureNotSupported, `caller lacks ${passthru}`)
+    return true
   }
 
   private finish(pending: PendingCall): void {
