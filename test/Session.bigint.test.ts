@@ -4,12 +4,10 @@
  * protocol violation, never an id of another type slipping through.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Stream } from "effect"
-import * as Authenticator from "../src/Authenticator.js"
+import { Effect, Fiber, Stream } from "effect"
 import * as Serializer from "../src/Serializer.js"
-import * as Session from "../src/Session.js"
 import * as Router from "../src/testing/Router.js"
-import * as Transport from "../src/Transport.js"
+import { sessionOver } from "./support/routerSession.js"
 import { join, scoped } from "./support/session.js"
 
 const wide = 2n ** 53n + 1n
@@ -63,14 +61,6 @@ for (const serializer of [Serializer.msgpack, Serializer.cbor]) {
 }
 
 describe("BigInt through the test-kit router, across serializers", () => {
-  const sessionOver = (router: Router.RouterService, serializer: Serializer.SerializerService) =>
-    Session.make({ realm: "realm1", goodbyeTimeout: "500 millis" }).pipe(
-      Effect.provide(Layer.mergeAll(
-        Layer.succeed(Transport.Transport, router.transport),
-        Serializer.layerList(serializer),
-        Layer.succeed(Authenticator.Authenticator, Authenticator.anonymous())
-      ))
-    )
   const int64s = [wide, -wide, 2n ** 64n - 1n, -(2n ** 63n), 1558266424841951553n]
   const pairs = [
     [Serializer.msgpack, Serializer.cbor],

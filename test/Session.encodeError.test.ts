@@ -16,6 +16,7 @@ import * as Router from "../src/testing/Router.js"
 import * as Topic from "../src/Topic.js"
 import * as Transport from "../src/Transport.js"
 import * as WampError from "../src/WampError.js"
+import { sessionOver } from "./support/routerSession.js"
 import { join, scoped } from "./support/session.js"
 
 const cyclic = (): Record<string, unknown> => {
@@ -114,16 +115,6 @@ describe("EncodeError from each operation (JSON session, FakePeer router)", () =
       }
     }))
 })
-
-/** A JSON session on the in-memory test-kit router. */
-const sessionOver = (router: Router.RouterService, serializer: Serializer.SerializerService) =>
-  Session.make({ realm: "realm1", goodbyeTimeout: "500 millis" }).pipe(
-    Effect.provide(Layer.mergeAll(
-      Layer.succeed(Transport.Transport, router.transport),
-      Serializer.layerList(serializer),
-      Layer.succeed(Authenticator.Authenticator, Authenticator.anonymous())
-    ))
-  )
 
 describe("EncodeError from the typed contracts, Connection and Testament", () => {
   const Big = Procedure.make("com.example.big", { args: Schema.Tuple(Schema.BigIntFromSelf), result: Schema.Number })

@@ -24,6 +24,7 @@ import { type ChildProcess, fork } from "node:child_process"
 import { loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
 import type { ClientKind, CpuMessage, MarkMessage, ResultMessage, SerializerName, Workload } from "./peers/protocol.js"
+import { median, spread } from "./stats.js"
 
 const execArgv = ["--expose-gc", "--import", "tsx"]
 const routerScript = fileURLToPath(new URL("./peers/router.ts", import.meta.url))
@@ -199,18 +200,6 @@ const labels: Record<ClientKind, string> = {
   raw: "raw (~free client)"
 }
 
-const median = (values: ReadonlyArray<number>): number => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
-  if (sorted.length === 0) return Number.NaN
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-const spread = (values: ReadonlyArray<number>, format: (n: number) => string): string => {
-  const finite = values.filter(Number.isFinite)
-  if (finite.length === 0) return "-"
-  const m = format(median(finite))
-  return finite.length === 1 ? m : `${m} (${format(Math.min(...finite))}–${format(Math.max(...finite))})`
-}
 const int = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-"
 const dec = (n: number) => Number.isFinite(n) ? n.toFixed(1) : "-"
 const kb = (n: number) => Number.isFinite(n) ? (n / 1024).toFixed(2) : "-"

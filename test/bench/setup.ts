@@ -22,6 +22,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
 import type { ClientKind, CpuMessage, MarkMessage, ResultMessage, Workload } from "./peers/protocol.js"
+import { median, spread } from "./stats.js"
 
 const execArgv = ["--expose-gc", "--import", "tsx"]
 const routerScript = fileURLToPath(new URL("./peers/router.ts", import.meta.url))
@@ -218,18 +219,6 @@ const runOne = (kind: ClientKind, workload: Workload, router: Router): Promise<F
 // Printing
 // ---------------------------------------------------------------------------------------------
 
-const median = (values: ReadonlyArray<number>): number => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
-  if (sorted.length === 0) return Number.NaN
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-const spread = (values: ReadonlyArray<number>, format: (n: number) => string): string => {
-  const finite = values.filter(Number.isFinite)
-  if (finite.length === 0) return "-"
-  const m = format(median(finite))
-  return finite.length === 1 ? m : `${m} (${format(Math.min(...finite))}–${format(Math.max(...finite))})`
-}
 const dec = (n: number) => Number.isFinite(n) ? n.toFixed(1) : "-"
 const dec2 = (n: number) => Number.isFinite(n) ? n.toFixed(2) : "-"
 const kb = (n: number) => Number.isFinite(n) ? (n / 1024).toFixed(2) : "-"

@@ -5,22 +5,11 @@
  * dropped for that subscriber alone, and every such message is counted and logged.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Logger, Ref, Stream } from "effect"
-import * as Authenticator from "../../src/Authenticator.js"
+import { Deferred, Effect, Fiber, Logger, Ref, Stream } from "effect"
 import * as Serializer from "../../src/Serializer.js"
-import * as Session from "../../src/Session.js"
 import * as Router from "../../src/testing/Router.js"
-import * as Transport from "../../src/Transport.js"
 import * as WampError from "../../src/WampError.js"
-
-const sessionOver = (router: Router.RouterService, serializer: Serializer.SerializerService) =>
-  Session.make({ realm: "realm1", goodbyeTimeout: "500 millis" }).pipe(
-    Effect.provide(Layer.mergeAll(
-      Layer.succeed(Transport.Transport, router.transport),
-      Serializer.layerList(serializer),
-      Layer.succeed(Authenticator.Authenticator, Authenticator.anonymous())
-    ))
-  )
+import { sessionOver } from "../support/routerSession.js"
 
 const big = 2n ** 64n
 
