@@ -11,6 +11,7 @@ import * as Message from "../../Message.js"
 import * as Passthru from "../../Passthru.js"
 import type { CallOptions, CallResult, CancelMode, Chunk, Dict, List } from "../../Session.js"
 import * as WampError from "../../WampError.js"
+import { abandonable } from "../abandonable.js"
 import * as Metrics from "../metrics.js"
 import * as CallHooks from "./callHooks.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
@@ -107,12 +108,9 @@ export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.no
     options: CallOptions | undefined,
     span: Tracer.Span | undefined
   ): Effect.Effect<CallResult, CallError> =>
-    Effect.async<CallResult, CallError>((resume) => {
-      const abandon = startCall(procedure, args, kwargs, options, resume, span)
-      return abandon === undefined ? undefined : Effect.sync(abandon)
-    })
+    abandonable<CallResult, CallError>((resume) => startCall(procedure, args, kwargs, options, resume, span))
 
-  /** One `Effect.async` per call; with tracing on, first the span, in the caller's fiber. */
+  /** One abandonable wait per call (`abandonable.ts`); with tracing on, first the span, in the caller's fiber. */
   const call = (
     procedure: string,
     args?: List,

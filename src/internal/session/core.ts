@@ -1,7 +1,7 @@
 /**
  * The callback-level core of a session: state, request ids, the request table of plain callbacks,
  * and writes gated on state. Everything here is synchronous; the Effect API wraps one operation in
- * one `Effect.async` (`request`), the Autobahn facade in one Promise (`start`). How the session
+ * one abandonable wait (`request`), the Autobahn facade in one Promise (`start`). How the session
  * ends lives in `lifecycle.ts`, message routing in `dispatcher.ts`.
  */
 import type * as Duration from "effect/Duration"
@@ -13,6 +13,7 @@ import * as Message from "../../Message.js"
 import type { CloseReason, SessionInfo, SessionOptions } from "../../Session.js"
 import type { Link } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
+import { abandonable } from "../abandonable.js"
 import { maxId } from "../messageElements.js"
 import { Tombstones } from "../tombstones.js"
 
@@ -197,8 +198,8 @@ export class Core {
   }
 
   /**
-   * A single-reply request as one Effect: one `Effect.async` whose canceler abandons the request
-   * (late replies are then ignored) and runs `onAbandon` (e.g. to send CANCEL).
+   * A single-reply request as one Effect: one abandonable wait (`abandonable.ts`); interrupting it
+   * abandons the request (late replies are then ignored) and runs `onAbandon` (e.g. to send CANCEL).
    */
   request<A>(
     requestType: number,
@@ -206,10 +207,11 @@ export class Core {
     onReply: ReplyHandler<A>,
     onAbandon?: (id: number) => void
   ): Effect.Effect<A, OperationError> {
-    return Effect.async<A, OperationError>((resume) => {
+    return abandonable<A, OperationError>((resume) => {
       const id = this.start(requestType, build, onReply, resume)
-      if (id === 0) return
-      return Effect.sync(() => this.abandon(id, onAbandon))
+      return id === 0 ? undefined : () => {
+        this.abandon(id, onAbandon)
+      }
     })
   }
 
