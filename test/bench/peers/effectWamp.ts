@@ -1,12 +1,8 @@
 /** The measured effect-wamp client: `Session` over `WebSocketTransport`, driven by Effect programs. */
 import { Context, Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
-import * as Authenticator from "../../../src/Authenticator.js"
-import * as Connection from "../../../src/Connection.js"
-import * as NodeWebSocketTransport from "../../../src/node/NodeWebSocketTransport.js"
-import * as Serializer from "../../../src/Serializer.js"
-import * as Session from "../../../src/Session.js"
 import type { WebSocketConstructor } from "../../../src/WebSocketTransport.js"
 import { type Driver, type Latencies, type SetupKind, setupProgress } from "./driver.js"
+import { Authenticator, Connection, NodeWebSocketTransport, Serializer, Session } from "./library.js"
 import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from "./protocol.js"
 
 /**
