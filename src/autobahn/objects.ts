@@ -2,6 +2,8 @@
  * The plain objects Autobahn|JS hands to application code: what an endpoint and an event handler
  * receive, and what `register` / `subscribe` / `publish` resolve to.
  */
+import type { RegistrationEntry } from "../internal/session/callee.js"
+import type { DirectSubscription } from "../internal/session/pubsub.js"
 import type { Args, Kwargs } from "./errors.js"
 import type { Session } from "./session.js"
 
@@ -48,49 +50,70 @@ export class Publication {
   constructor(readonly id: number) {}
 }
 
+/** How an `Ending` ended, and its Promise: made only when it ends or someone asks for the Promise. */
+interface EndState {
+  done: boolean
+  reason: string | undefined
+  promise: Promise<string | undefined> | undefined
+  resolve: ((reason: string | undefined) => void) | undefined
+}
+
 /**
  * The end of a registration or subscription: `on_unregister` / `on_unsubscribe`, a Promise made
- * only when someone asks for it (a session may hold 100,000 of these objects).
+ * only when someone asks for it (a session may hold 100,000 of these objects: two fields beyond
+ * Autobahn|JS's, the end state made lazily and the core's entry the facade acts on).
  */
-abstract class Ending {
+abstract class Ending<Held> {
   /** False once it ended (unregistered / unsubscribed, revoked by the router, or the session ended). */
   active = true
-  #done = false
-  #reason: string | undefined = undefined
-  #promise: Promise<string | undefined> | undefined = undefined
-  #resolve: ((reason: string | undefined) => void) | undefined = undefined
+  #end: EndState | undefined = undefined
+  readonly #held: Held
+
+  constructor(held: Held) {
+    this.#held = held
+  }
+
+  /** @internal The core's entry behind this object (the facade's, not application code's). */
+  static heldBy<H>(ending: Ending<H>): H {
+    return ending.#held
+  }
 
   protected get ending(): Promise<string | undefined> {
-    return this.#promise ??= !this.#done ?
-      new Promise((resolve) => {
-        this.#resolve = resolve
-      }) :
-      Promise.resolve(this.#reason)
+    const state = this.#end ??= { done: false, reason: undefined, promise: undefined, resolve: undefined }
+    return state.promise ??= state.done ? Promise.resolve(state.reason) : new Promise((resolve) => {
+      state.resolve = resolve
+    })
   }
 
   /** @internal */
   _ended(reason: string | undefined): void {
     this.active = false
-    if (this.#done) return
-    this.#done = true
-    this.#reason = reason
-    const resolve = this.#resolve
-    this.#resolve = undefined
+    const state = this.#end
+    if (state === undefined) {
+      this.#end = { done: true, reason, promise: undefined, resolve: undefined }
+      return
+    }
+    if (state.done) return
+    state.done = true
+    state.reason = reason
+    const resolve = state.resolve
+    state.resolve = undefined
     resolve?.(reason)
   }
 }
 
 export type Endpoint = (args: Args, kwargs: Kwargs, details: Invocation) => unknown
 
-export class Registration extends Ending {
+export class Registration extends Ending<RegistrationEntry> {
   constructor(
     readonly procedure: string,
     readonly endpoint: Endpoint,
     readonly options: { readonly [option: string]: unknown },
     readonly session: Session,
-    readonly id: number
+    readonly id: number,
+    entry: RegistrationEntry
   ) {
-    super()
+    super(entry)
   }
 
   /**
@@ -109,15 +132,16 @@ export class Registration extends Ending {
 
 export type EventHandler = (args: Args, kwargs: Kwargs, details: Event, subscription: Subscription) => void
 
-export class Subscription extends Ending {
+export class Subscription extends Ending<DirectSubscription> {
   constructor(
     readonly topic: string,
     readonly handler: EventHandler,
     readonly options: { readonly [option: string]: unknown },
     readonly session: Session,
-    readonly id: number
+    readonly id: number,
+    direct: DirectSubscription
   ) {
-    super()
+    super(direct)
   }
 
   /**

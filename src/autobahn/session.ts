@@ -11,12 +11,12 @@ import type * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { SubscriptionRevokedError } from "../Errors.js"
-import type { RegistrationEntry } from "../internal/session/callee.js"
+import type { DirectCallee } from "../internal/session/callee.js"
 import { clientRoles } from "../internal/session/hello.js"
 import { handles, type SessionHandle } from "../internal/session/make.js"
-import type { DirectSubscription } from "../internal/session/pubsub.js"
+import type { DirectSink } from "../internal/session/pubsub.js"
 import type * as Core from "../Session.js"
-import { StandardUri } from "../WampError.js"
+import { StandardUri, type WampError } from "../WampError.js"
 import { type Args, Error as AutobahnError, fromCause, type Kwargs, Result, toWampError, unwrap } from "./errors.js"
 import {
   type Endpoint,
@@ -131,6 +131,98 @@ class DirectCall implements CallControl {
   }
 }
 
+/** Options shared by every registration and subscription made without any (frozen: one object for all). */
+const noOptions: { readonly [option: string]: unknown } = Object.freeze({})
+
+interface SinkOwner {
+  readonly onUserError: (error: unknown, message: string) => void
+  readonly forget: (subscription: Subscription) => void
+}
+
+/**
+ * Where the core delivers one subscription's events: the handler, called with Autobahn|JS's
+ * arguments, and the end. One small object per subscription (no closures).
+ */
+class SubscriptionSink implements DirectSink {
+  subscription: Subscription | undefined = undefined
+  constructor(private readonly owner: SinkOwner, private readonly handler: EventHandler) {}
+
+  event(event: Core.Event): void {
+    const subscription = this.subscription
+    if (subscription === undefined) return
+    const d = event.details
+    const details = new Event(
+      d.publication,
+      d.topic,
+      d.publisher,
+      d.publisher_authid,
+      d.publisher_authrole,
+      d.retained,
+      d.raw["forward_for"]
+    )
+    try {
+      this.handler(ownArgs(event.args), ownKwargs(event.kwargs), details, subscription)
+    } catch (error) {
+      this.owner.onUserError(error, "Exception raised in event handler:")
+    }
+  }
+
+  end(error: Option.Option<unknown>): void {
+    const subscription = this.subscription
+    if (subscription === undefined) return
+    this.owner.forget(subscription)
+    subscription._ended(revocationReason(Option.isSome(error) ? Exit.fail(error.value) : Exit.void))
+  }
+}
+
+interface CalleeOwner {
+  readonly onUserError: (error: unknown, message: string) => void
+  readonly details: (invocation: Core.Invocation, signal: AbortSignal) => Invocation
+  readonly forget: (registration: Registration) => void
+}
+
+/**
+ * What the core runs for one registration: the endpoint, called with Autobahn|JS's arguments (its
+ * value, `autobahn.Result` or Promise the result; its throw the error), and the end. One small
+ * object per registration (no closures).
+ */
+class RegistrationCallee implements DirectCallee {
+  registration: Registration | undefined = undefined
+  constructor(private readonly owner: CalleeOwner, private readonly endpoint: Endpoint) {}
+
+  invoke(invocation: Core.Invocation): Effect.Effect<Core.HandlerResult, WampError> {
+    return Effect.map(
+      Effect.tryPromise({
+        try: (signal) =>
+          attempt(() =>
+            this.endpoint(
+              ownArgs(invocation.args),
+              ownKwargs(invocation.kwargs),
+              this.owner.details(invocation, signal)
+            )
+          ),
+        catch: (error) => {
+          if (!(error instanceof AutobahnError)) {
+            this.owner.onUserError(error, "Exception raised in invocation handler:")
+          }
+          return toWampError(error)
+        }
+      }),
+      (value): Core.HandlerResult =>
+        value instanceof Result
+          ? { args: value.args, kwargs: value.kwargs }
+          : { args: [value === undefined ? null : value] }
+    )
+  }
+
+  ended(end: Core.RegistrationEnd): void {
+    const registration = this.registration
+    if (registration === undefined) return
+    this.owner.forget(registration)
+    registration._ended(end.reason === "revoked" ? end.message ?? "revoked" : undefined)
+  }
+}
+
 export class Session {
   readonly #core: Core.SessionService | undefined
   /** The core's callback-level operations for this session (no fiber per call). */
@@ -139,10 +231,21 @@ export class Session {
   #ended = false
   readonly #prefixes = new Map<string, string>()
   readonly #registrations = new Map<number, Registration>()
-  readonly #heldRegistrations = new WeakMap<Registration, RegistrationEntry>()
   /** By router subscription id: one subscription, or several sharing it (no array for one). */
   readonly #subscriptions = new Map<number, Subscription | Array<Subscription>>()
-  readonly #directSubscriptions = new WeakMap<Subscription, DirectSubscription>()
+  /** What every registration callee of this session reports to. */
+  readonly #calleeOwner: CalleeOwner = {
+    onUserError: (error, message) => this.#host.onUserError(error, message),
+    details: (invocation, signal) => this.#details(invocation, signal),
+    forget: (registration) => {
+      if (this.#registrations.get(registration.id) === registration) this.#registrations.delete(registration.id)
+    }
+  }
+  /** What every subscription sink of this session reports to. */
+  readonly #sinkOwner: SinkOwner = {
+    onUserError: (error, message) => this.#host.onUserError(error, message),
+    forget: (subscription) => this.#forget(subscription)
+  }
 
   /** Default of `disclose_me` on calls. */
   caller_disclose_me = false
@@ -343,50 +446,29 @@ export class Session {
     if (invalid !== undefined) return Promise.reject(invalid)
     if (core === undefined || this.#ended) return Promise.reject(notOpen())
     const uri = this.resolve(procedure)
-    const handler = (invocation: Core.Invocation) =>
-      Effect.tryPromise({
-        try: (signal) =>
-          attempt(() =>
-            endpoint(ownArgs(invocation.args), ownKwargs(invocation.kwargs), this.#details(invocation, signal))
-          ),
-        catch: (error) => {
-          if (!(error instanceof AutobahnError)) {
-            this.#host.onUserError(error, "Exception raised in invocation handler:")
-          }
-          return toWampError(error)
-        }
-      }).pipe(Effect.map((value): Core.HandlerResult =>
-        value instanceof Result
-          ? { args: value.args, kwargs: value.kwargs }
-          : { args: [value === undefined ? null : value] }
-      ))
     const handle = this.#handle
     if (handle === undefined) return Promise.reject(notOpen())
+    const held = options ?? noOptions
+    const callee = new RegistrationCallee(this.#calleeOwner, endpoint)
     // At callback level: no scope, fiber or Promise adoption per registration; it ends with the
-    // session or by `unregister`, and tells its end by callback.
+    // session or by `unregister`, and tells its end to the callee.
     return new Promise<Registration>((resolve, reject) => {
-      handle.register(uri, handler, options ?? {}, (exit) => {
+      handle.register(uri, callee, held, (exit) => {
         if (exit._tag === "Failure") return reject(fromCause(exit.cause))
-        const entry = exit.value
-        const registration = new Registration(procedure, endpoint, options ?? {}, this, entry.id)
-        this.#registrations.set(registration.id, registration)
-        this.#heldRegistrations.set(registration, entry)
-        entry.onEnd((end) => {
-          if (this.#registrations.get(registration.id) === registration) this.#registrations.delete(registration.id)
-          registration._ended(end.reason === "revoked" ? end.message ?? "revoked" : undefined)
-        })
-        resolve(registration)
+        const made = new Registration(procedure, endpoint, held, this, exit.value.id, exit.value)
+        callee.registration = made
+        this.#registrations.set(made.id, made)
+        resolve(made)
       })
     })
   }
 
   /** Unregisters (what `registration.unregister()` calls). */
   unregister(registration: Registration): Promise<void> {
-    const entry = this.#heldRegistrations.get(registration)
-    if (entry === undefined || !registration.active) {
+    if (registration.session !== this || !registration.active) {
       return Promise.reject(new AutobahnError(StandardUri.NoSuchRegistration, ["registration not active"]))
     }
-    return this.#host.runtime.runPromiseExit(entry.unregister).then((exit) => {
+    return this.#host.runtime.runPromiseExit(Registration.heldBy(registration).unregister).then((exit) => {
       if (Exit.isFailure(exit)) throw fromCause(exit.cause)
     })
   }
@@ -423,70 +505,32 @@ export class Session {
     if (core === undefined || this.#ended) return Promise.reject(notOpen())
     const handle = this.#handle
     if (handle === undefined) return Promise.reject(notOpen())
-    // The handler's closures live outside the Promise's executor, so that they do not keep its
-    // resolving functions alive for as long as the subscription lasts.
-    const sink = this.#sink(handler)
-    const deliver = sink.deliver
-    const ended = sink.ended
+    const sink = new SubscriptionSink(this.#sinkOwner, handler)
+    const held = options ?? noOptions
     return new Promise<Subscription>((resolve, reject) => {
       // Events are delivered by the session's dispatcher, in place: no fiber or stream per subscription.
-      handle.subscribe(this.resolve(topic), options ?? {}, deliver, ended, (exit) => {
+      handle.subscribe(this.resolve(topic), held, sink, (exit) => {
         if (exit._tag === "Failure") return reject(fromCause(exit.cause))
-        const made = new Subscription(topic, handler, options ?? {}, this, exit.value.id)
+        const made = new Subscription(topic, handler, held, this, exit.value.id, exit.value)
         sink.subscription = made
         const siblings = this.#subscriptions.get(made.id)
         if (siblings === undefined) this.#subscriptions.set(made.id, made)
         else if (Array.isArray(siblings)) siblings.push(made)
         else this.#subscriptions.set(made.id, [siblings, made])
-        this.#directSubscriptions.set(made, exit.value)
         resolve(made)
       })
     })
   }
 
-  /** What the dispatcher calls for one subscription: its events, and its end. */
-  #sink(handler: EventHandler) {
-    const sink = {
-      subscription: undefined as Subscription | undefined,
-      deliver: (event: Core.Event) => {
-        const subscription = sink.subscription
-        if (subscription === undefined) return
-        const d = event.details
-        const details = new Event(
-          d.publication,
-          d.topic,
-          d.publisher,
-          d.publisher_authid,
-          d.publisher_authrole,
-          d.retained,
-          d.raw["forward_for"]
-        )
-        try {
-          handler(ownArgs(event.args), ownKwargs(event.kwargs), details, subscription)
-        } catch (error) {
-          this.#host.onUserError(error, "Exception raised in event handler:")
-        }
-      },
-      ended: (error: Option.Option<unknown>) => {
-        const subscription = sink.subscription
-        if (subscription === undefined) return
-        this.#forget(subscription)
-        subscription._ended(revocationReason(Option.isSome(error) ? Exit.fail(error.value) : Exit.void))
-      }
-    }
-    return sink
-  }
-
   /** Unsubscribes (what `subscription.unsubscribe()` calls): `true` when the router subscription ended. */
   unsubscribe(subscription: Subscription): Promise<boolean> {
-    const direct = this.#directSubscriptions.get(subscription)
-    if (direct === undefined || !subscription.active) {
+    if (subscription.session !== this || !subscription.active) {
       return Promise.reject(new AutobahnError(StandardUri.NoSuchSubscription, ["subscription not active"]))
     }
     this.#forget(subscription)
     subscription.active = false
     const last = !this.#subscriptions.has(subscription.id)
-    return this.#host.runtime.runPromiseExit(direct.unsubscribe).then((exit) => {
+    return this.#host.runtime.runPromiseExit(Subscription.heldBy(subscription).unsubscribe).then((exit) => {
       if (Exit.isFailure(exit)) throw fromCause(exit.cause)
       return last
     })

@@ -54,6 +54,19 @@ interface Owner {
 const noOptions: RegisterOptions = Object.freeze({})
 
 /**
+ * A registration made at callback level (the facade's): its handler and its end in one object with
+ * two methods rather than closures, since a session may hold 100,000 registrations.
+ */
+export interface DirectCallee {
+  readonly invoke: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown>
+  /** Once, when the registration ends (unregistered, revoked, session closed). */
+  readonly ended: (end: RegistrationEnd) => void
+}
+
+/** The Effect API's handler function, or the facade's `DirectCallee`. */
+type Handler = ((invocation: Invocation) => Effect.Effect<HandlerResult, unknown, any>) | DirectCallee
+
+/**
  * One registration: the table entry the dispatcher finds invocations' handlers in, and the public
  * `Registration` (its `unregister` and `ended` made when asked for). Small, because a session may
  * hold 100,000: no Deferred (listeners until it ends), a Runtime shared by every registration made
@@ -68,14 +81,18 @@ export class RegistrationEntry implements Registration {
   constructor(
     readonly procedure: string,
     readonly options: RegisterOptions,
-    private readonly handler: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown, any>,
+    private readonly handler: Handler,
     private readonly runFork: RunFork,
     private readonly owner: Owner
   ) {}
 
   /** Starts the handler's fiber for one invocation. A handler that throws fails its invocation, like a defect. */
   fork(invocation: Invocation): Fiber.RuntimeFiber<HandlerResult, unknown> {
-    return this.runFork(withCallTimeout(Effect.suspend(() => this.handler(invocation)), invocation.details.timeout))
+    const handler = this.handler
+    const run = typeof handler === "function"
+      ? Effect.suspend(() => handler(invocation))
+      : Effect.suspend(() => handler.invoke(invocation))
+    return this.runFork(withCallTimeout(run, invocation.details.timeout))
   }
 
   get unregister(): Effect.Effect<void, WampError.WampError | SessionError> {
@@ -108,6 +125,7 @@ export class RegistrationEntry implements Registration {
   finish(end: RegistrationEnd): void {
     if (this.end !== undefined) return
     this.end = end
+    if (typeof this.handler !== "function") this.handler.ended(end)
     const listeners = this.listeners
     this.listeners = undefined
     if (listeners === undefined) return
@@ -209,18 +227,18 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
   }
 
   /**
-   * A registration at callback level (the facade's): no scope; the handler runs on the session's
-   * runtime. It ends with the session, or by its `unregister`.
+   * A registration at callback level (the facade's): no scope; `callee.invoke` runs on the session's
+   * runtime. It ends with the session, or by its `unregister`, and then calls `callee.ended`.
    */
   const registerDirect = (
     procedure: string,
-    handler: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown>,
+    callee: DirectCallee,
     options: RegisterOptions | undefined,
     resume: Resume<RegistrationEntry>
   ): void => {
     const invalid = checkUri(procedure, options?.match)
     if (invalid) return resume(Exit.fail(invalid))
-    attach(new RegistrationEntry(procedure, options ?? noOptions, handler, sessionRunFork, owner), resume)
+    attach(new RegistrationEntry(procedure, options ?? noOptions, callee, sessionRunFork, owner), resume)
   }
   const sessionRunFork = Runtime.runFork(session) as RunFork
 

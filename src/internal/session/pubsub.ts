@@ -46,6 +46,17 @@ interface Subscriber {
   shutdown(): void
 }
 
+/**
+ * Where a subscription made at callback level delivers: one object with two methods rather than two
+ * closures, since a session may hold 100,000 subscriptions.
+ */
+export interface DirectSink {
+  /** Each event, in place, from the dispatcher. */
+  readonly event: (event: Event) => void
+  /** Once, when the subscription ends (revoked, session closed, left): `Some(error)` unless it was left. */
+  readonly end: (error: Option.Option<SubscriptionStreamError>) => void
+}
+
 /** A subscription made at callback level (the facade's): no stream, no scope. */
 export interface DirectSubscription {
   readonly id: number
@@ -157,11 +168,7 @@ interface Owner {
 class DirectSubscriber implements Subscriber, DirectSubscription {
   private ended = false
   entry: Entry | undefined = undefined
-  constructor(
-    private readonly onEvent: (event: Event) => void,
-    private readonly onEnd: (error: Option.Option<SubscriptionStreamError>) => void,
-    private readonly owner: Owner
-  ) {}
+  constructor(private readonly sink: DirectSink, private readonly owner: Owner) {}
 
   get id(): number {
     return this.entry?.id ?? 0
@@ -173,14 +180,14 @@ class DirectSubscriber implements Subscriber, DirectSubscription {
   }
 
   offer(event: Event): undefined {
-    if (!this.ended) this.onEvent(event)
+    if (!this.ended) this.sink.event(event)
     return undefined
   }
 
   end(error: Option.Option<SubscriptionStreamError>): void {
     if (this.ended) return
     this.ended = true
-    this.onEnd(error)
+    this.sink.end(error)
   }
 
   shutdown(): void {
@@ -330,20 +337,19 @@ export const makePubSub = (core: Core) => {
   }
 
   /**
-   * A subscription at callback level (the facade's hot path): `onEvent` is called by the
-   * dispatcher for each event, `onEnd` once when the subscription ends (revoked, session closed,
-   * left). No buffer, stream, fiber or scope per subscription.
+   * A subscription at callback level (the facade's hot path): the dispatcher calls `sink.event` for
+   * each event, `sink.end` once when the subscription ends (revoked, session closed, left). No
+   * buffer, stream, fiber or scope per subscription.
    */
   const subscribeDirect = (
     topic: string,
     options: SubscribeOptions | undefined,
-    onEvent: (event: Event) => void,
-    onEnd: (error: Option.Option<SubscriptionStreamError>) => void,
+    sink: DirectSink,
     resume: Resume<DirectSubscription>
   ): void => {
     const invalid = checkUri(topic, options?.match)
     if (invalid) return resume(Exit.fail(invalid))
-    const subscriber = new DirectSubscriber(onEvent, onEnd, owner)
+    const subscriber = new DirectSubscriber(sink, owner)
     attach(topic, options, subscriber, (exit) => {
       if (exit._tag === "Failure") return resume(Exit.failCause(exit.cause))
       subscriber.entry = exit.value
