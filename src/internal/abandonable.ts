@@ -8,15 +8,15 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
 
 /**
- * `register` starts the operation, calls `resume` once with its outcome (possibly before it
- * returns), and returns the function that abandons it, or undefined when there is nothing to abandon.
+ * `register` starts the operation, calls `resume` once with its outcome (an Exit, or an Effect the
+ * waiting fiber runs when it resumes; possibly before `register` returns), and returns the function
+ * that abandons it, or undefined when there is nothing to abandon.
  * The abandon function runs once, when the fiber is interrupted while waiting.
  */
 export const abandonable = <A, E>(
-  register: (resume: (exit: Exit.Exit<A, E>) => void) => (() => void) | undefined
+  register: (resume: (outcome: Effect.Effect<A, E>) => void) => (() => void) | undefined
 ): Effect.Effect<A, E> =>
   Effect.uninterruptibleMask((restore) => {
     let abandon: (() => void) | undefined

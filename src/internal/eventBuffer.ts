@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { OverflowStrategy } from "../Session.js"
+import { abandonable } from "./abandonable.js"
 
 type Pull<A, E> = Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>
 
@@ -48,10 +49,11 @@ export abstract class EventBuffer<A, E> {
   /** The error a full buffer fails with under "fail". */
   protected abstract overflowError(): E
 
-  /** Wraps the stream once, when it is first made (e.g. to count what is pulled). */
-  protected wrap(stream: Stream.Stream<A, E>): Stream.Stream<A, E> {
-    return stream
-  }
+  /**
+   * Told how many elements the consumer takes at once (e.g. to count them): in the pull itself,
+   * because another stage on the stream (`mapChunks`) costs a channel step per chunk.
+   */
+  protected taken(_count: number): void {}
 
   /**
    * Offers one element. Returns undefined when done, or an Effect the dispatcher must wait on
@@ -121,17 +123,18 @@ export abstract class EventBuffer<A, E> {
       if (elements !== undefined && elements.length > 0) {
         this.buffer = undefined
         this.releaseSpace()
+        this.taken(elements.length)
         return Effect.succeed(Chunk.unsafeFromArray(elements))
       }
       if (this.ending !== undefined) return this.ending
-      return Effect.async<Chunk.Chunk<A>, Option.Option<E>>((resume) => {
+      return abandonable<Chunk.Chunk<A>, Option.Option<E>>((resume) => {
         reader.waiter = resume
-        return Effect.sync(() => {
+        return () => {
           if (reader.waiter === resume) reader.waiter = undefined
-        })
+        }
       })
     })
-    const reader: Reader<A, E> = { pull, stream: this.wrap(Stream.repeatEffectChunkOption(pull)), waiter: undefined }
+    const reader: Reader<A, E> = { pull, stream: Stream.repeatEffectChunkOption(pull), waiter: undefined }
     return reader
   }
 

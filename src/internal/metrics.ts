@@ -4,7 +4,6 @@
  * exporter that reads it (e.g. @effect/opentelemetry's) sees them.
  */
 import * as Cause from "effect/Cause"
-import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
@@ -97,14 +96,8 @@ export const timeCallStream = <A, E, R>(stream: Stream.Stream<A, E, R>): Stream.
     )
   })
 
-const countChunk = <A>(chunk: Chunk.Chunk<A>): Chunk.Chunk<A> => {
-  eventsReceived.unsafeUpdate(chunk.length, noTags)
-  return chunk
-}
-
-/** Counts events per chunk the subscriber pulls: no step added per event. */
-export const countEventStream = <A, E, R>(events: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
-  Stream.mapChunks(events, countChunk)
+/** Counts events as a subscriber's consumer takes them (a whole buffered chunk at once). */
+export const countEvents = (count: number): void => eventsReceived.unsafeUpdate(count, noTags)
 
 export const countPublish = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.tap(effect, () => {

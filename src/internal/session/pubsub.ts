@@ -137,8 +137,8 @@ class StreamSubscriber extends EventBuffer<Event, SubscriptionStreamError> imple
     })
   }
 
-  protected override wrap(stream: Stream.Stream<Event, SubscriptionStreamError>) {
-    return this.owner.metered ? Metrics.countEventStream(stream) : stream
+  protected override taken(count: number): void {
+    if (this.owner.metered) Metrics.countEvents(count)
   }
 
   get events(): Stream.Stream<Event, SubscriptionStreamError> {
