@@ -95,4 +95,37 @@ describe("Connection against the loopback router", () => {
       }),
     { timeout: 60_000 }
   )
+
+  it.scopedLive("durable subscriptions made and released within one session leave nothing on it", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const connection = yield* Tracked.make({ realm: "realm1", goodbyeTimeout: "200 millis" }).pipe(
+        Effect.provide(Layer.mergeAll(
+          Layer.succeed(Transport.Transport, router.transport),
+          Serializer.layerJson,
+          Authenticator.layerAnonymous()
+        ))
+      )
+      yield* connection.awaitOpen
+      for (let round = 0; round < 3; round++) {
+        const scope = yield* Scope.make()
+        const made = yield* Effect.forEach(
+          Array.from({ length: 100 }, (_, i) => `com.churn.${i}`),
+          (topic) => Scope.extend(connection.subscribe(topic), scope),
+          { concurrency: 10 }
+        )
+        expect(Tracked.counters(connection)).toMatchObject({
+          durableSubscriptions: 100,
+          session: { subscriptions: 100, pending: 0 }
+        })
+        // Half leave by unsubscribe, the rest with their scope.
+        yield* Effect.forEach(made.slice(0, 50), (subscription) => subscription.unsubscribe, { discard: true })
+        expect(Tracked.counters(connection)).toMatchObject({ durableSubscriptions: 50, session: { subscriptions: 50 } })
+        yield* Scope.close(scope, Exit.void)
+        expect(Tracked.counters(connection)).toMatchObject({
+          durableSubscriptions: 0,
+          session: { subscriptions: 0, pending: 0 }
+        })
+      }
+    }))
 })

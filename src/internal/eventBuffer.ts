@@ -61,12 +61,15 @@ export abstract class EventBuffer<A, E> {
    */
   offer(element: A): Effect.Effect<void> | undefined {
     if (this.ending !== undefined) return undefined
-    const buffer = this.buffer ??= []
-    if (buffer.length < this.policy.capacity) {
-      buffer.push(element)
+    const current = this.buffer
+    if ((current?.length ?? 0) < this.policy.capacity) {
+      // A one-element array for the first: `[]` then push reserves room for 17.
+      if (current === undefined) this.buffer = [element]
+      else current.push(element)
       this.wake()
       return undefined
     }
+    const buffer = this.buffer ??= []
     switch (this.policy.overflow) {
       case "dropOldest":
         buffer.shift()

@@ -7,7 +7,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
-import * as Mailbox from "effect/Mailbox"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { DurableRegistration, DurableSubscription, Gap, ReapplyFailure } from "../../Connection.js"
@@ -27,13 +27,18 @@ import type {
   SubscriptionStreamError
 } from "../../Session.js"
 import type { WampError } from "../../WampError.js"
+import { EventBuffer } from "../eventBuffer.js"
 import { RegistrationEntry } from "../session/callee.js"
+import type { SessionHandle } from "../session/make.js"
+import type { HeldSubscription } from "../session/pubsub.js"
 
 type ApplyError = WampError | SessionError | EncodeError
 
 /** A joined session as the durables see it. */
 export interface Live {
   readonly session: SessionService
+  /** The session's callback-level operations (subscriptions held without a scope). */
+  readonly handle: SessionHandle
   /** The session's scope: every application lives in a child of it. */
   readonly scope: Scope.Scope
   /** Increases with each session; an intent is applied once per generation. */
@@ -67,10 +72,11 @@ interface SubscriptionIntent {
   readonly topic: string
   readonly options: SubscribeOptions | undefined
   /** The session-level subscriptions in order, with a `Gap` before each one after the first. */
-  readonly sources: Mailbox.Mailbox<Subscription | Gap, SessionClosedError>
+  readonly sources: Sources
   active: boolean
   generation: number
-  current: Applied<Subscription> | undefined
+  /** On the current (or last) session; left by its `finalize`, or ended with its session. */
+  current: HeldSubscription | undefined
 }
 
 /**
@@ -89,6 +95,76 @@ const inChildScope = <A, E>(
     ))
 
 const isGap = (item: Subscription | Gap): item is Gap => "_tag" in item
+const isEvent = (item: Event | Gap): item is Event => !("_tag" in item)
+
+const unbounded = { capacity: Number.POSITIVE_INFINITY, overflow: "fail" } as const
+
+/**
+ * The queue of a durable subscription's session-level subscriptions (and gaps): the subscriber
+ * buffer, unbounded, so nothing is allocated until the first element and the stream is made when
+ * first read (an Effect Mailbox costs about 2 KB; a connection may hold 100,000 of these).
+ */
+class Sources extends EventBuffer<Subscription | Gap, SessionClosedError> {
+  constructor() {
+    super(unbounded)
+  }
+
+  protected overflowError(): never {
+    throw new Error("an unbounded buffer cannot overflow")
+  }
+}
+
+/**
+ * What `subscribe` returns: its streams and `unsubscribe` made when first asked for, so that a
+ * subscription nobody reads holds no Stream or Effect nodes.
+ */
+class DurableSubscriptionHandle implements DurableSubscription {
+  #eventsWithGaps: Stream.Stream<Event | Gap, SubscriptionStreamError> | undefined = undefined
+  #events: Stream.Stream<Event, SubscriptionStreamError> | undefined = undefined
+
+  constructor(
+    private readonly intent: SubscriptionIntent,
+    private readonly release: (intent: SubscriptionIntent) => Effect.Effect<void>
+  ) {}
+
+  get id(): number {
+    return this.intent.current?.id ?? 0
+  }
+
+  get topic(): string {
+    return this.intent.topic
+  }
+
+  get options(): SubscribeOptions {
+    return this.intent.options ?? noOptions
+  }
+
+  get eventsWithGaps(): Stream.Stream<Event | Gap, SubscriptionStreamError> {
+    return this.#eventsWithGaps ??= this.intent.sources.stream.pipe(
+      Stream.flatMap((item): Stream.Stream<Event | Gap, SubscriptionStreamError> =>
+        isGap(item)
+          ? Stream.succeed(item)
+          // A lost session ends its part of the stream; the next session's part follows.
+          : item.events.pipe(
+            Stream.catchTags({ SessionClosedError: () => Stream.empty, ProtocolError: () => Stream.empty })
+          )
+      ),
+      // Revoked or overflowed: the subscription is over, on every session.
+      Stream.tapError(() => this.release(this.intent))
+    )
+  }
+
+  get events(): Stream.Stream<Event, SubscriptionStreamError> {
+    return this.#events ??= Stream.filter(this.eventsWithGaps, isEvent)
+  }
+
+  get unsubscribe(): Effect.Effect<void, WampError | SessionError> {
+    const current = this.intent.current
+    return Effect.zipRight(current === undefined ? Effect.void : current.unsubscribe, this.release(this.intent))
+  }
+}
+
+const noOptions: SubscribeOptions = Object.freeze({})
 
 export const makeDurables = (host: Host) => {
   const registrations = new Set<RegistrationIntent>()
@@ -133,25 +209,26 @@ export const makeDurables = (host: Host) => {
       )
     })
 
+  /** Uninterruptible: a SUBSCRIBE sent is either recorded in the intent or left again. */
   const applySubscription = (intent: SubscriptionIntent, live: Live): Effect.Effect<void, ApplyError> =>
     Effect.suspend(() => {
       if (!intent.active || intent.generation === live.generation) return Effect.void
       intent.generation = live.generation
-      return inChildScope(live, live.session.subscribe(intent.topic, intent.options)).pipe(
-        Effect.flatMap((applied) => {
-          if (!intent.active) return Scope.close(applied.scope, Exit.void)
+      // Held by the intent, not a scope: no scope, finalizer or Map per subscription per session.
+      return Effect.uninterruptible(
+        Effect.flatMap(live.handle.subscribeHeld(intent.topic, intent.options), (subscription) => {
+          if (!intent.active) return subscription.finalize()
           if (intent.current !== undefined) {
-            intent.sources.unsafeOffer({
+            intent.sources.offer({
               _tag: "Gap",
               reason: live.previous ?? { reason: "", message: "", by: "transport", wasClean: false },
               session: live.session.info.id
             })
           }
-          intent.current = applied
-          intent.sources.unsafeOffer(applied.value)
+          intent.current = subscription
+          intent.sources.offer(subscription)
           return Effect.void
-        }),
-        Effect.asVoid
+        })
       )
     })
 
@@ -201,7 +278,8 @@ export const makeDurables = (host: Host) => {
         generation: 0,
         current: undefined
       }
-      yield* Effect.addFinalizer(() => releaseRegistration(intent))
+      // Not `Effect.addFinalizer`, which keeps this fiber's FiberRefs (a Map) for the finalizer.
+      yield* Effect.scopeWith((scope) => Scope.addFinalizer(scope, releaseRegistration(intent)))
       const live = yield* host.acquire
       // Known to the connection before REGISTER goes out, so a session change meanwhile re-applies it.
       registrations.add(intent)
@@ -229,10 +307,10 @@ export const makeDurables = (host: Host) => {
       if (!intent.active) return Effect.void
       intent.active = false
       subscriptions.delete(intent)
-      intent.sources.unsafeDone(Exit.void)
+      intent.sources.end(Option.none())
       const current = intent.current
       intent.current = undefined
-      return current === undefined ? Effect.void : Scope.close(current.scope, Exit.void)
+      return current === undefined ? Effect.void : current.finalize()
     })
 
   const subscribe = (
@@ -243,44 +321,17 @@ export const makeDurables = (host: Host) => {
       const intent: SubscriptionIntent = {
         topic,
         options,
-        sources: yield* Mailbox.make<Subscription | Gap, SessionClosedError>(),
+        sources: new Sources(),
         active: true,
         generation: 0,
         current: undefined
       }
-      yield* Effect.addFinalizer(() => releaseSubscription(intent))
+      // Not `Effect.addFinalizer`, which keeps this fiber's FiberRefs (a Map) for the finalizer.
+      yield* Effect.scopeWith((scope) => Scope.addFinalizer(scope, releaseSubscription(intent)))
       const live = yield* host.acquire
       subscriptions.add(intent)
       yield* Effect.tapError(applySubscription(intent, live), () => releaseSubscription(intent))
-      const eventsWithGaps = Mailbox.toStream(intent.sources).pipe(
-        Stream.flatMap((item): Stream.Stream<Event | Gap, SubscriptionStreamError> =>
-          isGap(item)
-            ? Stream.succeed(item)
-            // A lost session ends its part of the stream; the next session's part follows.
-            : item.events.pipe(
-              Stream.catchTags({ SessionClosedError: () => Stream.empty, ProtocolError: () => Stream.empty })
-            )
-        ),
-        // Revoked or overflowed: the subscription is over, on every session.
-        Stream.tapError(() => releaseSubscription(intent))
-      )
-      const unsubscribe = Effect.suspend(() => {
-        const current = intent.current
-        return Effect.zipRight(
-          current === undefined ? Effect.void : current.value.unsubscribe,
-          releaseSubscription(intent)
-        )
-      })
-      return {
-        get id() {
-          return intent.current?.value.id ?? 0
-        },
-        topic,
-        options: options ?? {},
-        events: Stream.filter(eventsWithGaps, (item): item is Event => !("_tag" in item)),
-        eventsWithGaps,
-        unsubscribe
-      } satisfies DurableSubscription
+      return new DurableSubscriptionHandle(intent, releaseSubscription)
     })
 
   /**
@@ -293,7 +344,7 @@ export const makeDurables = (host: Host) => {
     }
     for (const intent of subscriptions) {
       intent.active = false
-      intent.sources.unsafeDone(error === undefined ? Exit.void : Exit.fail(error))
+      intent.sources.end(error === undefined ? Option.none() : Option.some(error))
     }
     subscriptions.clear()
   }

@@ -5,13 +5,10 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { SessionClosedError } from "../../Errors.js"
-import type { SessionHandle } from "../session/make.js"
 import type { Live } from "./durable.js"
 
 /** A joined session as the connection holds it. */
-export interface LiveSession extends Live {
-  readonly handle: SessionHandle
-}
+export type LiveSession = Live
 
 export interface Slot {
   /** The open session, or undefined while none is (or the connection is closing). */

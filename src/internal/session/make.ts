@@ -34,6 +34,8 @@ export interface SessionHandle {
   readonly call: Caller["startCall"]
   /** A subscription at callback level (the facade's: the handler called in place, no stream). */
   readonly subscribe: PubSub["subscribeDirect"]
+  /** A subscription held without a scope (the Connection's durable subscriptions). */
+  readonly subscribeHeld: PubSub["subscribeHeld"]
   /** A registration at callback level (the facade's: no scope, no fiber per registration). */
   readonly register: Callee["registerDirect"]
 }
@@ -184,6 +186,8 @@ export const makeHandle = (
       counters: () => ({ pending: core.pending.size, ...callee.counters(), ...pubsub.counters() }),
       call: caller.startCall,
       subscribe: pubsub.subscribeDirect,
+      subscribeHeld: (topic, subscribeOptions) =>
+        traced.local("wamp.subscribe", topic, pubsub.subscribeHeld(topic, subscribeOptions)),
       register: callee.registerDirect
     }
     handles.set(service, handle)

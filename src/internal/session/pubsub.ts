@@ -57,6 +57,11 @@ export interface DirectSink {
   readonly end: (error: Option.Option<SubscriptionStreamError>) => void
 }
 
+/** A subscription without a scope (`subscribeHeld`): `finalize` leaves it, bounded in time, never failing. */
+export interface HeldSubscription extends Subscription {
+  readonly finalize: () => Effect.Effect<void>
+}
+
 /** A subscription made at callback level (the facade's): no stream, no scope. */
 export interface DirectSubscription {
   readonly id: number
@@ -313,27 +318,44 @@ export const makePubSub = (core: Core) => {
     metered: core.options.metrics !== false
   }
 
+  /** SUBSCRIBE (not interruptible once sent) and the subscriber attached: what both forms below share. */
+  const attachStream = (topic: string, options: SubscribeOptions | undefined) =>
+    Effect.uninterruptible(Effect.async<StreamSubscriber, OperationError>((resume) => {
+      const subscriber = new StreamSubscriber(topic, options ?? noOptions, options?.buffer ?? defaultBuffer, owner)
+      attach(topic, options, subscriber, (exit) => {
+        if (exit._tag === "Failure") return resume(Exit.failCause(exit.cause))
+        subscriber.entry = exit.value
+        resume(Exit.succeed(subscriber))
+      })
+    }))
+
   const subscribe = (
     topic: string,
     options?: SubscribeOptions
   ): Effect.Effect<Subscription, OperationError, Scope.Scope> => {
     const invalid = checkUri(topic, options?.match)
     if (invalid) return Effect.fail(invalid)
-    // As `Effect.acquireRelease` would (SUBSCRIBE is not interruptible once sent), with one bound
-    // finalizer and no Effect nodes kept per subscription.
+    // As `Effect.acquireRelease` would, with one bound finalizer and no Effect nodes kept per
+    // subscription.
     return Effect.scopeWith((scope) =>
       Effect.uninterruptible(Effect.flatMap(
-        Effect.async<StreamSubscriber, OperationError>((resume) => {
-          const subscriber = new StreamSubscriber(topic, options ?? noOptions, options?.buffer ?? defaultBuffer, owner)
-          attach(topic, options, subscriber, (exit) => {
-            if (exit._tag === "Failure") return resume(Exit.failCause(exit.cause))
-            subscriber.entry = exit.value
-            resume(Exit.succeed(subscriber))
-          })
-        }),
+        attachStream(topic, options),
         (subscriber) => Effect.as(Scope.addFinalizerExit(scope, subscriber.finalize.bind(subscriber)), subscriber)
       ))
     )
+  }
+
+  /**
+   * A subscription held by its caller instead of a scope (the Connection's durable subscriptions,
+   * which may number 100,000 and come and go within one session): `finalize` leaves it, bounded in
+   * time; otherwise it ends with the session.
+   */
+  const subscribeHeld = (
+    topic: string,
+    options?: SubscribeOptions
+  ): Effect.Effect<HeldSubscription, OperationError> => {
+    const invalid = checkUri(topic, options?.match)
+    return invalid ? Effect.fail(invalid) : attachStream(topic, options)
   }
 
   /**
@@ -432,6 +454,7 @@ export const makePubSub = (core: Core) => {
   return {
     publish,
     subscribe,
+    subscribeHeld,
     subscribeDirect,
     event,
     revoke,
