@@ -96,7 +96,7 @@ describe("Connection against the loopback router", () => {
     { timeout: 60_000 }
   )
 
-  it.scopedLive("durable subscriptions made and released within one session leave nothing on it", () =>
+  it.scopedLive("durable registrations and subscriptions made and released within one session leave nothing on it", () =>
     Effect.gen(function*() {
       const router = yield* Router.make({ realms: ["realm1"] })
       const connection = yield* Tracked.make({ realm: "realm1", goodbyeTimeout: "200 millis" }).pipe(
@@ -114,9 +114,24 @@ describe("Connection against the loopback router", () => {
           (topic) => Scope.extend(connection.subscribe(topic), scope),
           { concurrency: 10 }
         )
+        const registered = yield* Effect.forEach(
+          Array.from({ length: 100 }, (_, i) => `com.churn.echo${i}`),
+          (procedure) => Scope.extend(connection.register(procedure, ({ args }) => Effect.succeed({ args })), scope),
+          { concurrency: 10 }
+        )
         expect(Tracked.counters(connection)).toMatchObject({
           durableSubscriptions: 100,
-          session: { subscriptions: 100, pending: 0 }
+          durableRegistrations: 100,
+          watchers: 100,
+          session: { subscriptions: 100, registrations: 100, pending: 0 }
+        })
+        // Each held registration answers on the session it was applied to.
+        expect((yield* connection.session.call("com.churn.echo7", [round])).args).toEqual([round])
+        yield* Effect.forEach(registered.slice(0, 50), (registration) => registration.unregister, { discard: true })
+        expect(Tracked.counters(connection)).toMatchObject({
+          durableRegistrations: 50,
+          watchers: 50,
+          session: { registrations: 50 }
         })
         // Half leave by unsubscribe, the rest with their scope.
         yield* Effect.forEach(made.slice(0, 50), (subscription) => subscription.unsubscribe, { discard: true })
@@ -124,8 +139,12 @@ describe("Connection against the loopback router", () => {
         yield* Scope.close(scope, Exit.void)
         expect(Tracked.counters(connection)).toMatchObject({
           durableSubscriptions: 0,
-          session: { subscriptions: 0, pending: 0 }
+          durableRegistrations: 0,
+          watchers: 0,
+          session: { subscriptions: 0, registrations: 0, pending: 0 }
         })
+        const gone = yield* Effect.flip(connection.session.call("com.churn.echo7"))
+        expect(gone).toMatchObject({ error: "wamp.error.no_such_procedure" })
       }
     }))
 })

@@ -3,10 +3,11 @@
  * lives in the connection and is applied to every new session, each time in a scope of its own
  * under that session's scope.
  */
+import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -18,7 +19,6 @@ import type {
   HandlerResult,
   Invocation,
   RegisterOptions,
-  Registration,
   RegistrationEnd,
   SessionError,
   SessionService,
@@ -28,7 +28,7 @@ import type {
 } from "../../Session.js"
 import type { WampError } from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
-import { RegistrationEntry } from "../session/callee.js"
+import type { DirectCallee, RegistrationEntry } from "../session/callee.js"
 import type { SessionHandle } from "../session/make.js"
 import type { HeldSubscription } from "../session/pubsub.js"
 
@@ -53,21 +53,6 @@ export interface Host {
   readonly reapplyFailed: (failure: ReapplyFailure) => Effect.Effect<void>
 }
 
-interface Applied<A> {
-  readonly value: A
-  readonly scope: Scope.CloseableScope
-}
-
-interface RegistrationIntent {
-  readonly procedure: string
-  readonly options: RegisterOptions | undefined
-  readonly run: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown>
-  readonly ended: Deferred.Deferred<RegistrationEnd>
-  active: boolean
-  generation: number
-  current: Applied<Registration> | undefined
-}
-
 interface SubscriptionIntent {
   readonly topic: string
   readonly options: SubscribeOptions | undefined
@@ -78,21 +63,6 @@ interface SubscriptionIntent {
   /** On the current (or last) session; left by its `finalize`, or ended with its session. */
   current: HeldSubscription | undefined
 }
-
-/**
- * Runs `acquire` in a new child scope of the session's scope; the child is closed at once when it
- * fails or is interrupted, so nothing half-made stays in a long-lived session.
- */
-const inChildScope = <A, E>(
-  live: Live,
-  acquire: Effect.Effect<A, E, Scope.Scope>
-): Effect.Effect<Applied<A>, E> =>
-  Effect.flatMap(Scope.fork(live.scope, ExecutionStrategy.sequential), (scope) =>
-    acquire.pipe(
-      Scope.extend(scope),
-      Effect.map((value) => ({ value, scope })),
-      Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))
-    ))
 
 const isGap = (item: Subscription | Gap): item is Gap => "_tag" in item
 const isEvent = (item: Event | Gap): item is Event => !("_tag" in item)
@@ -166,6 +136,88 @@ class DurableSubscriptionHandle implements DurableSubscription {
 
 const noOptions: SubscribeOptions = Object.freeze({})
 
+/** What every registration intent of one connection reports to. */
+interface RegistrationOwner {
+  /** One session's registration of `intent` ended (with its session, or revoked). */
+  readonly sessionEnded: (intent: RegistrationIntent, end: RegistrationEnd) => void
+}
+
+/**
+ * A durable registration: the user's intent, and the callee the core runs on each session it is
+ * applied to (its handler with the user's context, and its end), in one object. Waiting for the end
+ * makes a Deferred only when someone waits.
+ */
+class RegistrationIntent implements DirectCallee {
+  active = true
+  generation = 0
+  /** On the current (or last) session; its `finalize` unregisters, bounded in time. */
+  current: RegistrationEntry | undefined = undefined
+  /** How the intent ended, once it has. */
+  end: RegistrationEnd | undefined = undefined
+  #waiting: Deferred.Deferred<RegistrationEnd> | undefined = undefined
+
+  constructor(
+    readonly procedure: string,
+    readonly options: RegisterOptions | undefined,
+    private readonly handler: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown, any>,
+    private readonly context: Context.Context<any>,
+    private readonly owner: RegistrationOwner
+  ) {}
+
+  invoke(invocation: Invocation): Effect.Effect<HandlerResult, unknown> {
+    return Effect.provide(this.handler(invocation), this.context) as Effect.Effect<HandlerResult, unknown>
+  }
+
+  ended(end: RegistrationEnd): void {
+    this.owner.sessionEnded(this, end)
+  }
+
+  /** Ends the intent once; false when it had already ended. */
+  finish(end: RegistrationEnd): boolean {
+    if (!this.active) return false
+    this.active = false
+    this.end = end
+    if (this.#waiting !== undefined) Deferred.unsafeDone(this.#waiting, Exit.succeed(end))
+    return true
+  }
+
+  get awaitEnd(): Effect.Effect<RegistrationEnd> {
+    return Effect.suspend(() => {
+      if (this.end !== undefined) return Effect.succeed(this.end)
+      return Deferred.await(this.#waiting ??= Deferred.unsafeMake<RegistrationEnd>(FiberId.none))
+    })
+  }
+}
+
+/** What `register` returns: its `unregister` and `ended` made when asked for. */
+class DurableRegistrationHandle implements DurableRegistration {
+  constructor(
+    private readonly intent: RegistrationIntent,
+    private readonly release: (intent: RegistrationIntent) => Effect.Effect<void>
+  ) {}
+
+  get id(): number {
+    return this.intent.current?.id ?? 0
+  }
+
+  get procedure(): string {
+    return this.intent.procedure
+  }
+
+  get options(): RegisterOptions {
+    return this.intent.options ?? noOptions
+  }
+
+  get unregister(): Effect.Effect<void, WampError | SessionError> {
+    const current = this.intent.current
+    return Effect.zipRight(current === undefined ? Effect.void : current.unregister, this.release(this.intent))
+  }
+
+  get ended(): Effect.Effect<RegistrationEnd> {
+    return this.intent.awaitEnd
+  }
+}
+
 export const makeDurables = (host: Host) => {
   const registrations = new Set<RegistrationIntent>()
   const subscriptions = new Set<SubscriptionIntent>()
@@ -173,40 +225,33 @@ export const makeDurables = (host: Host) => {
   let watchers = 0
 
   const endRegistration = (intent: RegistrationIntent, end: RegistrationEnd) => {
-    intent.active = false
-    registrations.delete(intent)
-    Deferred.unsafeDone(intent.ended, Exit.succeed(end))
+    if (intent.finish(end)) registrations.delete(intent)
   }
 
+  const owner: RegistrationOwner = {
+    sessionEnded: (intent, end) => {
+      watchers--
+      // A revocation ends the intent: the router does not want this registration back.
+      if (end.reason === "revoked") endRegistration(intent, end)
+    }
+  }
+
+  /** Uninterruptible: a REGISTER sent is either recorded in the intent or unregistered again. */
   const applyRegistration = (intent: RegistrationIntent, live: Live): Effect.Effect<void, ApplyError> =>
     Effect.suspend(() => {
       if (!intent.active || intent.generation === live.generation) return Effect.void
       intent.generation = live.generation
-      return inChildScope(live, live.session.register(intent.procedure, intent.run, intent.options)).pipe(
-        Effect.flatMap((applied) => {
-          // Unregistered by the user while REGISTER was on its way.
-          if (!intent.active) return Scope.close(applied.scope, Exit.void)
-          intent.current = applied
-          // A revocation ends the intent: the router does not want this registration back.
-          const onEnd = (end: RegistrationEnd) => {
-            if (end.reason === "revoked") endRegistration(intent, end)
-          }
+      // Held by the intent, not a scope; the session's entry tells its end to `intent.ended`.
+      return Effect.uninterruptible(Effect.flatMap(
+        live.handle.registerHeld(intent.procedure, intent, intent.options),
+        (entry) => {
           watchers++
-          // The session's own registrations tell their end by callback (they all end with the
-          // session): no fiber per registration.
-          if (applied.value instanceof RegistrationEntry) {
-            applied.value.onEnd((end) => {
-              watchers--
-              onEnd(end)
-            })
-            return Effect.void
-          }
-          const watch = Effect.flatMap(applied.value.ended, (end) => Effect.sync(() => onEnd(end))).pipe(
-            Effect.ensuring(Effect.sync(() => watchers--))
-          )
-          return Effect.asVoid(Effect.forkIn(watch, applied.scope))
-        })
-      )
+          // Unregistered by the user while REGISTER was on its way.
+          if (!intent.active) return entry.finalize()
+          intent.current = entry
+          return Effect.void
+        }
+      ))
     })
 
   /** Uninterruptible: a SUBSCRIBE sent is either recorded in the intent or left again. */
@@ -259,7 +304,7 @@ export const makeDurables = (host: Host) => {
       endRegistration(intent, { reason: "unregistered", message: undefined })
       const current = intent.current
       intent.current = undefined
-      return current === undefined ? Effect.void : Scope.close(current.scope, Exit.void)
+      return current === undefined ? Effect.void : current.finalize()
     })
 
   const register = <E, R>(
@@ -269,37 +314,14 @@ export const makeDurables = (host: Host) => {
   ): Effect.Effect<DurableRegistration, ApplyError, Scope.Scope | R> =>
     Effect.gen(function*() {
       const context = yield* Effect.context<R>()
-      const intent: RegistrationIntent = {
-        procedure,
-        options,
-        run: (invocation) => Effect.provide(handler(invocation), context),
-        ended: yield* Deferred.make<RegistrationEnd>(),
-        active: true,
-        generation: 0,
-        current: undefined
-      }
+      const intent = new RegistrationIntent(procedure, options, handler, context, owner)
       // Not `Effect.addFinalizer`, which keeps this fiber's FiberRefs (a Map) for the finalizer.
       yield* Effect.scopeWith((scope) => Scope.addFinalizer(scope, releaseRegistration(intent)))
       const live = yield* host.acquire
       // Known to the connection before REGISTER goes out, so a session change meanwhile re-applies it.
       registrations.add(intent)
       yield* Effect.tapError(applyRegistration(intent, live), () => releaseRegistration(intent))
-      const unregister = Effect.suspend(() => {
-        const current = intent.current
-        return Effect.zipRight(
-          current === undefined ? Effect.void : current.value.unregister,
-          releaseRegistration(intent)
-        )
-      })
-      return {
-        get id() {
-          return intent.current?.value.id ?? 0
-        },
-        procedure,
-        options: options ?? {},
-        unregister,
-        ended: Deferred.await(intent.ended)
-      } satisfies DurableRegistration
+      return new DurableRegistrationHandle(intent, releaseRegistration)
     })
 
   const releaseSubscription = (intent: SubscriptionIntent): Effect.Effect<void> =>

@@ -10,15 +10,23 @@ import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import { Authenticator } from "../../Authenticator.js"
 import { SessionClosedError, TransportError } from "../../Errors.js"
-import type { CallOptions, CloseReason, JoinError, SessionInfo, SessionOptions, SessionService } from "../../Session.js"
+import type {
+  CallOptions,
+  CloseReason,
+  JoinError,
+  RegisterOptions,
+  SessionInfo,
+  SessionOptions,
+  SessionService
+} from "../../Session.js"
 import { Transport } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
 import * as Metrics from "../metrics.js"
 import { Serializers } from "../serializer/tags.js"
 import * as Tracing from "../tracing.js"
-import { type Callee, makeCallee } from "./callee.js"
+import { type Callee, type DirectCallee, makeCallee, type RegistrationEntry } from "./callee.js"
 import { type Caller, makeCaller } from "./caller.js"
-import { Core, DEFAULT_GOODBYE_TIMEOUT } from "./core.js"
+import { Core, DEFAULT_GOODBYE_TIMEOUT, type OperationError } from "./core.js"
 import * as Dispatcher from "./dispatcher.js"
 import { Lifecycle } from "./lifecycle.js"
 import { makePubSub, type PubSub } from "./pubsub.js"
@@ -36,6 +44,16 @@ export interface SessionHandle {
   readonly subscribe: PubSub["subscribeDirect"]
   /** A subscription held without a scope (the Connection's durable subscriptions). */
   readonly subscribeHeld: PubSub["subscribeHeld"]
+  /**
+   * A registration held without a scope (the Connection's durable registrations): `callee.invoke`
+   * runs on the session's runtime; the entry's `finalize` unregisters, bounded in time; it ends
+   * with the session otherwise, and tells `callee.ended`.
+   */
+  readonly registerHeld: (
+    procedure: string,
+    callee: DirectCallee,
+    options: RegisterOptions | undefined
+  ) => Effect.Effect<RegistrationEntry, OperationError>
   /** A registration at callback level (the facade's: no scope, no fiber per registration). */
   readonly register: Callee["registerDirect"]
 }
@@ -188,7 +206,28 @@ export const makeHandle = (
       subscribe: pubsub.subscribeDirect,
       subscribeHeld: (topic, subscribeOptions) =>
         traced.local("wamp.subscribe", topic, pubsub.subscribeHeld(topic, subscribeOptions)),
-      register: callee.registerDirect
+      register: callee.registerDirect,
+      registerHeld: (procedure, held, registerOptions) => {
+        const traceable: DirectCallee = traced.enabled
+          ? {
+            invoke: (invocation) =>
+              traced.inbound(
+                "wamp.invocation",
+                invocation.details.procedure,
+                invocation.details.raw,
+                held.invoke(invocation)
+              ),
+            ended: (end) => held.ended(end)
+          }
+          : held
+        return traced.local(
+          "wamp.register",
+          procedure,
+          Effect.uninterruptible(Effect.async<RegistrationEntry, OperationError>((resume) => {
+            callee.registerDirect(procedure, traceable, registerOptions, resume)
+          }))
+        )
+      }
     }
     handles.set(service, handle)
     return handle
