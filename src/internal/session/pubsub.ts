@@ -318,16 +318,16 @@ export const makePubSub = (core: Core) => {
     metered: core.options.metrics !== false
   }
 
-  /** SUBSCRIBE (not interruptible once sent) and the subscriber attached: what both forms below share. */
+  /** SUBSCRIBE and the subscriber attached: what both forms below share (each makes it uninterruptible). */
   const attachStream = (topic: string, options: SubscribeOptions | undefined) =>
-    Effect.uninterruptible(Effect.async<StreamSubscriber, OperationError>((resume) => {
+    Effect.async<StreamSubscriber, OperationError>((resume) => {
       const subscriber = new StreamSubscriber(topic, options ?? noOptions, options?.buffer ?? defaultBuffer, owner)
       attach(topic, options, subscriber, (exit) => {
         if (exit._tag === "Failure") return resume(Exit.failCause(exit.cause))
         subscriber.entry = exit.value
         resume(Exit.succeed(subscriber))
       })
-    }))
+    })
 
   const subscribe = (
     topic: string,
@@ -355,7 +355,8 @@ export const makePubSub = (core: Core) => {
     options?: SubscribeOptions
   ): Effect.Effect<HeldSubscription, OperationError> => {
     const invalid = checkUri(topic, options?.match)
-    return invalid ? Effect.fail(invalid) : attachStream(topic, options)
+    // SUBSCRIBE is not interruptible once sent: the subscriber is always attached or refused.
+    return invalid ? Effect.fail(invalid) : Effect.uninterruptible(attachStream(topic, options))
   }
 
   /**
