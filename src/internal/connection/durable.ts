@@ -1,7 +1,9 @@
 /**
  * Durable registrations and subscriptions: the user's intent (procedure/topic, handler, options)
- * lives in the connection and is applied to every new session, each time in a scope of its own
- * under that session's scope.
+ * lives in the connection and is applied to every new session. Each session's registration or
+ * subscription is held by the intent, not by a scope (`SessionHandle.registerHeld` /
+ * `subscribeHeld`): released by its `finalize`, or ended with its session. A connection may hold
+ * 100,000 intents, so each is a few small objects and its Streams/Effects are made when asked for.
  */
 import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
