@@ -54,8 +54,9 @@ interface Owner {
 const noOptions: RegisterOptions = Object.freeze({})
 
 /**
- * A registration made at callback level (the facade's): its handler and its end in one object with
- * two methods rather than closures, since a session may hold 100,000 registrations.
+ * A registration made at callback level (the facade's, and the Connection's durable ones): its
+ * handler and its end in one object with two methods rather than closures, since a session may
+ * hold 100,000 registrations.
  */
 export interface DirectCallee {
   readonly invoke: (invocation: Invocation) => Effect.Effect<HandlerResult, unknown>
@@ -63,7 +64,7 @@ export interface DirectCallee {
   readonly ended: (end: RegistrationEnd) => void
 }
 
-/** The Effect API's handler function, or the facade's `DirectCallee`. */
+/** The Effect API's handler function, or a `DirectCallee` (facade, durable registrations). */
 type Handler = ((invocation: Invocation) => Effect.Effect<HandlerResult, unknown, any>) | DirectCallee
 
 /**
