@@ -84,16 +84,27 @@ export const outgoing = (
   return { options: { ...wire, ...ppt }, fields }
 }
 
+/**
+ * The last exact URI found valid: calls and publishes usually repeat one procedure or topic, and
+ * comparing to it is cheaper than the URI expression (~0.25 µs per call in the peers bench profile).
+ */
+let lastValidExact: string | undefined = undefined
+
 /** Rejects a bad URI locally with `wamp.error.invalid_uri` before anything is sent. */
 export const checkUri = (
   uri: string,
   match: "exact" | "prefix" | "wildcard" | undefined
-): WampError.WampError | undefined =>
-  Uri.isValid(uri, match ?? "exact")
-    ? undefined
-    : WampError.make(WampError.StandardUri.InvalidUri, {
-      args: [`invalid URI ${JSON.stringify(uri)}${match && match !== "exact" ? ` for match "${match}"` : ""}`]
-    })
+): WampError.WampError | undefined => {
+  const exact = match === undefined || match === "exact"
+  if (exact && lastValidExact !== undefined && uri === lastValidExact) return undefined
+  if (Uri.isValid(uri, match ?? "exact")) {
+    if (exact) lastValidExact = uri
+    return undefined
+  }
+  return WampError.make(WampError.StandardUri.InvalidUri, {
+    args: [`invalid URI ${JSON.stringify(uri)}${match && match !== "exact" ? ` for match "${match}"` : ""}`]
+  })
+}
 
 export const errorFromMessage = (message: {
   readonly error: string
