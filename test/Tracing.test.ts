@@ -13,6 +13,7 @@ import * as Router from "../src/testing/Router.js"
 import * as SpanRecorder from "../src/testing/SpanRecorder.js"
 import * as Tracing from "../src/Tracing.js"
 import { Transport } from "../src/Transport.js"
+import * as Tracked from "./support/connection.js"
 
 const client = (router: Router.RouterService) =>
   Layer.mergeAll(Layer.succeed(Transport, router.transport), Serializer.layerJson, Authenticator.layerAnonymous())
@@ -91,6 +92,30 @@ describe("Tracing", () => {
       // register is traced too, but the invocation is not its child.
       const register = recorder.spans.find((span) => span.name === "wamp.register")!
       expect(register.traceId).toBe(root.traceId)
+    }))
+
+  it.scoped("a Connection's durable registration is traced as Session.register is, and still tells its end", () =>
+    Effect.gen(function*() {
+      const router = yield* Router.make({ realms: ["realm1"] })
+      const recorder = SpanRecorder.make()
+      yield* Effect.withTracer(
+        Effect.gen(function*() {
+          const connection = yield* Tracked.make({ realm: "realm1" }).pipe(Effect.provide(client(router)))
+          yield* connection.awaitOpen
+          const registration = yield* connection.register("com.example.durable", () => Effect.void)
+          const caller = yield* Session.make({ realm: "realm1" }).pipe(Effect.provide(client(router)))
+          yield* Effect.withSpan(caller.call("com.example.durable"), "test.root")
+          expect(Tracked.counters(connection)).toMatchObject({ durableRegistrations: 1, watchers: 1 })
+          yield* registration.unregister
+          // The session registration's end went through the tracing callee to the intent.
+          expect(Tracked.counters(connection)).toMatchObject({ durableRegistrations: 0, watchers: 0 })
+        }),
+        recorder.tracer
+      )
+      const call = recorder.spans.find((span) => span.name === "wamp.call")!
+      const invocation = recorder.spans.find((span) => span.name === "wamp.invocation")!
+      expect(recorder.spans.some((span) => span.name === "wamp.register")).toBe(true)
+      expect(invocation).toMatchObject({ kind: "server", traceId: call.traceId, parentSpanId: call.spanId })
     }))
 
   it.scoped("an invocation without trace context gets a root span, not the registering span as parent", () =>

@@ -134,9 +134,12 @@ class DirectCall implements CallControl {
 /** Options shared by every registration and subscription made without any (frozen: one object for all). */
 const noOptions: { readonly [option: string]: unknown } = Object.freeze({})
 
-interface SinkOwner {
+/** What every registration callee and subscription sink of one session reports to. */
+interface Owner {
   readonly onUserError: (error: unknown, message: string) => void
-  readonly forget: (subscription: Subscription) => void
+  readonly details: (invocation: Core.Invocation, signal: AbortSignal) => Invocation
+  readonly forgetRegistration: (registration: Registration) => void
+  readonly forgetSubscription: (subscription: Subscription) => void
 }
 
 /**
@@ -145,7 +148,7 @@ interface SinkOwner {
  */
 class SubscriptionSink implements DirectSink {
   subscription: Subscription | undefined = undefined
-  constructor(private readonly owner: SinkOwner, private readonly handler: EventHandler) {}
+  constructor(private readonly owner: Owner, private readonly handler: EventHandler) {}
 
   event(event: Core.Event): void {
     const subscription = this.subscription
@@ -170,15 +173,9 @@ class SubscriptionSink implements DirectSink {
   end(error: Option.Option<unknown>): void {
     const subscription = this.subscription
     if (subscription === undefined) return
-    this.owner.forget(subscription)
+    this.owner.forgetSubscription(subscription)
     subscription._ended(revocationReason(Option.isSome(error) ? Exit.fail(error.value) : Exit.void))
   }
-}
-
-interface CalleeOwner {
-  readonly onUserError: (error: unknown, message: string) => void
-  readonly details: (invocation: Core.Invocation, signal: AbortSignal) => Invocation
-  readonly forget: (registration: Registration) => void
 }
 
 /**
@@ -188,7 +185,7 @@ interface CalleeOwner {
  */
 class RegistrationCallee implements DirectCallee {
   registration: Registration | undefined = undefined
-  constructor(private readonly owner: CalleeOwner, private readonly endpoint: Endpoint) {}
+  constructor(private readonly owner: Owner, private readonly endpoint: Endpoint) {}
 
   invoke(invocation: Core.Invocation): Effect.Effect<Core.HandlerResult, WampError> {
     return Effect.map(
@@ -218,7 +215,7 @@ class RegistrationCallee implements DirectCallee {
   ended(end: Core.RegistrationEnd): void {
     const registration = this.registration
     if (registration === undefined) return
-    this.owner.forget(registration)
+    this.owner.forgetRegistration(registration)
     registration._ended(end.reason === "revoked" ? end.message ?? "revoked" : undefined)
   }
 }
@@ -233,18 +230,14 @@ export class Session {
   readonly #registrations = new Map<number, Registration>()
   /** By router subscription id: one subscription, or several sharing it (no array for one). */
   readonly #subscriptions = new Map<number, Subscription | Array<Subscription>>()
-  /** What every registration callee of this session reports to. */
-  readonly #calleeOwner: CalleeOwner = {
+  /** What every registration callee and subscription sink of this session reports to. */
+  readonly #owner: Owner = {
     onUserError: (error, message) => this.#host.onUserError(error, message),
     details: (invocation, signal) => this.#details(invocation, signal),
-    forget: (registration) => {
+    forgetRegistration: (registration) => {
       if (this.#registrations.get(registration.id) === registration) this.#registrations.delete(registration.id)
-    }
-  }
-  /** What every subscription sink of this session reports to. */
-  readonly #sinkOwner: SinkOwner = {
-    onUserError: (error, message) => this.#host.onUserError(error, message),
-    forget: (subscription) => this.#forget(subscription)
+    },
+    forgetSubscription: (subscription) => this.#forget(subscription)
   }
 
   /** Default of `disclose_me` on calls. */
@@ -449,7 +442,7 @@ export class Session {
     const handle = this.#handle
     if (handle === undefined) return Promise.reject(notOpen())
     const held = options ?? noOptions
-    const callee = new RegistrationCallee(this.#calleeOwner, endpoint)
+    const callee = new RegistrationCallee(this.#owner, endpoint)
     // At callback level: no scope, fiber or Promise adoption per registration; it ends with the
     // session or by `unregister`, and tells its end to the callee.
     return new Promise<Registration>((resolve, reject) => {
@@ -505,7 +498,7 @@ export class Session {
     if (core === undefined || this.#ended) return Promise.reject(notOpen())
     const handle = this.#handle
     if (handle === undefined) return Promise.reject(notOpen())
-    const sink = new SubscriptionSink(this.#sinkOwner, handler)
+    const sink = new SubscriptionSink(this.#owner, handler)
     const held = options ?? noOptions
     return new Promise<Subscription>((resolve, reject) => {
       // Events are delivered by the session's dispatcher, in place: no fiber or stream per subscription.

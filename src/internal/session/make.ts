@@ -13,6 +13,7 @@ import { SessionClosedError, TransportError } from "../../Errors.js"
 import type {
   CallOptions,
   CloseReason,
+  Invocation,
   JoinError,
   RegisterOptions,
   SessionInfo,
@@ -156,6 +157,9 @@ export const makeHandle = (
       callOptions: CallOptions | undefined,
       run: (callOptions: CallOptions | undefined) => Stream.Stream<A, E>
     ) => traced.outboundStream("wamp.call", procedure, callOptions, (o) => metered.timeCallStream(run(o)))
+    /** The server span of one invocation's handler run (registrations of both kinds, tracing on). */
+    const invocationSpan = <A, E, R>(invocation: Invocation, effect: Effect.Effect<A, E, R>) =>
+      traced.inbound("wamp.invocation", invocation.details.procedure, invocation.details.raw, effect)
     const service: SessionService = {
       info,
       closed: Deferred.await(closed),
@@ -173,15 +177,7 @@ export const makeHandle = (
           procedure,
           callee.register(
             procedure,
-            traced.enabled
-              ? (invocation) =>
-                traced.inbound(
-                  "wamp.invocation",
-                  invocation.details.procedure,
-                  invocation.details.raw,
-                  handler(invocation)
-                )
-              : handler,
+            traced.enabled ? (invocation) => invocationSpan(invocation, handler(invocation)) : handler,
             registerOptions
           )
         ),
@@ -210,13 +206,7 @@ export const makeHandle = (
       registerHeld: (procedure, held, registerOptions) => {
         const traceable: DirectCallee = traced.enabled
           ? {
-            invoke: (invocation) =>
-              traced.inbound(
-                "wamp.invocation",
-                invocation.details.procedure,
-                invocation.details.raw,
-                held.invoke(invocation)
-              ),
+            invoke: (invocation) => invocationSpan(invocation, held.invoke(invocation)),
             ended: (end) => held.ended(end)
           }
           : held
