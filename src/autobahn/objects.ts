@@ -102,18 +102,29 @@ abstract class Ending<Held> {
   }
 }
 
+/** A registration's or subscription's options, as given (Autobahn|JS code may read and change them). */
+export type Options = { [option: string]: unknown }
+
 export type Endpoint = (args: Args, kwargs: Kwargs, details: Invocation) => unknown
 
 export class Registration extends Ending<RegistrationEntry> {
   constructor(
     readonly procedure: string,
     readonly endpoint: Endpoint,
-    readonly options: { readonly [option: string]: unknown },
+    options: Options | undefined,
     readonly session: Session,
     readonly id: number,
     entry: RegistrationEntry
   ) {
     super(entry)
+    this.#options = options
+  }
+
+  #options: Options | undefined
+
+  /** The options it was registered with; without any, an object of its own, made when first read. */
+  get options(): Options {
+    return this.#options ??= {}
   }
 
   /**
@@ -136,12 +147,20 @@ export class Subscription extends Ending<DirectSubscription> {
   constructor(
     readonly topic: string,
     readonly handler: EventHandler,
-    readonly options: { readonly [option: string]: unknown },
+    options: Options | undefined,
     readonly session: Session,
     readonly id: number,
     direct: DirectSubscription
   ) {
     super(direct)
+    this.#options = options
+  }
+
+  #options: Options | undefined
+
+  /** The options it was subscribed with; without any, an object of its own, made when first read. */
+  get options(): Options {
+    return this.#options ??= {}
   }
 
   /**

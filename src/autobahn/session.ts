@@ -131,9 +131,6 @@ class DirectCall implements CallControl {
   }
 }
 
-/** Options shared by every registration and subscription made without any (frozen: one object for all). */
-const noOptions: { readonly [option: string]: unknown } = Object.freeze({})
-
 /** What every registration callee and subscription sink of one session reports to. */
 interface Owner {
   readonly onUserError: (error: unknown, message: string) => void
@@ -441,14 +438,14 @@ export class Session {
     const uri = this.resolve(procedure)
     const handle = this.#handle
     if (handle === undefined) return Promise.reject(notOpen())
-    const held = options ?? noOptions
+    const given = options ?? undefined
     const callee = new RegistrationCallee(this.#owner, endpoint)
     // At callback level: no scope, fiber or Promise adoption per registration; it ends with the
     // session or by `unregister`, and tells its end to the callee.
     return new Promise<Registration>((resolve, reject) => {
-      handle.register(uri, callee, held, (exit) => {
+      handle.register(uri, callee, given, (exit) => {
         if (exit._tag === "Failure") return reject(fromCause(exit.cause))
-        const made = new Registration(procedure, endpoint, held, this, exit.value.id, exit.value)
+        const made = new Registration(procedure, endpoint, given, this, exit.value.id, exit.value)
         callee.registration = made
         this.#registrations.set(made.id, made)
         resolve(made)
@@ -499,12 +496,12 @@ export class Session {
     const handle = this.#handle
     if (handle === undefined) return Promise.reject(notOpen())
     const sink = new SubscriptionSink(this.#owner, handler)
-    const held = options ?? noOptions
+    const given = options ?? undefined
     return new Promise<Subscription>((resolve, reject) => {
       // Events are delivered by the session's dispatcher, in place: no fiber or stream per subscription.
-      handle.subscribe(this.resolve(topic), held, sink, (exit) => {
+      handle.subscribe(this.resolve(topic), given, sink, (exit) => {
         if (exit._tag === "Failure") return reject(fromCause(exit.cause))
-        const made = new Subscription(topic, handler, held, this, exit.value.id, exit.value)
+        const made = new Subscription(topic, handler, given, this, exit.value.id, exit.value)
         sink.subscription = made
         const siblings = this.#subscriptions.get(made.id)
         if (siblings === undefined) this.#subscriptions.set(made.id, made)

@@ -92,6 +92,21 @@ for (const [name, optionsOf] of Object.entries(transports)) {
       await subscription.unsubscribe()
     })
 
+    it("a subscription's options are its own object, as Autobahn|JS gives them", async () => {
+      const topic = `${name}.own-options`
+      const handler = () => {}
+      const bare = [await a.session.subscribe(topic, handler), await a.session.subscribe(`${topic}.other`, handler)]
+      // Made without options: a mutable object of each subscription's own (ESM code is strict mode,
+      // so writing to a shared frozen object would throw).
+      bare[0]!.options["note"] = "mine"
+      expect(bare[0]!.options).toEqual({ note: "mine" })
+      expect(bare[1]!.options).toEqual({})
+      const given = { match: "prefix" as const }
+      const withOptions = await a.session.subscribe(`${topic}.prefix`, handler, given)
+      expect(withOptions.options).toBe(given)
+      for (const subscription of [...bare, withOptions]) await subscription.unsubscribe()
+    })
+
     it("exclude_me (default true), eligible and exclude", async () => {
       const topic = `${name}.options`
       const mine = collector()

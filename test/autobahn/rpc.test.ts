@@ -46,6 +46,20 @@ for (const [name, optionsOf] of Object.entries(transports)) {
       await caller.connection.close()
     })
 
+    it("a registration's options are its own object, as Autobahn|JS gives them", async () => {
+      const p = `${name}.own-options`
+      const bare = [await callee.session.register(`${p}.a`, () => 1), await callee.session.register(`${p}.b`, () => 2)]
+      // Made without options: a mutable object of each registration's own (ESM code is strict mode,
+      // so writing to a shared frozen object would throw).
+      bare[0]!.options["note"] = "mine"
+      expect(bare[0]!.options).toEqual({ note: "mine" })
+      expect(bare[1]!.options).toEqual({})
+      const given = { invoke: "roundrobin" as const }
+      const withOptions = await callee.session.register(`${p}.c`, () => 3, given)
+      expect(withOptions.options).toBe(given)
+      for (const registration of [...bare, withOptions]) await registration.unregister()
+    })
+
     it("unwraps results as Autobahn|JS does", async () => {
       const p = `${name}.shapes`
       await callee.session.register(`${p}.one`, () => 42)
