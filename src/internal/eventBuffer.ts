@@ -6,6 +6,7 @@
  * pull Effect and the Stream are made when the stream is first read (an Effect Mailbox costs about
  * 2 KB, an eagerly built Stream several hundred bytes).
  */
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -13,14 +14,19 @@ import * as Stream from "effect/Stream"
 import type { OverflowStrategy } from "../Session.js"
 import { abandonable } from "./abandonable.js"
 
+const noChunk = Effect.succeed(undefined)
+const endOfStream = <E>(ending: Option.Option<E>): Effect.Effect<undefined, E> =>
+  Option.isNone(ending) ? noChunk : Effect.fail(ending.value)
+
 type Pull<A, E> = Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>
 
 /** The consumer's side, made when the stream is first read. */
 interface Reader<A, E> {
   readonly pull: Pull<A, E>
   readonly stream: Stream.Stream<A, E>
-  /** The consumer, waiting for elements. */
-  waiter: ((pull: Pull<A, E>) => void) | undefined
+  /** The consumer, waiting for elements, and what it runs again when resumed (its `pull` or `next`). */
+  waiter: ((again: Effect.Effect<any, any>) => void) | undefined
+  again: Effect.Effect<any, any>
 }
 
 /** The dispatcher, waiting for room under "suspend", with the element it could not place. */
@@ -36,7 +42,7 @@ export interface BufferPolicy {
 
 export abstract class EventBuffer<A, E> {
   private buffer: Array<A> | undefined = undefined
-  private ending: Effect.Effect<never, Option.Option<E>> | undefined = undefined
+  private ending: Option.Option<E> | undefined = undefined
   private reader: Reader<A, E> | undefined = undefined
   private suspended: Suspended<A> | undefined = undefined
 
@@ -92,7 +98,7 @@ export abstract class EventBuffer<A, E> {
   /** Ends after the buffered elements: `None` ends the stream, `Some(error)` fails it. */
   end(error: Option.Option<E>): void {
     if (this.ending !== undefined) return
-    this.ending = Effect.fail(error)
+    this.ending = error
     this.wake()
   }
 
@@ -109,7 +115,7 @@ export abstract class EventBuffer<A, E> {
     const resume = reader?.waiter
     if (resume === undefined) return
     reader!.waiter = undefined
-    resume(reader!.pull)
+    resume(reader!.again)
   }
 
   private releaseSpace(): void {
@@ -121,7 +127,11 @@ export abstract class EventBuffer<A, E> {
   }
 
   private makeReader(): Reader<A, E> {
-    const pull: Pull<A, E> = Effect.suspend(() => {
+    /** The next chunk; `end` when ended (`undefined` at the stream's end for `next`, `None` for `pull`). */
+    const take = <End, Err>(
+      end: (ending: Option.Option<E>) => Effect.Effect<End, Err>,
+      again: Effect.Effect<Chunk.Chunk<A> | End, Err>
+    ) => {
       const elements = this.buffer
       if (elements !== undefined && elements.length > 0) {
         this.buffer = undefined
@@ -129,15 +139,25 @@ export abstract class EventBuffer<A, E> {
         this.taken(elements.length)
         return Effect.succeed(Chunk.unsafeFromArray(elements))
       }
-      if (this.ending !== undefined) return this.ending
-      return abandonable<Chunk.Chunk<A>, Option.Option<E>>((resume) => {
+      if (this.ending !== undefined) return end(this.ending)
+      return abandonable<Chunk.Chunk<A> | End, Err>((resume) => {
         reader.waiter = resume
+        reader.again = again
         return () => {
           if (reader.waiter === resume) reader.waiter = undefined
         }
       })
-    })
-    const reader: Reader<A, E> = { pull, stream: Stream.repeatEffectChunkOption(pull), waiter: undefined }
+    }
+    const pull: Pull<A, E> = Effect.suspend(() => take(Effect.fail, pull) as Pull<A, E>)
+    const next: Effect.Effect<Chunk.Chunk<A> | undefined, E> = Effect.suspend(() => take(endOfStream, next))
+    // One small channel loop: per chunk one effect and one write. `Stream.repeatEffectChunkOption`
+    // adds a map, a catchAll, an Option, a tuple and an unwrap per chunk (about 3 KB more garbage).
+    const loop: Channel.Channel<Chunk.Chunk<A>, unknown, E, unknown, void, unknown> = Channel.suspend(() => step)
+    const step = Channel.flatMap(
+      Channel.fromEffect(next),
+      (chunk) => chunk === undefined ? Channel.void : Channel.zipRight(Channel.write(chunk), loop)
+    )
+    const reader: Reader<A, E> = { pull, stream: Stream.fromChannel(loop), waiter: undefined, again: pull }
     return reader
   }
 
