@@ -5,7 +5,7 @@
  * `subscribeHeld`): released by its `finalize`, or ended with its session. A connection may hold
  * 100,000 intents, so each is a few small objects and its Streams/Effects are made when asked for.
  */
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -314,16 +314,22 @@ export const makeDurables = (host: Host) => {
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
     options?: RegisterOptions
   ): Effect.Effect<DurableRegistration, ApplyError, Scope.Scope | R> =>
-    Effect.gen(function*() {
-      const context = yield* Effect.context<R>()
+    // Combinators rather than Effect.gen: a generator and a step per yield, for each of possibly
+    // 100,000 registrations.
+    Effect.flatMap(Effect.context<R | Scope.Scope>(), (context) => {
       const intent = new RegistrationIntent(procedure, options, handler, context, owner)
       // Not `Effect.addFinalizer`, which keeps this fiber's FiberRefs (a Map) for the finalizer.
-      yield* Effect.scopeWith((scope) => Scope.addFinalizer(scope, releaseRegistration(intent)))
-      const live = yield* host.acquire
-      // Known to the connection before REGISTER goes out, so a session change meanwhile re-applies it.
-      registrations.add(intent)
-      yield* Effect.tapError(applyRegistration(intent, live), () => releaseRegistration(intent))
-      return new DurableRegistrationHandle(intent, releaseRegistration)
+      return Effect.zipRight(
+        Scope.addFinalizer(Context.get(context, Scope.Scope), releaseRegistration(intent)),
+        Effect.flatMap(host.acquire, (live) => {
+          // Known to the connection before REGISTER goes out, so a session change meanwhile re-applies it.
+          registrations.add(intent)
+          return Effect.as(
+            Effect.tapError(applyRegistration(intent, live), () => releaseRegistration(intent)),
+            new DurableRegistrationHandle(intent, releaseRegistration)
+          )
+        })
+      )
     })
 
   const releaseSubscription = (intent: SubscriptionIntent): Effect.Effect<void> =>
@@ -341,7 +347,7 @@ export const makeDurables = (host: Host) => {
     topic: string,
     options?: SubscribeOptions
   ): Effect.Effect<DurableSubscription, ApplyError, Scope.Scope> =>
-    Effect.gen(function*() {
+    Effect.scopeWith((scope) => {
       const intent: SubscriptionIntent = {
         topic,
         options,
@@ -350,12 +356,16 @@ export const makeDurables = (host: Host) => {
         generation: 0,
         current: undefined
       }
-      // Not `Effect.addFinalizer`, which keeps this fiber's FiberRefs (a Map) for the finalizer.
-      yield* Effect.scopeWith((scope) => Scope.addFinalizer(scope, releaseSubscription(intent)))
-      const live = yield* host.acquire
-      subscriptions.add(intent)
-      yield* Effect.tapError(applySubscription(intent, live), () => releaseSubscription(intent))
-      return new DurableSubscriptionHandle(intent, releaseSubscription)
+      return Effect.zipRight(
+        Scope.addFinalizer(scope, releaseSubscription(intent)),
+        Effect.flatMap(host.acquire, (live) => {
+          subscriptions.add(intent)
+          return Effect.as(
+            Effect.tapError(applySubscription(intent, live), () => releaseSubscription(intent)),
+            new DurableSubscriptionHandle(intent, releaseSubscription)
+          )
+        })
+      )
     })
 
   /**
