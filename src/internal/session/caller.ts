@@ -14,7 +14,7 @@ import * as WampError from "../../WampError.js"
 import { abandonable } from "../abandonable.js"
 import * as Metrics from "../metrics.js"
 import * as CallHooks from "./callHooks.js"
-import type { Core, OperationError, Resume, SessionError } from "./core.js"
+import type { Core, EndObserver, OperationError, Resume, SessionError } from "./core.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, payload } from "./payload.js"
 
 type CallError = OperationError
@@ -28,6 +28,14 @@ const resultOf = (message: Message.Result): CallResult => {
 }
 
 const isProgress = (message: Message.Result): boolean => message.details["progress"] === true
+
+/** A call's metrics alone (the default): its start time, and its end counted and timed. */
+class CallTimer implements EndObserver {
+  private readonly started = Metrics.callStarted()
+  end(exit: Exit.Exit<unknown, unknown>): void {
+    Metrics.callEnded(this.started, exit)
+  }
+}
 
 /** What an abandoned call's metrics and span end with: interrupted, which is not a failure. */
 const interrupted = Exit.interrupt(FiberId.none)
@@ -65,27 +73,25 @@ export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.no
     resume: Resume<CallResult>,
     span?: Tracer.Span
   ): ((mode?: CancelMode) => void) | undefined => {
-    // Metrics alone (the default) cost one closure; a span (tracing on) goes through `observe`.
+    // Metrics alone (the default) cost one small object; a span (tracing on) goes through `observe`.
     const observed = hooks.tracer !== undefined || span !== undefined
       ? CallHooks.observe(hooks, procedure, options, span)
       : undefined
-    const started = observed === undefined && hooks.metrics ? Metrics.callStarted() : -1
-    const end = (exit: Exit.Exit<unknown, unknown>): void => {
-      if (observed !== undefined) observed.end(exit)
-      else if (started >= 0) Metrics.callEnded(started, exit)
-    }
-    const done: Resume<CallResult> = observed === undefined && started < 0 ? resume : (exit) => {
-      end(exit)
-      resume(exit)
-    }
+    const observer: EndObserver | undefined = observed ?? (hooks.metrics ? new CallTimer() : undefined)
     const invalid = checkUri(procedure, "exact")
     if (invalid) {
-      done(Exit.fail(invalid))
+      observer?.end(Exit.fail(invalid))
+      resume(Exit.fail(invalid))
       return undefined
     }
-    const out = outgoingCall(args, kwargs, observed === undefined ? options : observed.options)
+    const out = outgoingCall(
+      args,
+      kwargs,
+      observed === undefined ? options : observed.options
+    )
     if (out instanceof WampError.WampError) {
-      done(Exit.fail(out))
+      observer?.end(Exit.fail(out))
+      resume(Exit.fail(out))
       return undefined
     }
     const { fields, options: wire } = out
@@ -93,11 +99,12 @@ export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.no
       Message.Code.Call,
       (request) => ({ _tag: "Call", request, options: wire, procedure, ...fields }),
       replyOfCall,
-      done
+      resume,
+      observer
     )
     if (id === 0) return undefined
     return (mode) => {
-      if (core.abandon(id, cancelWith(mode ?? options?.cancelMode ?? "killnowait"))) end(interrupted)
+      if (core.abandon(id, cancelWith(mode ?? options?.cancelMode ?? "killnowait"))) observer?.end(interrupted)
     }
   }
 

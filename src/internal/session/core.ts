@@ -50,6 +50,16 @@ export type ReplyHandler<A> = (message: Message.Message) => Exit.Exit<A, WampErr
 /** Called once with the outcome of a single-reply request. */
 export type Resume<A> = (exit: Exit.Exit<A, OperationError>) => void
 
+/** Told how a request ended, just before its `resume` is (a call's metrics and span). */
+export interface EndObserver {
+  readonly end: (exit: Exit.Exit<unknown, unknown>) => void
+}
+
+const settle = <A>(observer: EndObserver | undefined, resume: Resume<A>, exit: Exit.Exit<A, OperationError>) => {
+  if (observer !== undefined) observer.end(exit)
+  resume(exit)
+}
+
 const ABANDONED_CAPACITY = 4096
 
 export class Core {
@@ -174,26 +184,27 @@ export class Core {
     requestType: number,
     build: (id: number) => Message.Message,
     onReply: ReplyHandler<A>,
-    resume: Resume<A>
+    resume: Resume<A>,
+    observer?: EndObserver
   ): number {
     const notOpen = this.ensureOpen()
     if (notOpen) {
-      resume(Exit.fail(notOpen))
+      settle(observer, resume, Exit.fail(notOpen))
       return 0
     }
     const id = this.nextRequestId()
     const frame = this.encode(build(id))
     if (Either.isLeft(frame)) {
       this.releaseRequestId(id)
-      resume(Exit.fail(frame.left))
+      settle(observer, resume, Exit.fail(frame.left))
       return 0
     }
     // One object per request (no closures): this is every call's hot path.
-    this.pending.set(id, new SingleReply(requestType, onReply, resume))
+    this.pending.set(id, new SingleReply(requestType, onReply, resume, observer))
     const error = this.write(frame.right)
     if (error === undefined) return id
     this.pending.delete(id)
-    resume(Exit.fail(error))
+    settle(observer, resume, Exit.fail(error))
     return 0
   }
 
@@ -281,19 +292,20 @@ class SingleReply<A> implements Pending {
   constructor(
     readonly requestType: number,
     private readonly handler: ReplyHandler<A>,
-    private readonly resume: Resume<A>
+    private readonly resume: Resume<A>,
+    private readonly observer: EndObserver | undefined
   ) {}
 
   onReply(message: Message.Message): boolean | string {
     const exit = this.handler(message)
     if (exit === undefined) return false
     if (typeof exit === "string") return exit
-    this.resume(exit)
+    settle(this.observer, this.resume, exit)
     return true
   }
 
   onClose(error: SessionError): void {
-    this.resume(Exit.fail(error))
+    settle(this.observer, this.resume, Exit.fail(error))
   }
 }
 
