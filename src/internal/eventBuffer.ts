@@ -18,15 +18,15 @@ const noChunk = Effect.succeed(undefined)
 const endOfStream = <E>(ending: Option.Option<E>): Effect.Effect<undefined, E> =>
   Option.isNone(ending) ? noChunk : Effect.fail(ending.value)
 
-type Pull<A, E> = Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>
+/** The next chunk of elements, or `undefined` at the end. */
+type Next<A, E> = Effect.Effect<Chunk.Chunk<A> | undefined, E>
 
 /** The consumer's side, made when the stream is first read. */
 interface Reader<A, E> {
-  readonly pull: Pull<A, E>
+  readonly next: Next<A, E>
   readonly stream: Stream.Stream<A, E>
-  /** The consumer, waiting for elements, and what it runs again when resumed (its `pull` or `next`). */
-  waiter: ((again: Effect.Effect<any, any>) => void) | undefined
-  again: Effect.Effect<any, any>
+  /** The consumer, waiting for elements: resumed with `next`. */
+  waiter: ((next: Next<A, E>) => void) | undefined
 }
 
 /** The dispatcher, waiting for room under "suspend", with the element it could not place. */
@@ -115,7 +115,7 @@ export abstract class EventBuffer<A, E> {
     const resume = reader?.waiter
     if (resume === undefined) return
     reader!.waiter = undefined
-    resume(reader!.again)
+    resume(reader!.next)
   }
 
   private releaseSpace(): void {
@@ -127,11 +127,7 @@ export abstract class EventBuffer<A, E> {
   }
 
   private makeReader(): Reader<A, E> {
-    /** The next chunk; `end` when ended (`undefined` at the stream's end for `next`, `None` for `pull`). */
-    const take = <End, Err>(
-      end: (ending: Option.Option<E>) => Effect.Effect<End, Err>,
-      again: Effect.Effect<Chunk.Chunk<A> | End, Err>
-    ) => {
+    const next: Next<A, E> = Effect.suspend(() => {
       const elements = this.buffer
       if (elements !== undefined && elements.length > 0) {
         this.buffer = undefined
@@ -139,17 +135,14 @@ export abstract class EventBuffer<A, E> {
         this.taken(elements.length)
         return Effect.succeed(Chunk.unsafeFromArray(elements))
       }
-      if (this.ending !== undefined) return end(this.ending)
-      return abandonable<Chunk.Chunk<A> | End, Err>((resume) => {
+      if (this.ending !== undefined) return endOfStream(this.ending)
+      return abandonable<Chunk.Chunk<A> | undefined, E>((resume) => {
         reader.waiter = resume
-        reader.again = again
         return () => {
           if (reader.waiter === resume) reader.waiter = undefined
         }
       })
-    }
-    const pull: Pull<A, E> = Effect.suspend(() => take(Effect.fail, pull) as Pull<A, E>)
-    const next: Effect.Effect<Chunk.Chunk<A> | undefined, E> = Effect.suspend(() => take(endOfStream, next))
+    })
     // One small channel loop: per chunk one effect and one write. `Stream.repeatEffectChunkOption`
     // adds a map, a catchAll, an Option, a tuple and an unwrap per chunk (about 3 KB more garbage).
     const loop: Channel.Channel<Chunk.Chunk<A>, unknown, E, unknown, void, unknown> = Channel.suspend(() => step)
@@ -157,12 +150,8 @@ export abstract class EventBuffer<A, E> {
       Channel.fromEffect(next),
       (chunk) => chunk === undefined ? Channel.void : Channel.zipRight(Channel.write(chunk), loop)
     )
-    const reader: Reader<A, E> = { pull, stream: Stream.fromChannel(loop), waiter: undefined, again: pull }
+    const reader: Reader<A, E> = { next, stream: Stream.fromChannel(loop), waiter: undefined }
     return reader
-  }
-
-  get pull(): Pull<A, E> {
-    return (this.reader ??= this.makeReader()).pull
   }
 
   get stream(): Stream.Stream<A, E> {

@@ -14,7 +14,7 @@ import * as WampError from "../../WampError.js"
 import { abandonable } from "../abandonable.js"
 import * as Metrics from "../metrics.js"
 import * as CallHooks from "./callHooks.js"
-import type { Core, EndObserver, OperationError, Resume, SessionError } from "./core.js"
+import { type Core, type EndObserver, type OperationError, type Resume, type SessionError, settle } from "./core.js"
 import { argsOf, checkUri, errorFromMessage, kwargsOf, outgoing, payload } from "./payload.js"
 
 type CallError = OperationError
@@ -80,8 +80,7 @@ export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.no
     const observer: EndObserver | undefined = observed ?? (hooks.metrics ? new CallTimer() : undefined)
     const invalid = checkUri(procedure, "exact")
     if (invalid) {
-      observer?.end(Exit.fail(invalid))
-      resume(Exit.fail(invalid))
+      settle(observer, resume, Exit.fail(invalid))
       return undefined
     }
     const out = outgoingCall(
@@ -90,8 +89,7 @@ export const makeCaller = (core: Core, hooks: CallHooks.CallHooks = CallHooks.no
       observed === undefined ? options : observed.options
     )
     if (out instanceof WampError.WampError) {
-      observer?.end(Exit.fail(out))
-      resume(Exit.fail(out))
+      settle(observer, resume, Exit.fail(out))
       return undefined
     }
     const { fields, options: wire } = out

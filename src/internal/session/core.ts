@@ -55,7 +55,8 @@ export interface EndObserver {
   readonly end: (exit: Exit.Exit<unknown, unknown>) => void
 }
 
-const settle = <A>(observer: EndObserver | undefined, resume: Resume<A>, exit: Exit.Exit<A, OperationError>) => {
+/** Tells `observer` (if any), then `resume`, how the request ended. */
+export const settle = <A>(observer: EndObserver | undefined, resume: Resume<A>, exit: Exit.Exit<A, OperationError>) => {
   if (observer !== undefined) observer.end(exit)
   resume(exit)
 }
