@@ -50,6 +50,9 @@ export class Publication {
   constructor(readonly id: number) {}
 }
 
+/** A registration's or subscription's options, as given (Autobahn|JS code may read and change them). */
+export type Options = { [option: string]: unknown }
+
 /** How an `Ending` ended, and its Promise: made only when it ends or someone asks for the Promise. */
 interface EndState {
   done: boolean
@@ -68,9 +71,16 @@ abstract class Ending<Held> {
   active = true
   #end: EndState | undefined = undefined
   readonly #held: Held
+  #options: Options | undefined
 
-  constructor(held: Held) {
+  constructor(held: Held, options: Options | undefined) {
     this.#held = held
+    this.#options = options
+  }
+
+  /** The options it was made with; without any, an object of its own, made when first read. */
+  get options(): Options {
+    return this.#options ??= {}
   }
 
   /** @internal The core's entry behind this object (the facade's, not application code's). */
@@ -102,9 +112,6 @@ abstract class Ending<Held> {
   }
 }
 
-/** A registration's or subscription's options, as given (Autobahn|JS code may read and change them). */
-export type Options = { [option: string]: unknown }
-
 export type Endpoint = (args: Args, kwargs: Kwargs, details: Invocation) => unknown
 
 export class Registration extends Ending<RegistrationEntry> {
@@ -116,15 +123,7 @@ export class Registration extends Ending<RegistrationEntry> {
     readonly id: number,
     entry: RegistrationEntry
   ) {
-    super(entry)
-    this.#options = options
-  }
-
-  #options: Options | undefined
-
-  /** The options it was registered with; without any, an object of its own, made when first read. */
-  get options(): Options {
-    return this.#options ??= {}
+    super(entry, options)
   }
 
   /**
@@ -152,15 +151,7 @@ export class Subscription extends Ending<DirectSubscription> {
     readonly id: number,
     direct: DirectSubscription
   ) {
-    super(direct)
-    this.#options = options
-  }
-
-  #options: Options | undefined
-
-  /** The options it was subscribed with; without any, an object of its own, made when first read. */
-  get options(): Options {
-    return this.#options ??= {}
+    super(direct, options)
   }
 
   /**
