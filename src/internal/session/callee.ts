@@ -27,6 +27,7 @@ import type {
   RegistrationEnd
 } from "../../Session.js"
 import * as WampError from "../../WampError.js"
+import { RequestTable } from "../requestTable.js"
 import { Tombstones } from "../tombstones.js"
 import { optionalString } from "../values.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
@@ -155,7 +156,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
   const registrations = new Map<number, RegistrationEntry>()
   /** Registrations we left: an INVOCATION racing our UNREGISTER gets `no_such_registration`. */
   const leftRegistrations = new Tombstones(1024)
-  const active = new Map<number, ActiveInvocation>()
+  const active = new RequestTable<ActiveInvocation>()
   /** Progressive continuations for invocations we already answered are discarded (spec). */
   const finished = new Tombstones(4096)
 

@@ -15,6 +15,7 @@ import type { Link } from "../../Transport.js"
 import * as WampError from "../../WampError.js"
 import { abandonable } from "../abandonable.js"
 import { maxId } from "../messageElements.js"
+import { RequestTable } from "../requestTable.js"
 import { Tombstones } from "../tombstones.js"
 
 export type { SessionError }
@@ -69,7 +70,7 @@ export class Core {
   closeReason: CloseReason | undefined
   /** Set once when the session ends: what pending and later operations fail with. */
   closeError: SessionError | undefined
-  readonly pending = new Map<number, Pending>()
+  readonly pending = new RequestTable<Pending>()
   /** Requests we gave up on locally: their late replies are ignored, not violations. */
   readonly abandoned = new Tombstones(ABANDONED_CAPACITY)
   private lastRequestId = 0
@@ -281,7 +282,7 @@ export class Core {
     if (this.closeError !== undefined) return false
     this.closeReason = reason
     this.closeError = error
-    const entries = [...this.pending.values()]
+    const entries = this.pending.values()
     this.pending.clear()
     for (const entry of entries) entry.onClose(error)
     return true
