@@ -15,7 +15,7 @@
  * With BENCH_PEERS_SETUP=1: set-up time, CPU and heap per item of BENCH_PEERS_SETUP_COUNT (default
  * 100,000) subscriptions and registrations on one session, 1,000 in flight.
  *
- * Env: BENCH_PEERS_SECONDS (per figure, default 2.5), BENCH_PEERS_WARMUP (default 0.5),
+ * Env: BENCH_PEERS_SECONDS (per figure, default 2.5), BENCH_PEERS_WARMUP (default 2),
  * BENCH_PEERS_ROUNDS (default 3), BENCH_PEERS_CLIENTS (comma list), BENCH_PEERS_SERIALIZERS (comma
  * list). Prints; asserts nothing. On a shared, loaded machine figures are noisy: CPU µs/op and the
  * ratios within one run are steadier than ops/s.
@@ -36,7 +36,10 @@ const listEnv = <A extends string>(name: string, all: ReadonlyArray<A>): Readonl
   return value === undefined ? all : all.filter((a) => value.split(",").includes(a))
 }
 const seconds = Number(process.env.BENCH_PEERS_SECONDS ?? 2.5)
-const warmupSeconds = Number(process.env.BENCH_PEERS_WARMUP ?? 0.5)
+// Steady state. With 0.5 s (about 1,000 sequential calls) on a 2-core machine under the router's
+// load, the Effect API's sequential figure was 1.5-2x what it is after 2 s, likely JIT warm-up (far
+// more code to optimize than a small library's); BENCH_PEERS_WARMUP=0.5 still shows that cold start.
+const warmupSeconds = Number(process.env.BENCH_PEERS_WARMUP ?? 2)
 const rounds = Math.max(1, Number(process.env.BENCH_PEERS_ROUNDS ?? 3))
 const externalRouter = process.env.BENCH_ROUTER
 if (externalRouter !== undefined) process.env.BENCH_REALM ??= "realm1"
