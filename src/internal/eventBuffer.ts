@@ -12,7 +12,6 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { OverflowStrategy } from "../Session.js"
-import { abandonable } from "./abandonable.js"
 
 const noChunk = Effect.succeed(undefined)
 const endOfStream = <E>(ending: Option.Option<E>): Effect.Effect<undefined, E> =>
@@ -136,11 +135,11 @@ export abstract class EventBuffer<A, E> {
         return Effect.succeed(Chunk.unsafeFromArray(elements))
       }
       if (this.ending !== undefined) return endOfStream(this.ending)
-      return abandonable<Chunk.Chunk<A> | undefined, E>((resume) => {
+      // A plain wait, no canceler: an interrupted consumer leaves its resume behind, which the next
+      // pull replaces, and a wake that finds it is a no-op (Effect resumes a fiber at most once), so
+      // the elements stay for the next pull. `abandonable` costs ~0.6 µs more per chunk.
+      return Effect.async<Chunk.Chunk<A> | undefined, E>((resume) => {
         reader.waiter = resume
-        return () => {
-          if (reader.waiter === resume) reader.waiter = undefined
-        }
       })
     })
     // One small channel loop: per chunk one effect and one write. `Stream.repeatEffectChunkOption`
