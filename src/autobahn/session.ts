@@ -242,7 +242,7 @@ export class Session {
   /** Default of `disclose_me` on publishes. */
   publisher_disclose_me = false
 
-  /** @internal Made by `Connection`; `core` is absent for the not-yet-joined session `onchallenge` sees. */
+  /** Made by `Connection`, not by application code; `core` is absent for the not-yet-joined session `onchallenge` sees. */
   constructor(core: Core.SessionService | undefined, host: SessionHost) {
     this.#core = core
     this.#handle = core === undefined ? undefined : handles.get(core)
