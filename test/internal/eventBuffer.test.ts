@@ -13,14 +13,20 @@ const make = () => new Buffer({ capacity: 16, overflow: "fail" })
 /** Lets the forked consumer run until it waits. */
 const settle = Effect.repeatN(Effect.yieldNow(), 10)
 
+/** A consumer that starts waiting on `buffer` and is interrupted while it waits. */
+const abandonWait = (buffer: Buffer) =>
+  Effect.gen(function*() {
+    const consumer = yield* Effect.fork(Stream.runCollect(buffer.stream))
+    yield* settle
+    yield* Fiber.interrupt(consumer)
+  })
+
 describe("EventBuffer: a subscriber's buffer and its stream", () => {
   // Live clock: a lost element shows as the timeout, not as a hung test.
   it.live("a consumer interrupted while waiting loses nothing: the next one reads what came after", () =>
     Effect.gen(function*() {
       const buffer = make()
-      const first = yield* Effect.fork(Stream.runCollect(buffer.stream))
-      yield* settle
-      yield* Fiber.interrupt(first)
+      yield* abandonWait(buffer)
       buffer.offer(1)
       buffer.offer(2)
       const taken = yield* Stream.runCollect(Stream.take(buffer.stream, 2)).pipe(Effect.timeout("2 seconds"))
@@ -30,9 +36,7 @@ describe("EventBuffer: a subscriber's buffer and its stream", () => {
   it.live("after an interrupted wait, elements offered to a waiting consumer reach it, and the end ends it", () =>
     Effect.gen(function*() {
       const buffer = make()
-      const first = yield* Effect.fork(Stream.runCollect(buffer.stream))
-      yield* settle
-      yield* Fiber.interrupt(first)
+      yield* abandonWait(buffer)
       const second = yield* Effect.fork(Stream.runCollect(buffer.stream))
       yield* settle
       buffer.offer(3)
