@@ -125,7 +125,7 @@ export interface CallOptions {
   readonly disclose_me?: boolean | undefined
   /**
    * CANCEL mode sent when the calling fiber is interrupted. Default `killnowait`. A function is read
-   * at the moment of the interruption (for whoever interrupts to choose). Not sent as an option.
+   * when the CANCEL is sent (for whoever interrupts to choose). Not sent as an option.
    */
   readonly cancelMode?: CancelMode | (() => CancelMode) | undefined
   /**
@@ -293,7 +293,11 @@ export interface SessionService {
   readonly closed: Effect.Effect<CloseReason>
   readonly isOpen: Effect.Effect<boolean>
 
-  /** Calls a procedure. Interrupting the caller cancels the call on the router (`call_canceling`). */
+  /**
+   * Calls a procedure. Interrupting the caller cancels the call on the router (`call_canceling`):
+   * CANCEL goes out when the interrupted fiber has unwound (after the finalizers its interruption
+   * runs), or before its next request if it catches the interruption and goes on.
+   */
   readonly call: (
     procedure: string,
     args?: List,

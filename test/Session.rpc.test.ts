@@ -78,6 +78,35 @@ describe("Session RPC: caller", () => {
       })
   )
 
+  scoped(
+    "a call interrupted in a fiber that goes on (interruption caught under a mask): CANCEL goes out before its next CALL",
+    () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* join()
+        const release = yield* Deferred.make<void>()
+        const caller = yield* Effect.fork(Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function*() {
+            yield* Effect.exit(restore(session.call("com.example.slow")))
+            yield* Deferred.await(release)
+            return yield* session.call("com.example.cleanup")
+          })
+        ))
+        const first = yield* peer.expect("Call")
+        const interrupting = yield* Effect.fork(Fiber.interrupt(caller))
+        yield* Deferred.succeed(release, undefined)
+        expect(yield* peer.expect("Cancel")).toEqual({
+          _tag: "Cancel",
+          request: first.request,
+          options: { mode: "killnowait" }
+        })
+        const second = yield* peer.expect("Call")
+        expect(second.procedure).toBe("com.example.cleanup")
+        yield* peer.send({ _tag: "Result", request: second.request, details: {}, args: ["cleaned"] })
+        yield* Fiber.join(interrupting)
+        expect(counters(session).pending).toBe(0)
+      })
+  )
+
   scoped("Effect.timeout on a call cancels with the chosen mode", () =>
     Effect.gen(function*() {
       const { peer, session } = yield* join()

@@ -2,6 +2,20 @@ import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber } from "effect"
 import { abandonable } from "../../src/internal/abandonable.js"
 
+/** A wait that counts its abandons in `log` and can be resumed from outside. */
+const recordedWait = (log: Array<string>, name: string, started?: Deferred.Deferred<void>) => {
+  let resumeLater: ((exit: Exit.Exit<number>) => void) | undefined
+  const wait = abandonable<number, never>((resume) => {
+    log.push(`start ${name}`)
+    resumeLater = resume
+    if (started !== undefined) Deferred.unsafeDone(started, Exit.void)
+    return () => {
+      log.push(`abandon ${name}`)
+    }
+  })
+  return { wait, resume: (value: number) => resumeLater!(Exit.succeed(value)) }
+}
+
 describe("abandonable: one wait that is abandoned when interrupted, and only then", () => {
   it.effect("resumed later: succeeds or fails with the outcome; abandon never runs", () =>
     Effect.gen(function*() {
@@ -86,5 +100,98 @@ describe("abandonable: one wait that is abandoned when interrupted, and only the
       expect(Exit.isInterrupted(yield* Fiber.join(interrupting))).toBe(true)
       expect(got).toBe(3)
       expect(abandoned).toBe(0)
+    }))
+
+  it.effect("one fiber, many waits resumed in turn: abandon never runs", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      let abandoned = 0
+      const wait = abandonable<number, never>((resume) => {
+        queueMicrotask(() => resume(Exit.succeed(1)))
+        return () => {
+          abandoned++
+        }
+      })
+      let sum = 0
+      const fiber = yield* Effect.fork(Effect.repeatN(
+        Effect.tap(wait, (n) => {
+          sum += n
+        }),
+        99
+      ))
+      yield* Fiber.join(fiber)
+      expect(sum).toBe(100)
+      expect(abandoned).toBe(0)
+      expect(log).toEqual([])
+    }))
+
+  it.effect("interrupted, and the fiber goes on: abandon runs before its next wait starts, once", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const secondStarted = yield* Deferred.make<void>()
+      const first = recordedWait(log, "first")
+      const second = recordedWait(log, "second", secondStarted)
+      const registered = yield* Deferred.make<void>()
+      const firstEnded = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      // The interruption is caught under a mask, so the fiber lives on after the interrupted wait.
+      const fiber = yield* Effect.fork(Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const exit = yield* Effect.exit(restore(Effect.zipRight(Deferred.succeed(registered, undefined), first.wait)))
+          log.push(`first ended ${Exit.isInterrupted(exit) ? "interrupted" : "otherwise"}`)
+          yield* Deferred.succeed(firstEnded, undefined)
+          yield* Deferred.await(release)
+          log.push("going on")
+          return yield* second.wait
+        })
+      ))
+      yield* Deferred.await(registered)
+      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* Deferred.await(firstEnded)
+      expect(log).toEqual(["start first", "first ended interrupted"])
+      yield* Deferred.succeed(release, undefined)
+      yield* Deferred.await(secondStarted)
+      expect(log).toEqual(["start first", "first ended interrupted", "going on", "abandon first", "start second"])
+      second.resume(2)
+      yield* Fiber.join(interrupting)
+      expect(log.filter((line) => line.startsWith("abandon"))).toEqual(["abandon first"])
+    }))
+
+  it.effect("interrupted, and the fiber goes on without another wait: abandon runs when the fiber ends", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const first = recordedWait(log, "first")
+      const registered = yield* Deferred.make<void>()
+      const firstEnded = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          yield* Effect.exit(restore(Effect.zipRight(Deferred.succeed(registered, undefined), first.wait)))
+          yield* Deferred.succeed(firstEnded, undefined)
+          yield* Deferred.await(release)
+          log.push("ending")
+        })
+      ))
+      yield* Deferred.await(registered)
+      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* Deferred.await(firstEnded)
+      expect(log).toEqual(["start first"])
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(interrupting)
+      expect(log).toEqual(["start first", "ending", "abandon first"])
+    }))
+
+  it.effect("two fibers waiting, one interrupted: only its wait is abandoned; the other still resumes", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const a = recordedWait(log, "a")
+      const b = recordedWait(log, "b")
+      const fiberA = yield* Effect.fork(a.wait)
+      const fiberB = yield* Effect.fork(b.wait)
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(fiberA)
+      b.resume(5)
+      expect(yield* Fiber.join(fiberB)).toBe(5)
+      expect(log).toEqual(["start a", "start b", "abandon a"])
     }))
 })
