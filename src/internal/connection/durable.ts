@@ -55,34 +55,58 @@ export interface Host {
   readonly reapplyFailed: (failure: ReapplyFailure) => Effect.Effect<void>
 }
 
-interface SubscriptionIntent {
-  readonly topic: string
-  readonly options: SubscribeOptions | undefined
-  /** The session-level subscriptions in order, with a `Gap` before each one after the first. */
-  readonly sources: Sources
-  active: boolean
-  generation: number
-  /** On the current (or last) session; left by its `finalize`, or ended with its session. */
-  current: HeldSubscription | undefined
-}
-
 const isGap = (item: Subscription | Gap): item is Gap => "_tag" in item
 const isEvent = (item: Event | Gap): item is Event => !("_tag" in item)
 
 const unbounded = { capacity: Number.POSITIVE_INFINITY, overflow: "fail" } as const
 
+/** What a subscription intent tells when it is released: the connection's set of them. */
+interface SubscriptionOwner {
+  readonly released: (intent: SubscriptionIntent) => void
+}
+
 /**
- * The queue of a durable subscription's session-level subscriptions (and gaps): the subscriber
+ * A durable subscription: the user's intent, and the queue of its session-level subscriptions (and
+ * gaps, one before each subscription after the first), in one object. The queue is the subscriber
  * buffer, unbounded, so nothing is allocated until the first element and the stream is made when
  * first read (an Effect Mailbox costs about 2 KB; a connection may hold 100,000 of these).
  */
-class Sources extends EventBuffer<Subscription | Gap, SessionClosedError> {
-  constructor() {
+class SubscriptionIntent extends EventBuffer<Subscription | Gap, SessionClosedError> {
+  active = true
+  generation = 0
+  /** On the current (or last) session; left by its `finalize`, or ended with its session. */
+  current: HeldSubscription | undefined = undefined
+  /**
+   * The scope's finalizer, run when the scope closes: one bound function, where an Effect with its
+   * closures kept per subscription cost about 200 bytes more.
+   */
+  readonly finalizer: () => Effect.Effect<void> = this.releaseNow.bind(this)
+
+  constructor(
+    readonly topic: string,
+    readonly options: SubscribeOptions | undefined,
+    private readonly owner: SubscriptionOwner
+  ) {
     super(unbounded)
   }
 
   protected overflowError(): never {
     throw new Error("an unbounded buffer cannot overflow")
+  }
+
+  /** Releases the intent, once, when run (unsubscribe, revoked, overflowed, or refused at first). */
+  get release(): Effect.Effect<void> {
+    return Effect.suspend(this.finalizer)
+  }
+
+  private releaseNow(): Effect.Effect<void> {
+    if (!this.active) return Effect.void
+    this.active = false
+    this.owner.released(this)
+    this.end(Option.none())
+    const current = this.current
+    this.current = undefined
+    return current === undefined ? Effect.void : current.finalize()
   }
 }
 
@@ -94,10 +118,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
   #eventsWithGaps: Stream.Stream<Event | Gap, SubscriptionStreamError> | undefined = undefined
   #events: Stream.Stream<Event, SubscriptionStreamError> | undefined = undefined
 
-  constructor(
-    private readonly intent: SubscriptionIntent,
-    private readonly release: (intent: SubscriptionIntent) => Effect.Effect<void>
-  ) {}
+  constructor(private readonly intent: SubscriptionIntent) {}
 
   get id(): number {
     return this.intent.current?.id ?? 0
@@ -112,7 +133,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
   }
 
   get eventsWithGaps(): Stream.Stream<Event | Gap, SubscriptionStreamError> {
-    return this.#eventsWithGaps ??= this.intent.sources.stream.pipe(
+    return this.#eventsWithGaps ??= this.intent.stream.pipe(
       Stream.flatMap((item): Stream.Stream<Event | Gap, SubscriptionStreamError> =>
         isGap(item)
           ? Stream.succeed(item)
@@ -122,7 +143,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
           )
       ),
       // Revoked or overflowed: the subscription is over, on every session.
-      Stream.tapError(() => this.release(this.intent))
+      Stream.tapError(() => this.intent.release)
     )
   }
 
@@ -132,7 +153,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
 
   get unsubscribe(): Effect.Effect<void, WampError | SessionError> {
     const current = this.intent.current
-    return Effect.zipRight(current === undefined ? Effect.void : current.unsubscribe, this.release(this.intent))
+    return Effect.zipRight(current === undefined ? Effect.void : current.unsubscribe, this.intent.release)
   }
 }
 
@@ -142,7 +163,11 @@ const noOptions: SubscribeOptions = Object.freeze({})
 interface RegistrationOwner {
   /** One session's registration of `intent` ended (with its session, or revoked). */
   readonly sessionEnded: (intent: RegistrationIntent, end: RegistrationEnd) => void
+  /** The intent ended: the connection forgets it. */
+  readonly finished: (intent: RegistrationIntent) => void
 }
+
+const unregistered: RegistrationEnd = { reason: "unregistered", message: undefined }
 
 /**
  * A durable registration: the user's intent, and the callee the core runs on each session it is
@@ -157,6 +182,8 @@ class RegistrationIntent implements DirectCallee {
   /** How the intent ended, once it has. */
   end: RegistrationEnd | undefined = undefined
   #waiting: Deferred.Deferred<RegistrationEnd> | undefined = undefined
+  /** The scope's finalizer, run when the scope closes: one bound function (see `SubscriptionIntent`). */
+  readonly finalizer: () => Effect.Effect<void> = this.releaseNow.bind(this)
 
   constructor(
     readonly procedure: string,
@@ -179,8 +206,21 @@ class RegistrationIntent implements DirectCallee {
     if (!this.active) return false
     this.active = false
     this.end = end
+    this.owner.finished(this)
     if (this.#waiting !== undefined) Deferred.unsafeDone(this.#waiting, Exit.succeed(end))
     return true
+  }
+
+  /** Ends the intent and unregisters it, once, when run (unregister, or refused at first). */
+  get release(): Effect.Effect<void> {
+    return Effect.suspend(this.finalizer)
+  }
+
+  private releaseNow(): Effect.Effect<void> {
+    if (!this.finish(unregistered)) return Effect.void
+    const current = this.current
+    this.current = undefined
+    return current === undefined ? Effect.void : current.finalize()
   }
 
   get awaitEnd(): Effect.Effect<RegistrationEnd> {
@@ -193,10 +233,7 @@ class RegistrationIntent implements DirectCallee {
 
 /** What `register` returns: its `unregister` and `ended` made when asked for. */
 class DurableRegistrationHandle implements DurableRegistration {
-  constructor(
-    private readonly intent: RegistrationIntent,
-    private readonly release: (intent: RegistrationIntent) => Effect.Effect<void>
-  ) {}
+  constructor(private readonly intent: RegistrationIntent) {}
 
   get id(): number {
     return this.intent.current?.id ?? 0
@@ -212,7 +249,7 @@ class DurableRegistrationHandle implements DurableRegistration {
 
   get unregister(): Effect.Effect<void, WampError | SessionError> {
     const current = this.intent.current
-    return Effect.zipRight(current === undefined ? Effect.void : current.unregister, this.release(this.intent))
+    return Effect.zipRight(current === undefined ? Effect.void : current.unregister, this.intent.release)
   }
 
   get ended(): Effect.Effect<RegistrationEnd> {
@@ -226,15 +263,14 @@ export const makeDurables = (host: Host) => {
   /** Watchers of the router revoking a registration (callbacks, or fibers): one per registration per session. */
   let watchers = 0
 
-  const endRegistration = (intent: RegistrationIntent, end: RegistrationEnd) => {
-    if (intent.finish(end)) registrations.delete(intent)
-  }
-
   const owner: RegistrationOwner = {
     sessionEnded: (intent, end) => {
       watchers--
       // A revocation ends the intent: the router does not want this registration back.
-      if (end.reason === "revoked") endRegistration(intent, end)
+      if (end.reason === "revoked") intent.finish(end)
+    },
+    finished: (intent) => {
+      registrations.delete(intent)
     }
   }
 
@@ -266,14 +302,14 @@ export const makeDurables = (host: Host) => {
         Effect.flatMap(live.handle.subscribeHeld(intent.topic, intent.options), (subscription) => {
           if (!intent.active) return subscription.finalize()
           if (intent.current !== undefined) {
-            intent.sources.offer({
+            intent.offer({
               _tag: "Gap",
               reason: live.previous ?? { reason: "", message: "", by: "transport", wasClean: false },
               session: live.session.info.id
             })
           }
           intent.current = subscription
-          intent.sources.offer(subscription)
+          intent.offer(subscription)
           return Effect.void
         })
       )
@@ -300,15 +336,6 @@ export const makeDurables = (host: Host) => {
     )
   }
 
-  const releaseRegistration = (intent: RegistrationIntent): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      if (!intent.active) return Effect.void
-      endRegistration(intent, { reason: "unregistered", message: undefined })
-      const current = intent.current
-      intent.current = undefined
-      return current === undefined ? Effect.void : current.finalize()
-    })
-
   const register = <E, R>(
     procedure: string,
     handler: (invocation: Invocation) => Effect.Effect<HandlerResult, E, R>,
@@ -320,49 +347,37 @@ export const makeDurables = (host: Host) => {
       const intent = new RegistrationIntent(procedure, options, handler, context, owner)
       // Not `Effect.addFinalizer`, which keeps this fiber's FiberRefs (a Map) for the finalizer.
       return Effect.zipRight(
-        Scope.addFinalizer(Context.get(context, Scope.Scope), releaseRegistration(intent)),
+        Scope.addFinalizerExit(Context.get(context, Scope.Scope), intent.finalizer),
         Effect.flatMap(host.acquire, (live) => {
           // Known to the connection before REGISTER goes out, so a session change meanwhile re-applies it.
           registrations.add(intent)
           return Effect.as(
-            Effect.tapError(applyRegistration(intent, live), () => releaseRegistration(intent)),
-            new DurableRegistrationHandle(intent, releaseRegistration)
+            Effect.tapError(applyRegistration(intent, live), () => intent.release),
+            new DurableRegistrationHandle(intent)
           )
         })
       )
     })
 
-  const releaseSubscription = (intent: SubscriptionIntent): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      if (!intent.active) return Effect.void
-      intent.active = false
+  const subscriptionOwner: SubscriptionOwner = {
+    released: (intent) => {
       subscriptions.delete(intent)
-      intent.sources.end(Option.none())
-      const current = intent.current
-      intent.current = undefined
-      return current === undefined ? Effect.void : current.finalize()
-    })
+    }
+  }
 
   const subscribe = (
     topic: string,
     options?: SubscribeOptions
   ): Effect.Effect<DurableSubscription, ApplyError, Scope.Scope> =>
     Effect.scopeWith((scope) => {
-      const intent: SubscriptionIntent = {
-        topic,
-        options,
-        sources: new Sources(),
-        active: true,
-        generation: 0,
-        current: undefined
-      }
+      const intent = new SubscriptionIntent(topic, options, subscriptionOwner)
       return Effect.zipRight(
-        Scope.addFinalizer(scope, releaseSubscription(intent)),
+        Scope.addFinalizerExit(scope, intent.finalizer),
         Effect.flatMap(host.acquire, (live) => {
           subscriptions.add(intent)
           return Effect.as(
-            Effect.tapError(applySubscription(intent, live), () => releaseSubscription(intent)),
-            new DurableSubscriptionHandle(intent, releaseSubscription)
+            Effect.tapError(applySubscription(intent, live), () => intent.release),
+            new DurableSubscriptionHandle(intent)
           )
         })
       )
@@ -374,11 +389,11 @@ export const makeDurables = (host: Host) => {
    */
   const finish = (error: SessionClosedError | undefined) => {
     for (const intent of registrations) {
-      endRegistration(intent, { reason: "session-closed", message: error?.message })
+      intent.finish({ reason: "session-closed", message: error?.message })
     }
     for (const intent of subscriptions) {
       intent.active = false
-      intent.sources.end(error === undefined ? Option.none() : Option.some(error))
+      intent.end(error === undefined ? Option.none() : Option.some(error))
     }
     subscriptions.clear()
   }
