@@ -57,6 +57,7 @@ export const abandonable = <A, E>(
     const slot = slotOf(fiber as Fiber.RuntimeFiber<unknown, unknown>)
     return Effect.async<A, E>((resume) => {
       let resumed = false
+      // Declared before `register` runs: it may resume (and read `abandon`) before it returns.
       let abandon: (() => void) | undefined = undefined
       abandon = register((outcome) => {
         resumed = true
