@@ -16,6 +16,30 @@ const recordedWait = (log: Array<string>, name: string, started?: Deferred.Defer
   return { wait, resume: (value: number) => resumeLater!(Exit.succeed(value)) }
 }
 
+/**
+ * Forks a fiber that waits on `first` and catches its interruption under a mask, so it lives on;
+ * interrupts it. Returns once `first` has ended: its exit, the interrupting fiber, and `release`,
+ * which lets the fiber go on to run `after`.
+ */
+const catchingInterruption = <A>(first: Effect.Effect<number>, after: Effect.Effect<A>) =>
+  Effect.gen(function*() {
+    const registered = yield* Deferred.make<void>()
+    const firstEnded = yield* Deferred.make<Exit.Exit<number>>()
+    const release = yield* Deferred.make<void>()
+    const fiber = yield* Effect.fork(Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(restore(Effect.zipRight(Deferred.succeed(registered, undefined), first)))
+        yield* Deferred.succeed(firstEnded, exit)
+        yield* Deferred.await(release)
+        return yield* after
+      })
+    ))
+    yield* Deferred.await(registered)
+    const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+    const firstExit = yield* Deferred.await(firstEnded)
+    return { firstExit, interrupting, release: Deferred.succeed(release, undefined) }
+  })
+
 describe("abandonable: one wait that is abandoned when interrupted, and only then", () => {
   it.effect("resumed later: succeeds or fails with the outcome; abandon never runs", () =>
     Effect.gen(function*() {
@@ -104,7 +128,6 @@ describe("abandonable: one wait that is abandoned when interrupted, and only the
 
   it.effect("one fiber, many waits resumed in turn: abandon never runs", () =>
     Effect.gen(function*() {
-      const log: Array<string> = []
       let abandoned = 0
       const wait = abandonable<number, never>((resume) => {
         queueMicrotask(() => resume(Exit.succeed(1)))
@@ -122,7 +145,6 @@ describe("abandonable: one wait that is abandoned when interrupted, and only the
       yield* Fiber.join(fiber)
       expect(sum).toBe(100)
       expect(abandoned).toBe(0)
-      expect(log).toEqual([])
     }))
 
   it.effect("interrupted, and the fiber goes on: abandon runs before its next wait starts, once", () =>
@@ -131,25 +153,13 @@ describe("abandonable: one wait that is abandoned when interrupted, and only the
       const secondStarted = yield* Deferred.make<void>()
       const first = recordedWait(log, "first")
       const second = recordedWait(log, "second", secondStarted)
-      const registered = yield* Deferred.make<void>()
-      const firstEnded = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      // The interruption is caught under a mask, so the fiber lives on after the interrupted wait.
-      const fiber = yield* Effect.fork(Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          const exit = yield* Effect.exit(restore(Effect.zipRight(Deferred.succeed(registered, undefined), first.wait)))
-          log.push(`first ended ${Exit.isInterrupted(exit) ? "interrupted" : "otherwise"}`)
-          yield* Deferred.succeed(firstEnded, undefined)
-          yield* Deferred.await(release)
-          log.push("going on")
-          return yield* second.wait
-        })
-      ))
-      yield* Deferred.await(registered)
-      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
-      yield* Deferred.await(firstEnded)
+      const { firstExit, interrupting, release } = yield* catchingInterruption(
+        first.wait,
+        Effect.zipRight(Effect.sync(() => log.push("going on")), second.wait)
+      )
+      log.push(`first ended ${Exit.isInterrupted(firstExit) ? "interrupted" : "otherwise"}`)
       expect(log).toEqual(["start first", "first ended interrupted"])
-      yield* Deferred.succeed(release, undefined)
+      yield* release
       yield* Deferred.await(secondStarted)
       expect(log).toEqual(["start first", "first ended interrupted", "going on", "abandon first", "start second"])
       second.resume(2)
@@ -161,22 +171,12 @@ describe("abandonable: one wait that is abandoned when interrupted, and only the
     Effect.gen(function*() {
       const log: Array<string> = []
       const first = recordedWait(log, "first")
-      const registered = yield* Deferred.make<void>()
-      const firstEnded = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const fiber = yield* Effect.fork(Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          yield* Effect.exit(restore(Effect.zipRight(Deferred.succeed(registered, undefined), first.wait)))
-          yield* Deferred.succeed(firstEnded, undefined)
-          yield* Deferred.await(release)
-          log.push("ending")
-        })
-      ))
-      yield* Deferred.await(registered)
-      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
-      yield* Deferred.await(firstEnded)
+      const { interrupting, release } = yield* catchingInterruption(
+        first.wait,
+        Effect.sync(() => log.push("ending"))
+      )
       expect(log).toEqual(["start first"])
-      yield* Deferred.succeed(release, undefined)
+      yield* release
       yield* Fiber.join(interrupting)
       expect(log).toEqual(["start first", "ending", "abandon first"])
     }))
