@@ -1,6 +1,7 @@
 /**
- * Side by side: effect-wamp (its Effect API and its Autobahn facade), Autobahn|JS and wampy, against
- * one router with a fixed far side (callee of `bench.echo`, publisher of `bench.burst`'s events).
+ * Side by side: effect-wamp (its Effect API, on Effect's default scheduler and on
+ * `SharedScheduler`, and its Autobahn facade), Autobahn|JS and wampy, against one router with a
+ * fixed far side (callee of `bench.echo`, publisher of `bench.burst`'s events).
  * The router is the test kit's, in its own child process, or a third-party one given with
  * `--router ws://HOST:PORT/` (or BENCH_ROUTER; realm BENCH_REALM, default realm1 there): then the
  * far side is a raw peer in its own process (`peers/farSide.ts`). Each client runs alone in its own
@@ -43,11 +44,18 @@ const warmupSeconds = Number(process.env.BENCH_PEERS_WARMUP ?? 2)
 const rounds = Math.max(1, Number(process.env.BENCH_PEERS_ROUNDS ?? 3))
 const externalRouter = process.env.BENCH_ROUTER
 if (externalRouter !== undefined) process.env.BENCH_REALM ??= "realm1"
-const clients = listEnv<ClientKind>("BENCH_PEERS_CLIENTS", ["raw", "effect-wamp", "facade", "autobahn", "wampy"])
+const clients = listEnv<ClientKind>("BENCH_PEERS_CLIENTS", [
+  "raw",
+  "effect-wamp",
+  "shared",
+  "facade",
+  "autobahn",
+  "wampy"
+])
 const serializers = listEnv<SerializerName>("BENCH_PEERS_SERIALIZERS", ["json", "msgpack"])
 const withSetup = process.env.BENCH_PEERS_SETUP === "1"
 const peers: ReadonlyArray<ClientKind> = ["autobahn", "wampy"]
-const ours: ReadonlyArray<ClientKind> = ["effect-wamp", "facade"]
+const ours: ReadonlyArray<ClientKind> = ["effect-wamp", "shared", "facade"]
 const runWorkloads: ReadonlyArray<Workload> = ["sequential", "inFlight", "events"]
 const setupWorkloads: ReadonlyArray<Workload> = ["subscribeSetup", "registerSetup"]
 
@@ -196,6 +204,7 @@ const titles: Record<Workload, string> = {
 }
 const labels: Record<ClientKind, string> = {
   "effect-wamp": "effect-wamp",
+  shared: "effect-wamp + SharedScheduler",
   connection: "effect-wamp Connection",
   facade: "effect-wamp/autobahn",
   autobahn: "autobahn 26.3.1",
@@ -243,7 +252,7 @@ const printWorkload = (serializer: SerializerName, workload: Workload, rounds: R
   for (const [kind] of rounds) {
     if (setup && kind === "raw") continue
     const parts = cells.map(([name, pick, format]) => `${name} ${spread(column(rounds, kind, workload, pick), format)}`)
-    console.log(`  ${labels[kind].padEnd(22)}${parts.join("  ")}`)
+    console.log(`  ${labels[kind].padEnd(30)}${parts.join("  ")}`)
   }
   // Ratios against each peer, from the same rounds (round by round, then the median).
   const ratioOf = (kind: ClientKind, peer: ClientKind, pick: (f: Figure) => number | undefined) => {

@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- setup [--router ws://HOST:PORT/]`: set-up time, CPU and retained heap per item of
  * N subscriptions (to distinct topics) and N registrations (of distinct procedures) on one session,
- * 1,000 in flight, for effect-wamp (Effect API over `Session.layer`, over `Connection.layer`, and the
- * Autobahn facade), Autobahn|JS and wampy, side by side.
+ * 1,000 in flight, for effect-wamp (Effect API over `Session.layer`, the same on `SharedScheduler`,
+ * over `Connection.layer`, and the Autobahn facade), Autobahn|JS and wampy, side by side.
  *
  * Each (client, kind) runs in a fresh child process (`peers/client.ts`) against a fresh test-kit
  * router process, or against a third-party router given with `--router` (e.g. Nexus, realm
@@ -14,7 +14,7 @@
  *
  * Env: BENCH_SETUP_COUNT (default 100,000), BENCH_SETUP_LIMIT (seconds, default 180),
  * BENCH_SETUP_ROUNDS (default 3, interleaved: every client once per round, rotated order),
- * BENCH_SETUP_CLIENTS (comma list of effect-wamp,connection,facade,autobahn,wampy),
+ * BENCH_SETUP_CLIENTS (comma list of effect-wamp,shared,connection,facade,autobahn,wampy),
  * BENCH_SETUP_KINDS (subscribe,register). Prints medians with min–max; asserts nothing.
  */
 import { type ChildProcess, fork } from "node:child_process"
@@ -36,14 +36,22 @@ const count = Number(process.env.BENCH_SETUP_COUNT ?? 100_000)
 const limitSeconds = Number(process.env.BENCH_SETUP_LIMIT ?? 180)
 const rounds = Math.max(1, Number(process.env.BENCH_SETUP_ROUNDS ?? 3))
 const externalRouter = process.env.BENCH_ROUTER
-const clients = listEnv<ClientKind>("BENCH_SETUP_CLIENTS", ["effect-wamp", "connection", "facade", "autobahn", "wampy"])
+const clients = listEnv<ClientKind>("BENCH_SETUP_CLIENTS", [
+  "effect-wamp",
+  "shared",
+  "connection",
+  "facade",
+  "autobahn",
+  "wampy"
+])
 const workloads = listEnv<"subscribe" | "register">("BENCH_SETUP_KINDS", ["subscribe", "register"]).map((
   kind
 ): Workload => kind === "subscribe" ? "subscribeSetup" : "registerSetup")
 const peers: ReadonlyArray<ClientKind> = ["autobahn", "wampy"]
-const ours: ReadonlyArray<ClientKind> = ["effect-wamp", "connection", "facade"]
+const ours: ReadonlyArray<ClientKind> = ["effect-wamp", "shared", "connection", "facade"]
 const labels: Record<string, string> = {
   "effect-wamp": "effect-wamp Session",
+  shared: "effect-wamp + SharedScheduler",
   connection: "effect-wamp Connection",
   facade: "effect-wamp/autobahn",
   autobahn: "autobahn 26.3.1",
@@ -244,15 +252,15 @@ const print = (workload: Workload, results: Results) => {
         spread(pick(kind, (f) => f.routerCpuMicrosPerItem), dec)
       }`
     ]
-    console.log(`  ${(labels[kind] ?? kind).padEnd(24)}${parts.join("  ")}`)
+    console.log(`  ${(labels[kind] ?? kind).padEnd(30)}${parts.join("  ")}`)
     for (const f of unfinished) {
       console.log(
-        `  ${"".padEnd(24)}did not finish within ${limitSeconds} s: ${f!.made.toLocaleString("en-US")} of ${
+        `  ${"".padEnd(30)}did not finish within ${limitSeconds} s: ${f!.made.toLocaleString("en-US")} of ${
           count.toLocaleString("en-US")
         } made`
       )
     }
-    if (failed > 0) console.log(`  ${"".padEnd(24)}${failed} run(s) failed`)
+    if (failed > 0) console.log(`  ${"".padEnd(30)}${failed} run(s) failed`)
   }
   const ratioOf = (kind: ClientKind, peer: ClientKind, f: (figure: Figure) => number) => {
     const mine = pick(kind, f)

@@ -1,7 +1,7 @@
 /**
  * Child process of the `peers` benchmark: one measured client, alone in its process, so that
  * `process.cpuUsage()` is that client's CPU. Usage (spawned by `test/bench/peers.ts` with IPC):
- *   client.ts <effect-wamp|autobahn|wampy|raw> <json|msgpack> <ws url> <seconds per figure> <warm-up seconds> [workloads]
+ *   client.ts <effect-wamp|shared|connection|facade|autobahn|wampy|raw> <json|msgpack> <ws url> <seconds per figure> <warm-up seconds> [workloads]
  * Around each measured window it tells the parent (`MarkMessage`) and waits for `"ack"`, so the
  * parent can sample the router's CPU over the same window; then it sends a `ResultMessage`.
  * Run by hand (no IPC) against `peers/router.ts` to profile one client:
@@ -37,6 +37,7 @@ const measureAllocation = async <A>(run: () => Promise<A>): Promise<readonly [A,
 const connectors: Record<ClientKind, () => Promise<{ connect: (url: string, s: SerializerName) => Promise<Driver> }>> =
   {
     "effect-wamp": () => import("./effectWamp.js"),
+    shared: () => import("./shared.js"),
     connection: () => import("./connection.js"),
     facade: () => import("./facade.js"),
     autobahn: () => import("./autobahn.js"),

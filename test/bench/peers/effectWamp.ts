@@ -2,7 +2,7 @@
 import { Context, Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
 import type { WebSocketConstructor } from "../../../src/WebSocketTransport.js"
 import { type Driver, type Latencies, type SetupKind, setupProgress } from "./driver.js"
-import { Authenticator, Connection, NodeWebSocketTransport, Serializer, Session } from "./library.js"
+import { Authenticator, Connection, NodeWebSocketTransport, Serializer, Session, SharedScheduler } from "./library.js"
 import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from "./protocol.js"
 
 /**
@@ -32,8 +32,16 @@ const coalescingConstructor: WebSocketConstructor = (url, protocols) => {
   return ws
 }
 
-/** Over `Session.layer`, or (`routed`) over `Connection.layer`'s routed session with its durable intents. */
-export const connect = async (url: string, serializer: SerializerName, routed = false): Promise<Driver> => {
+/**
+ * Over `Session.layer`, or (`routed`) over `Connection.layer`'s routed session with its durable
+ * intents; with `shared`, every fiber of the runtime on `SharedScheduler.layer()`, as the README's tip shows.
+ */
+export const connect = async (
+  url: string,
+  serializer: SerializerName,
+  routed = false,
+  shared = false
+): Promise<Driver> => {
   const runtime = ManagedRuntime.make(
     (routed ? Layer.map(Connection.layer({ realm }), Context.pick(Session.Session)) : Session.layer({ realm })).pipe(
       Layer.provide(Layer.mergeAll(
@@ -41,7 +49,7 @@ export const connect = async (url: string, serializer: SerializerName, routed = 
         serializer === "json" ? Serializer.layerJson : Serializer.layerMsgpack,
         Authenticator.layerAnonymous()
       ))
-    )
+    ).pipe(Layer.merge(shared ? SharedScheduler.layer() : Layer.empty))
   )
   const session = await runtime.runPromise(Session.Session)
 

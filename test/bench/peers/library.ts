@@ -13,6 +13,7 @@ import type * as FacadeModule from "../../../src/node/autobahn/index.js"
 import type * as NodeWebSocketTransportModule from "../../../src/node/NodeWebSocketTransport.js"
 import type * as SerializerModule from "../../../src/Serializer.js"
 import type * as SessionModule from "../../../src/Session.js"
+import type * as SharedSchedulerModule from "../../../src/SharedScheduler.js"
 
 export const fromSource = process.env.BENCH_FROM_SOURCE === "1"
 const root = new URL(fromSource ? "../../../src/" : "../../../dist/", import.meta.url)
@@ -28,5 +29,6 @@ export const NodeWebSocketTransport = await load<typeof NodeWebSocketTransportMo
 )
 export const Serializer = await load<typeof SerializerModule>("Serializer.js")
 export const Session = await load<typeof SessionModule>("Session.js")
+export const SharedScheduler = await load<typeof SharedSchedulerModule>("SharedScheduler.js")
 /** The Autobahn facade, loaded only by the client that measures it. */
 export const loadFacade = async () => (await load<typeof FacadeModule>("node/autobahn/index.js")).default

@@ -7,7 +7,7 @@ export const echoProcedure = "bench.echo"
 export const burstProcedure = "bench.burst"
 export const topic = "bench.topic"
 
-export type ClientKind = "effect-wamp" | "connection" | "facade" | "autobahn" | "wampy" | "raw"
+export type ClientKind = "effect-wamp" | "shared" | "connection" | "facade" | "autobahn" | "wampy" | "raw"
 export type SerializerName = "json" | "msgpack"
 export type Workload = "sequential" | "inFlight" | "events" | "subscribeSetup" | "registerSetup"
 
