@@ -133,6 +133,63 @@ describe("Connection reconnect", () => {
   )
 
   scoped(
+    "a subscription's stream first read after a reconnect starts with the first session's events, then the Gap",
+    () =>
+      Effect.gen(function*() {
+        const { connection, fake } = yield* connect()
+        const peer1 = yield* open(fake, 1)
+        yield* connection.awaitOpen
+        const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
+        const subscribe1 = yield* peer1.expect("Subscribe")
+        yield* peer1.send(
+          { _tag: "Subscribed", request: subscribe1.request, subscription: 21 },
+          { _tag: "Event", subscription: 21, publication: 1, details: {}, args: ["before"] }
+        )
+        const subscription = yield* Fiber.join(subscribing)
+        yield* peer1.drop
+        yield* waitFor(connection, "Retrying")
+        yield* TestClock.adjust("5 millis")
+        const peer2 = yield* open(fake, 2)
+        const subscribe2 = yield* peer2.expect("Subscribe")
+        yield* peer2.send(
+          { _tag: "Subscribed", request: subscribe2.request, subscription: 22 },
+          { _tag: "Event", subscription: 22, publication: 2, details: {}, args: ["after"] }
+        )
+        yield* waitFor(connection, "Open")
+        // Nobody read the stream until now.
+        const items = yield* Stream.runCollect(Stream.take(subscription.eventsWithGaps, 3))
+        expect(Chunk.toReadonlyArray(items).map((item) => "_tag" in item ? `gap:${item.session}` : item.args[0]))
+          .toEqual(["before", "gap:2", "after"])
+      })
+  )
+
+  scoped(
+    "a subscription's stream first read after the connection closed yields what it had, then ends",
+    () =>
+      Effect.gen(function*() {
+        const { connection, fake } = yield* connect()
+        const peer = yield* open(fake, 1)
+        yield* connection.awaitOpen
+        const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
+        const subscribe = yield* peer.expect("Subscribe")
+        yield* peer.send(
+          { _tag: "Subscribed", request: subscribe.request, subscription: 21 },
+          { _tag: "Event", subscription: 21, publication: 1, details: {}, args: ["one"] },
+          { _tag: "Event", subscription: 21, publication: 2, details: {}, args: ["two"] }
+        )
+        const subscription = yield* Fiber.join(subscribing)
+        yield* Effect.fork(
+          peer.expect("Goodbye").pipe(
+            Effect.zipRight(peer.send({ _tag: "Goodbye", details: {}, reason: "wamp.close.goodbye_and_out" }))
+          )
+        )
+        yield* connection.close()
+        const events = yield* Stream.runCollect(subscription.events)
+        expect(Chunk.toReadonlyArray(events).map((event) => event.args[0])).toEqual(["one", "two"])
+      })
+  )
+
+  scoped(
     "operations in flight fail at once with SessionClosedError and are never re-sent",
     () =>
       Effect.gen(function*() {

@@ -94,6 +94,11 @@ export abstract class EventBuffer<A, E> {
     }
   }
 
+  /** Nothing offered, nothing read, not ended: an element a subclass holds back has lost no place yet. */
+  protected get pristine(): boolean {
+    return this.buffer === undefined && this.reader === undefined && this.ending === undefined
+  }
+
   /** Ends after the buffered elements: `None` ends the stream, `Some(error)` fails it. */
   end(error: Option.Option<E>): void {
     if (this.ending !== undefined) return

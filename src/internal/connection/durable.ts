@@ -69,7 +69,9 @@ interface SubscriptionOwner {
  * A durable subscription: the user's intent, and the queue of its session-level subscriptions (and
  * gaps, one before each subscription after the first), in one object. The queue is the subscriber
  * buffer, unbounded, so nothing is allocated until the first element and the stream is made when
- * first read (an Effect Mailbox costs about 2 KB; a connection may hold 100,000 of these).
+ * first read (an Effect Mailbox costs about 2 KB; a connection may hold 100,000 of these). The first
+ * session's subscription is held back in `current` until the stream is read, a gap follows it or
+ * the intent ends: an intent nobody reads keeps no one-element array (about 60 bytes).
  */
 class SubscriptionIntent extends EventBuffer<Subscription | Gap, SessionClosedError> {
   active = true
@@ -92,6 +94,33 @@ class SubscriptionIntent extends EventBuffer<Subscription | Gap, SessionClosedEr
 
   protected overflowError(): never {
     throw new Error("an unbounded buffer cannot overflow")
+  }
+
+  /** A session's subscription was made: the first is held back (see above), each later one follows a gap. */
+  applied(subscription: HeldSubscription, gap: () => Gap): void {
+    if (this.current !== undefined) {
+      this.passFirst()
+      this.offer(gap())
+      this.current = subscription
+      this.offer(subscription)
+    } else {
+      this.current = subscription
+    }
+  }
+
+  /** The held-back first subscription goes in the buffer, before whatever follows it. */
+  private passFirst(): void {
+    if (this.current !== undefined && this.pristine) this.offer(this.current)
+  }
+
+  override end(error: Option.Option<SessionClosedError>): void {
+    this.passFirst()
+    super.end(error)
+  }
+
+  override get stream(): Stream.Stream<Subscription | Gap, SessionClosedError> {
+    this.passFirst()
+    return super.stream
   }
 
   /** Releases the intent, once, when run (unsubscribe, revoked, overflowed, or refused at first). */
@@ -301,15 +330,11 @@ export const makeDurables = (host: Host) => {
       return Effect.uninterruptible(
         Effect.flatMap(live.handle.subscribeHeld(intent.topic, intent.options), (subscription) => {
           if (!intent.active) return subscription.finalize()
-          if (intent.current !== undefined) {
-            intent.offer({
-              _tag: "Gap",
-              reason: live.previous ?? { reason: "", message: "", by: "transport", wasClean: false },
-              session: live.session.info.id
-            })
-          }
-          intent.current = subscription
-          intent.offer(subscription)
+          intent.applied(subscription, () => ({
+            _tag: "Gap",
+            reason: live.previous ?? { reason: "", message: "", by: "transport", wasClean: false },
+            session: live.session.info.id
+          }))
           return Effect.void
         })
       )
