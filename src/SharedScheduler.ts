@@ -7,8 +7,8 @@
  * The price is paid per fiber and per resumption: a runner and a WeakMap entry for each fiber, and a
  * Promise, a microtask and two arrays each time a fiber resumes. The Effect API pays it once per
  * call, so with 1,000 calls in flight it is a large part of what the Effect API costs over the
- * facade. Measured on Nexus (json, `test/bench`): 1,000 calls in flight 19–21 → 15–17 µs of client
- * CPU per call; 100,000 subscribes in one `Effect.forEach` 30–34 → 26.5 µs each.
+ * facade. In `npm run bench` on Nexus: 1,000 calls in flight 16.9 → 15.0 µs of client CPU per call
+ * (JSON; MessagePack 16.9 → 12.0); 100,000 subscribes in one `Effect.forEach` 37.2 → 29.9 µs each.
  *
  * The trade-off is Effect's: with one runner for all fibers, fibers resumed in one drain run in the
  * AsyncLocalStorage context of whichever fiber queued that drain, so code that reads
@@ -18,6 +18,7 @@
  *
  * ```ts
  * const runtime = ManagedRuntime.make(Layer.mergeAll(sessionLayer, SharedScheduler.layer()))
+ * // or: program.pipe(Effect.provide(Layer.mergeAll(sessionLayer, SharedScheduler.layer())))
  * ```
  */
 import * as Layer from "effect/Layer"

@@ -79,6 +79,13 @@ describe("SharedScheduler", () => {
     }
   })
 
+  it("provided with Effect.provide, the program and the fibers it forks run on it", async () => {
+    const onShared = Effect.map(FiberRef.get(FiberRef.currentScheduler), (s) => s !== Scheduler.defaultScheduler)
+    const program = Effect.all([onShared, Effect.flatMap(Effect.fork(onShared), Fiber.join)])
+    expect(await Effect.runPromise(program)).toEqual([false, false])
+    expect(await Effect.runPromise(program.pipe(Effect.provide(SharedScheduler.layer())))).toEqual([true, true])
+  })
+
   it("as a runtime's layer: calls, interruption and events on the test-kit router", async () => {
     const runtime = ManagedRuntime.make(Layer.mergeAll(Router.layer({ realms: ["realm1"] }), SharedScheduler.layer()))
     try {
