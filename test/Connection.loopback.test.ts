@@ -8,12 +8,14 @@ import { Effect, Exit, Fiber, Layer, Option, Schedule, Scope, Stream } from "eff
 import * as Authenticator from "../src/Authenticator.js"
 import * as Connection from "../src/Connection.js"
 import { SessionClosedError } from "../src/Errors.js"
+import type { Member } from "../src/internal/scopeGroup.js"
 import * as NodeWebSocketTransport from "../src/node/NodeWebSocketTransport.js"
 import * as Serializer from "../src/Serializer.js"
 import * as Session from "../src/Session.js"
 import { Router } from "../src/testing/index.js"
 import * as Transport from "../src/Transport.js"
 import * as Tracked from "./support/connection.js"
+import { countingScope } from "./support/countingScope.js"
 
 /** Waits for a session other than `previous` to be open. */
 const waitNewSession = (connection: Connection.ConnectionService, previous: number) =>
@@ -108,7 +110,8 @@ describe("Connection against the loopback router", () => {
       )
       yield* connection.awaitOpen
       for (let round = 0; round < 3; round++) {
-        const scope = yield* Scope.make()
+        const counted = yield* countingScope
+        const scope = counted.scope
         const made = yield* Effect.forEach(
           Array.from({ length: 100 }, (_, i) => `com.churn.${i}`),
           (topic) => Scope.extend(connection.subscribe(topic), scope),
@@ -119,6 +122,8 @@ describe("Connection against the loopback router", () => {
           (procedure) => Scope.extend(connection.register(procedure, ({ args }) => Effect.succeed({ args })), scope),
           { concurrency: 10 }
         )
+        // One finalizer for all 200 (`scopeGroup.ts`).
+        expect(counted.added()).toBe(1)
         expect(Tracked.counters(connection)).toMatchObject({
           durableSubscriptions: 100,
           durableRegistrations: 100,
@@ -135,6 +140,11 @@ describe("Connection against the loopback router", () => {
         })
         // Half leave by unsubscribe, the rest with their scope.
         yield* Effect.forEach(made.slice(0, 50), (subscription) => subscription.unsubscribe, { discard: true })
+        // Released intents are out of the scope's group: it no longer holds them.
+        const intentOf = (handle: object) => (handle as unknown as { readonly intent: Member }).intent
+        expect(made.slice(0, 50).every((handle) => intentOf(handle).group === undefined)).toBe(true)
+        expect(registered.slice(0, 50).every((handle) => intentOf(handle).group === undefined)).toBe(true)
+        expect(intentOf(made[50]!).group).toBeDefined()
         expect(Tracked.counters(connection)).toMatchObject({ durableSubscriptions: 50, session: { subscriptions: 50 } })
         yield* Scope.close(scope, Exit.void)
         expect(Tracked.counters(connection)).toMatchObject({

@@ -30,6 +30,7 @@ import type {
 } from "../../Session.js"
 import type { WampError } from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
+import { leave as leaveGroup, type Member, ScopeGroups } from "../scopeGroup.js"
 import type { DirectCallee, RegistrationEntry } from "../session/callee.js"
 import type { SessionHandle } from "../session/make.js"
 import type { HeldSubscription } from "../session/pubsub.js"
@@ -73,16 +74,12 @@ interface SubscriptionOwner {
  * session's subscription is held back in `current` until the stream is read, a gap follows it or
  * the intent ends: an intent nobody reads keeps no one-element array (about 60 bytes).
  */
-class SubscriptionIntent extends EventBuffer<Subscription | Gap, SessionClosedError> {
+class SubscriptionIntent extends EventBuffer<Subscription | Gap, SessionClosedError> implements Member {
   active = true
   generation = 0
   /** On the current (or last) session; left by its `finalize`, or ended with its session. */
   current: HeldSubscription | undefined = undefined
-  /**
-   * The scope's finalizer, run when the scope closes: one bound function, where an Effect with its
-   * closures kept per subscription cost about 200 bytes more.
-   */
-  readonly finalizer: () => Effect.Effect<void> = this.releaseNow.bind(this)
+  group: Set<Member> | undefined = undefined
 
   constructor(
     readonly topic: string,
@@ -125,12 +122,14 @@ class SubscriptionIntent extends EventBuffer<Subscription | Gap, SessionClosedEr
 
   /** Releases the intent, once, when run (unsubscribe, revoked, overflowed, or refused at first). */
   get release(): Effect.Effect<void> {
-    return Effect.suspend(this.finalizer)
+    return Effect.suspend(() => this.finalize())
   }
 
-  private releaseNow(): Effect.Effect<void> {
+  /** Releases the intent now, once; also what its scope runs when it closes (see `scopeGroup.ts`). */
+  finalize(): Effect.Effect<void> {
     if (!this.active) return Effect.void
     this.active = false
+    leaveGroup(this)
     this.owner.released(this)
     this.end(Option.none())
     const current = this.current
@@ -203,7 +202,7 @@ const unregistered: RegistrationEnd = { reason: "unregistered", message: undefin
  * applied to (its handler with the user's context, and its end), in one object. Waiting for the end
  * makes a Deferred only when someone waits.
  */
-class RegistrationIntent implements DirectCallee {
+class RegistrationIntent implements DirectCallee, Member {
   active = true
   generation = 0
   /** On the current (or last) session; its `finalize` unregisters, bounded in time. */
@@ -211,8 +210,7 @@ class RegistrationIntent implements DirectCallee {
   /** How the intent ended, once it has. */
   end: RegistrationEnd | undefined = undefined
   #waiting: Deferred.Deferred<RegistrationEnd> | undefined = undefined
-  /** The scope's finalizer, run when the scope closes: one bound function (see `SubscriptionIntent`). */
-  readonly finalizer: () => Effect.Effect<void> = this.releaseNow.bind(this)
+  group: Set<Member> | undefined = undefined
 
   constructor(
     readonly procedure: string,
@@ -235,6 +233,7 @@ class RegistrationIntent implements DirectCallee {
     if (!this.active) return false
     this.active = false
     this.end = end
+    leaveGroup(this)
     this.owner.finished(this)
     if (this.#waiting !== undefined) Deferred.unsafeDone(this.#waiting, Exit.succeed(end))
     return true
@@ -242,10 +241,11 @@ class RegistrationIntent implements DirectCallee {
 
   /** Ends the intent and unregisters it, once, when run (unregister, or refused at first). */
   get release(): Effect.Effect<void> {
-    return Effect.suspend(this.finalizer)
+    return Effect.suspend(() => this.finalize())
   }
 
-  private releaseNow(): Effect.Effect<void> {
+  /** Ends the intent and unregisters it now, once; also what its scope runs when it closes. */
+  finalize(): Effect.Effect<void> {
     if (!this.finish(unregistered)) return Effect.void
     const current = this.current
     this.current = undefined
@@ -289,6 +289,8 @@ class DurableRegistrationHandle implements DurableRegistration {
 export const makeDurables = (host: Host) => {
   const registrations = new Set<RegistrationIntent>()
   const subscriptions = new Set<SubscriptionIntent>()
+  /** The intents' scopes: one finalizer per scope, none left behind by an intent released early. */
+  const groups = new ScopeGroups()
   /** Watchers of the router revoking a registration (callbacks, or fibers): one per registration per session. */
   let watchers = 0
 
@@ -370,9 +372,9 @@ export const makeDurables = (host: Host) => {
     // 100,000 registrations.
     Effect.flatMap(Effect.context<R | Scope.Scope>(), (context) => {
       const intent = new RegistrationIntent(procedure, options, handler, context, owner)
-      // Not `Effect.addFinalizer`, which keeps this fiber's FiberRefs (a Map) for the finalizer.
+      // In its scope's group (`scopeGroup.ts`), not `Effect.addFinalizer`, which keeps this fiber's FiberRefs.
       return Effect.zipRight(
-        Scope.addFinalizerExit(Context.get(context, Scope.Scope), intent.finalizer),
+        groups.join(Context.get(context, Scope.Scope), intent),
         Effect.flatMap(host.acquire, (live) => {
           // Known to the connection before REGISTER goes out, so a session change meanwhile re-applies it.
           registrations.add(intent)
@@ -397,7 +399,7 @@ export const makeDurables = (host: Host) => {
     Effect.scopeWith((scope) => {
       const intent = new SubscriptionIntent(topic, options, subscriptionOwner)
       return Effect.zipRight(
-        Scope.addFinalizerExit(scope, intent.finalizer),
+        groups.join(scope, intent),
         Effect.flatMap(host.acquire, (live) => {
           subscriptions.add(intent)
           return Effect.as(
@@ -418,6 +420,7 @@ export const makeDurables = (host: Host) => {
     }
     for (const intent of subscriptions) {
       intent.active = false
+      leaveGroup(intent)
       intent.end(error === undefined ? Option.none() : Option.some(error))
     }
     subscriptions.clear()

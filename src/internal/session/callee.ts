@@ -28,6 +28,7 @@ import type {
 } from "../../Session.js"
 import * as WampError from "../../WampError.js"
 import { RequestTable } from "../requestTable.js"
+import { leave as leaveGroup, type Member, ScopeGroups } from "../scopeGroup.js"
 import { Tombstones } from "../tombstones.js"
 import { optionalString } from "../values.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
@@ -74,8 +75,9 @@ type Handler = ((invocation: Invocation) => Effect.Effect<HandlerResult, unknown
  * hold 100,000: no Deferred (listeners until it ends), a Runtime shared by every registration made
  * from the same context.
  */
-export class RegistrationEntry implements Registration {
+export class RegistrationEntry implements Registration, Member {
   id = 0
+  group: Set<Member> | undefined = undefined
   /** How it ended, once it has. */
   end: RegistrationEnd | undefined = undefined
   private listeners: ((end: RegistrationEnd) => void) | Array<(end: RegistrationEnd) => void> | undefined = undefined
@@ -127,6 +129,7 @@ export class RegistrationEntry implements Registration {
   finish(end: RegistrationEnd): void {
     if (this.end !== undefined) return
     this.end = end
+    leaveGroup(this)
     if (typeof this.handler !== "function") this.handler.ended(end)
     const listeners = this.listeners
     this.listeners = undefined
@@ -135,7 +138,7 @@ export class RegistrationEntry implements Registration {
     else listeners(end)
   }
 
-  /** The scope's finalizer (bound to this registration: no closure context kept per registration). */
+  /** Run when its scope closes (see `scopeGroup.ts`). */
   finalize(): Effect.Effect<void> {
     return this.owner.bounded(this.unregister)
   }
@@ -159,6 +162,9 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
   const active = new RequestTable<ActiveInvocation>()
   /** Progressive continuations for invocations we already answered are discarded (spec). */
   const finished = new Tombstones(4096)
+
+  /** The registrations' scopes: one finalizer per scope, none left behind by one that ended. */
+  const groups = new ScopeGroups()
 
   const end = (entry: RegistrationEntry, reason: RegistrationEnd) => {
     if (registrations.get(entry.id) === entry) registrations.delete(entry.id)
@@ -222,8 +228,7 @@ export const makeCallee = (core: Core, session: Runtime.Runtime<never>) => {
           const entry = new RegistrationEntry(procedure, options ?? noOptions, handler, runForkFor(context), owner)
           attach(entry, resume)
         }),
-        (entry) =>
-          Effect.as(Scope.addFinalizerExit(Context.get(context, Scope.Scope), entry.finalize.bind(entry)), entry)
+        (entry) => Effect.as(groups.join(Context.get(context, Scope.Scope), entry), entry)
       ))
     )
   }

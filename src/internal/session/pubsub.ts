@@ -25,6 +25,7 @@ import type {
 import * as WampError from "../../WampError.js"
 import { EventBuffer } from "../eventBuffer.js"
 import * as Metrics from "../metrics.js"
+import { leave as leaveGroup, type Member, ScopeGroups } from "../scopeGroup.js"
 import { Tombstones } from "../tombstones.js"
 import { optionalString } from "../values.js"
 import type { Core, OperationError, Resume, SessionError } from "./core.js"
@@ -119,8 +120,9 @@ const noOptions: SubscribeOptions = Object.freeze({})
  * What a subscription at the Effect API is: its buffer, and the public `Subscription` (the stream
  * and `unsubscribe` made when first asked for).
  */
-class StreamSubscriber extends EventBuffer<Event, SubscriptionStreamError> implements Subscriber, Subscription {
+class StreamSubscriber extends EventBuffer<Event, SubscriptionStreamError> implements Subscriber, Subscription, Member {
   entry: Entry | undefined = undefined
+  group: Set<Member> | undefined = undefined
   constructor(
     readonly topic: string,
     readonly options: SubscribeOptions,
@@ -155,7 +157,7 @@ class StreamSubscriber extends EventBuffer<Event, SubscriptionStreamError> imple
     return entry === undefined ? Effect.void : this.owner.leave(entry, this)
   }
 
-  /** The scope's finalizer (bound to this subscriber: no closure context kept per subscription). */
+  /** Run when its scope closes (see `scopeGroup.ts`). */
   finalize(): Effect.Effect<void> {
     return this.owner.bounded(this.unsubscribe)
   }
@@ -216,7 +218,11 @@ export const makePubSub = (core: Core) => {
    * Ends a subscriber's stream after its buffered events. A subscriber leaving is shut down instead:
    * under "suspend" the dispatcher may be waiting for room in its buffer, and its reader is gone.
    */
+  /** The subscriptions' scopes: one finalizer per scope, none left behind by one that ended. */
+  const groups = new ScopeGroups()
+
   const end = (subscriber: Subscriber, error: Option.Option<SubscriptionStreamError>, leaving = false) => {
+    if (subscriber instanceof StreamSubscriber) leaveGroup(subscriber)
     if (leaving) subscriber.shutdown()
     else subscriber.end(error)
   }
@@ -335,12 +341,11 @@ export const makePubSub = (core: Core) => {
   ): Effect.Effect<Subscription, OperationError, Scope.Scope> => {
     const invalid = checkUri(topic, options?.match)
     if (invalid) return Effect.fail(invalid)
-    // As `Effect.acquireRelease` would, with one bound finalizer and no Effect nodes kept per
-    // subscription.
+    // As `Effect.acquireRelease` would, with no finalizer or Effect nodes kept per subscription.
     return Effect.scopeWith((scope) =>
       Effect.uninterruptible(Effect.flatMap(
         attachStream(topic, options),
-        (subscriber) => Effect.as(Scope.addFinalizerExit(scope, subscriber.finalize.bind(subscriber)), subscriber)
+        (subscriber) => Effect.as(groups.join(scope, subscriber), subscriber)
       ))
     )
   }
