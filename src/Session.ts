@@ -338,6 +338,10 @@ export interface SessionService {
    * Registers a procedure for the lifetime of the scope. The handler runs in its own fiber per
    * invocation; failing with a `WampError` sends that ERROR, any other failure or defect sends
    * `wamp.error.runtime_error` with its message. INTERRUPT interrupts the handler.
+   *
+   * The registrations (and subscriptions) of one scope share one finalizer, so one that ended early
+   * leaves nothing in the scope: closing it releases those still live, newest first, where the first
+   * of them was made in the scope's finalizer order.
    */
   readonly register: <E, R>(
     procedure: string,
@@ -345,7 +349,10 @@ export interface SessionService {
     options?: RegisterOptions
   ) => Effect.Effect<Registration, WampError | SessionError | EncodeError, Scope.Scope | R>
 
-  /** Subscribes for the lifetime of the scope. Subscribers of the same topic+match share one router subscription. */
+  /**
+   * Subscribes for the lifetime of the scope. Subscribers of the same topic+match share one router
+   * subscription. A scope releases its subscriptions as it does its registrations (see `register`).
+   */
   readonly subscribe: (
     topic: string,
     options?: SubscribeOptions
