@@ -214,13 +214,14 @@ export const makePubSub = (core: Core) => {
   const left = new Tombstones(1024)
   const defaultBuffer = core.options.subscriptionBuffer ?? DEFAULT_BUFFER
 
-  /**
-   * Ends a subscriber's stream after its buffered events. A subscriber leaving is shut down instead:
-   * under "suspend" the dispatcher may be waiting for room in its buffer, and its reader is gone.
-   */
   /** The subscriptions' scopes: one finalizer per scope, none left behind by one that ended. */
   const groups = new ScopeGroups()
 
+  /**
+   * Ends a subscriber's stream after its buffered events. A subscriber leaving is shut down instead:
+   * under "suspend" the dispatcher may be waiting for room in its buffer, and its reader is gone.
+   * Either way it leaves its scope's group.
+   */
   const end = (subscriber: Subscriber, error: Option.Option<SubscriptionStreamError>, leaving = false) => {
     if (subscriber instanceof StreamSubscriber) leaveGroup(subscriber)
     if (leaving) subscriber.shutdown()
