@@ -98,11 +98,9 @@ class SubscriptionIntent extends EventBuffer<Subscription | Gap, SessionClosedEr
     if (this.current !== undefined) {
       this.passFirst()
       this.offer(gap())
-      this.current = subscription
       this.offer(subscription)
-    } else {
-      this.current = subscription
     }
+    this.current = subscription
   }
 
   /** The held-back first subscription goes in the buffer, before whatever follows it. */
