@@ -13,7 +13,7 @@
  * makes a request of its own, before that request.
  */
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 
 /** The abandon function of the wait a fiber is in, if any: one per fiber that ever waited here. */
 class WaitSlot {
@@ -53,17 +53,19 @@ const slotOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): WaitSlot => {
 export const abandonable = <A, E>(
   register: (resume: (outcome: Effect.Effect<A, E>) => void) => (() => void) | undefined
 ): Effect.Effect<A, E> =>
-  Effect.withFiberRuntime<A, E>((fiber) => {
-    const slot = slotOf(fiber as Fiber.RuntimeFiber<unknown, unknown>)
-    return Effect.async<A, E>((resume) => {
-      let resumed = false
-      // Declared before `register` runs: it may resume (and read `abandon`) before it returns.
-      let abandon: (() => void) | undefined = undefined
-      abandon = register((outcome) => {
-        resumed = true
-        if (slot.abandon === abandon) slot.abandon = undefined
-        resume(outcome)
-      })
-      if (!resumed) slot.abandon = abandon
+  Effect.async<A, E>((resume) => {
+    // `Effect.async` registers in the waiting fiber's own run, so it is the current fiber here;
+    // `withFiberRuntime` would cost a step and a fiber-status object per wait to say the same.
+    const fiber = Fiber.getCurrentFiber()
+    if (fiber._tag === "None") throw new Error("abandonable: registered outside a fiber")
+    const slot = slotOf(fiber.value)
+    let resumed = false
+    // Declared before `register` runs: it may resume (and read `abandon`) before it returns.
+    let abandon: (() => void) | undefined = undefined
+    abandon = register((outcome) => {
+      resumed = true
+      if (slot.abandon === abandon) slot.abandon = undefined
+      resume(outcome)
     })
+    if (!resumed) slot.abandon = abandon
   })
