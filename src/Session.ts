@@ -9,6 +9,7 @@
  * `SessionError` (the session ended), and for operations that carry user values `EncodeError` (the
  * serializer cannot write them, e.g. a bigint under JSON or a cycle: nothing was sent).
  */
+import type * as EffectChunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -261,6 +262,13 @@ export interface Subscription {
    * strategy, or the session error when the session is lost. Single consumer.
    */
   readonly events: Stream.Stream<Event, SubscriptionStreamError>
+  /**
+   * The events received so far, all at once, waiting while there are none: the pull form of
+   * `events`, for a busy topic read in a loop (one wait per batch, none of a Stream's per-chunk
+   * steps). `done` is true, with no events, once the subscription has ended; it fails as `events`
+   * does. The same single consumer as `events`: read one of the two.
+   */
+  readonly takeAll: Effect.Effect<readonly [events: EffectChunk.Chunk<Event>, done: boolean], SubscriptionStreamError>
   /** Unsubscribes this subscriber now (idempotent); the scope would otherwise do it on close. */
   readonly unsubscribe: Effect.Effect<void, WampError | SessionError>
 }

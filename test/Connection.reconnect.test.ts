@@ -190,6 +190,92 @@ describe("Connection reconnect", () => {
   )
 
   scoped(
+    "takeAll reads a durable subscription across sessions: the first session's events, then the next's (no Gap)",
+    () =>
+      Effect.gen(function*() {
+        const { connection, fake } = yield* connect()
+        const peer1 = yield* open(fake, 1)
+        yield* connection.awaitOpen
+        const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
+        const subscribe1 = yield* peer1.expect("Subscribe")
+        yield* peer1.send(
+          { _tag: "Subscribed", request: subscribe1.request, subscription: 21 },
+          { _tag: "Event", subscription: 21, publication: 1, details: {}, args: ["one"] },
+          { _tag: "Event", subscription: 21, publication: 2, details: {}, args: ["two"] }
+        )
+        const subscription = yield* Fiber.join(subscribing)
+        yield* peer1.drop
+        yield* waitFor(connection, "Retrying")
+        yield* TestClock.adjust("5 millis")
+        const peer2 = yield* open(fake, 2)
+        const subscribe2 = yield* peer2.expect("Subscribe")
+        yield* peer2.send(
+          { _tag: "Subscribed", request: subscribe2.request, subscription: 22 },
+          { _tag: "Event", subscription: 22, publication: 3, details: {}, args: ["three"] }
+        )
+        yield* waitFor(connection, "Open")
+        // First read after the reconnect: session 1's events come first, then session 2's.
+        const args = (taken: readonly [Chunk.Chunk<Session.Event>, boolean]) =>
+          Chunk.toReadonlyArray(taken[0]).map((event) => event.args[0])
+        expect(args(yield* subscription.takeAll)).toEqual(["one", "two"])
+        expect(args(yield* subscription.takeAll)).toEqual(["three"])
+
+        // A take waiting on session 2 gets its next event.
+        const waiting = yield* Effect.fork(subscription.takeAll)
+        yield* peer2.send({ _tag: "Event", subscription: 22, publication: 4, details: {}, args: ["four"] })
+        expect(args(yield* Fiber.join(waiting))).toEqual(["four"])
+
+        // The connection closed: what is left, then done.
+        yield* peer2.send({ _tag: "Event", subscription: 22, publication: 5, details: {}, args: ["five"] })
+        yield* Effect.fork(
+          peer2.expect("Goodbye").pipe(
+            Effect.zipRight(peer2.send({ _tag: "Goodbye", details: {}, reason: "wamp.close.goodbye_and_out" }))
+          )
+        )
+        yield* connection.close()
+        const rest: Array<unknown> = []
+        let done = false
+        while (!done) {
+          const taken = yield* subscription.takeAll
+          rest.push(...args(taken))
+          done = taken[1]
+        }
+        expect(rest).toEqual(["five"])
+        expect(yield* subscription.takeAll).toEqual([Chunk.empty(), true])
+      })
+  )
+
+  scoped(
+    "takeAll on a durable subscription the router revokes: fails with SubscriptionRevokedError, and it is not re-subscribed",
+    () =>
+      Effect.gen(function*() {
+        const { connection, fake } = yield* connect()
+        const peer1 = yield* open(fake, 1)
+        yield* connection.awaitOpen
+        const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
+        const subscribe1 = yield* peer1.expect("Subscribe")
+        yield* peer1.send({ _tag: "Subscribed", request: subscribe1.request, subscription: 21 })
+        const subscription = yield* Fiber.join(subscribing)
+        expect(Tracked.counters(connection).durableSubscriptions).toBe(1)
+        const waiting = yield* Effect.fork(Effect.flip(subscription.takeAll))
+        yield* peer1.send({
+          _tag: "Unsubscribed",
+          request: 0,
+          details: { subscription: 21, reason: "wamp.reason.gone" }
+        })
+        expect((yield* Fiber.join(waiting))._tag).toBe("SubscriptionRevokedError")
+        expect(Tracked.counters(connection).durableSubscriptions).toBe(0)
+        // On the next session nothing is subscribed again.
+        yield* peer1.drop
+        yield* waitFor(connection, "Retrying")
+        yield* TestClock.adjust("5 millis")
+        const peer2 = yield* open(fake, 2)
+        yield* waitFor(connection, "Open")
+        yield* peer2.expectNothing()
+      })
+  )
+
+  scoped(
     "operations in flight fail at once with SessionClosedError and are never re-sent",
     () =>
       Effect.gen(function*() {

@@ -3,8 +3,8 @@
  * buffered at once. Overflow follows the subscriber's strategy.
  *
  * Small, because a session may hold 100,000 of them: no array until the first element, and the
- * pull Effect and the Stream are made when the stream is first read (an Effect Mailbox costs about
- * 2 KB, an eagerly built Stream several hundred bytes).
+ * pull Effects and the Stream are made when the consumer first reads, by either (an Effect Mailbox
+ * costs about 2 KB, an eagerly built Stream several hundred bytes).
  */
 import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
@@ -20,10 +20,16 @@ const endOfStream = <E>(ending: Option.Option<E>): Effect.Effect<undefined, E> =
 /** The next chunk of elements, or `undefined` at the end. */
 type Next<A, E> = Effect.Effect<Chunk.Chunk<A> | undefined, E>
 
-/** The consumer's side, made when the stream is first read. */
+/** What `takeAll` gives: the elements buffered, and true (with none) once the buffer has ended. */
+export type Taken<A> = readonly [elements: Chunk.Chunk<A>, done: boolean]
+
+const ended: Taken<never> = [Chunk.empty(), true]
+
+/** The consumer's side, made when it first reads (the stream, `pull` or `takeAll`). */
 interface Reader<A, E> {
   readonly next: Next<A, E>
   readonly stream: Stream.Stream<A, E>
+  readonly takeAll: Effect.Effect<Taken<A>, E>
   /** The consumer, waiting for elements: resumed with `next`. */
   waiter: ((next: Next<A, E>) => void) | undefined
 }
@@ -154,11 +160,29 @@ export abstract class EventBuffer<A, E> {
       Channel.fromEffect(next),
       (chunk) => chunk === undefined ? Channel.void : Channel.zipRight(Channel.write(chunk), loop)
     )
-    const reader: Reader<A, E> = { next, stream: Stream.fromChannel(loop), waiter: undefined }
+    const reader: Reader<A, E> = {
+      next,
+      stream: Stream.fromChannel(loop),
+      takeAll: Effect.map(next, (chunk): Taken<A> => chunk === undefined ? ended : [chunk, false]),
+      waiter: undefined
+    }
     return reader
   }
 
   get stream(): Stream.Stream<A, E> {
     return (this.reader ??= this.makeReader()).stream
+  }
+
+  /** The next chunk, waiting while there is none, or `undefined` once ended: the stream's own pull. */
+  get pull(): Next<A, E> {
+    return (this.reader ??= this.makeReader()).next
+  }
+
+  /**
+   * Everything buffered, waiting while there is nothing: one wait per chunk, and none of the
+   * stream's per-chunk steps. The same single consumer as `stream`.
+   */
+  get takeAll(): Effect.Effect<Taken<A>, E> {
+    return (this.reader ??= this.makeReader()).takeAll
   }
 }

@@ -5,6 +5,7 @@
  * `subscribeHeld`): released by its `finalize`, or ended with its session. A connection may hold
  * 100,000 intents, so each is a few small objects and its Streams/Effects are made when asked for.
  */
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -29,7 +30,7 @@ import type {
   SubscriptionStreamError
 } from "../../Session.js"
 import type { WampError } from "../../WampError.js"
-import { EventBuffer } from "../eventBuffer.js"
+import { EventBuffer, type Taken } from "../eventBuffer.js"
 import { leave as leaveGroup, type Member, ScopeGroups } from "../scopeGroup.js"
 import type { DirectCallee, RegistrationEntry } from "../session/callee.js"
 import type { SessionHandle } from "../session/make.js"
@@ -118,6 +119,17 @@ class SubscriptionIntent extends EventBuffer<Subscription | Gap, SessionClosedEr
     return super.stream
   }
 
+  /** `pull` with the held-back subscription let in first; made once. */
+  #pullFirst: Effect.Effect<Chunk.Chunk<Subscription | Gap> | undefined, SessionClosedError> | undefined = undefined
+
+  override get pull(): Effect.Effect<Chunk.Chunk<Subscription | Gap> | undefined, SessionClosedError> {
+    // `super.pull` makes the reader, after which the buffer is no longer pristine: pass first.
+    return this.#pullFirst ??= Effect.suspend(() => {
+      this.passFirst()
+      return super.pull
+    })
+  }
+
   /** Releases the intent, once, when run (unsubscribe, revoked, overflowed, or refused at first). */
   get release(): Effect.Effect<void> {
     return Effect.suspend(() => this.finalize())
@@ -181,7 +193,50 @@ class DurableSubscriptionHandle implements DurableSubscription {
     const current = this.intent.current
     return Effect.zipRight(current === undefined ? Effect.void : current.unsubscribe, this.intent.release)
   }
+
+  // `takeAll`: the events of one session's subscription after another, as `events` reads them.
+  #takeAll: Effect.Effect<Taken<Event>, SubscriptionStreamError> | undefined = undefined
+  /** The session subscription `takeAll` reads now, and the ones after it not yet reached. */
+  #reading: Subscription | undefined = undefined
+  #queued: Array<Subscription> | undefined = undefined
+
+  get takeAll(): Effect.Effect<Taken<Event>, SubscriptionStreamError> {
+    return this.#takeAll ??= Effect.suspend(() => this.takeNext())
+  }
+
+  private takeNext(): Effect.Effect<Taken<Event>, SubscriptionStreamError> {
+    const reading = this.#reading ?? this.#queued?.shift()
+    if (reading === undefined) {
+      return Effect.matchEffect(this.intent.pull, {
+        onFailure: (error) => Effect.zipRight(this.intent.release, Effect.fail(error)),
+        onSuccess: (items) => {
+          if (items === undefined) return Effect.succeed(finished)
+          for (const item of items) if (!isGap(item)) (this.#queued ??= []).push(item)
+          return this.takeNext()
+        }
+      })
+    }
+    this.#reading = reading
+    return Effect.matchEffect(reading.takeAll, {
+      onFailure: (error) => {
+        // Revoked or overflowed: the subscription is over, on every session.
+        if (error._tag !== "SessionClosedError" && error._tag !== "ProtocolError") {
+          return Effect.zipRight(this.intent.release, Effect.fail(error))
+        }
+        // A lost session ends its part; the next session's subscription follows.
+        this.#reading = undefined
+        return this.takeNext()
+      },
+      onSuccess: (taken) => {
+        if (!taken[1]) return Effect.succeed(taken)
+        this.#reading = undefined
+        return this.takeNext()
+      }
+    })
+  }
 }
+
+const finished: Taken<Event> = [Chunk.empty(), true]
 
 const noOptions: SubscribeOptions = Object.freeze({})
 
