@@ -1,5 +1,5 @@
 /** The measured effect-wamp client: `Session` over `WebSocketTransport`, driven by Effect programs. */
-import { Context, Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
+import { type Chunk, Context, Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
 import type { WebSocketConstructor } from "../../../src/WebSocketTransport.js"
 import { type Driver, type Latencies, type SetupKind, setupProgress } from "./driver.js"
 import { Authenticator, Connection, NodeWebSocketTransport, Serializer, Session, SharedScheduler } from "./library.js"
@@ -11,6 +11,9 @@ import { burstProcedure, echoProcedure, realm, type SerializerName, topic } from
  * Without it each CALL is its own syscall (and wakes the router once per frame).
  */
 export const coalescing = process.env.BENCH_PEERS_COALESCE === "1"
+
+/** Experiment (BENCH_PEERS_TAKE_ALL=1): the subscriber reads with `Subscription.takeAll` instead of the stream. */
+const eventsByTakeAll = process.env.BENCH_PEERS_TAKE_ALL === "1"
 
 const nodeConstructor = NodeWebSocketTransport.makeWebSocketConstructor()
 const coalescingConstructor: WebSocketConstructor = (url, protocols) => {
@@ -92,7 +95,7 @@ export const connect = async (
       const subscription = yield* session.subscribe(topic)
       let received = 0
       let waiter: { readonly target: number; readonly resume: (done: Effect.Effect<void>) => void } | undefined
-      yield* Effect.forkScoped(Stream.runForEachChunk(subscription.events, (chunk) =>
+      const onChunk = (chunk: Chunk.Chunk<unknown>) =>
         Effect.sync(() => {
           received += chunk.length
           if (waiter !== undefined && received >= waiter.target) {
@@ -100,7 +103,12 @@ export const connect = async (
             waiter = undefined
             resume(Effect.void)
           }
-        })))
+        })
+      yield* Effect.forkScoped(
+        eventsByTakeAll
+          ? Effect.forever(Effect.flatMap(subscription.takeAll, ([events]) => onChunk(events)))
+          : Stream.runForEachChunk(subscription.events, onChunk)
+      )
       const reached = (target: number) =>
         Effect.async<void>((resume) => {
           if (received >= target) resume(Effect.void)
