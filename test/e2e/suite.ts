@@ -424,6 +424,30 @@ export const sessionSuite = (
             expect(events.map((e) => e.args)).toEqual([[1]])
           }))
 
+        it.scoped("takeAll reads a burst in order; after unsubscribe it says done", () =>
+          Effect.gen(function*() {
+            const { join, uri } = yield* Harness
+            const [subscriber, publisher] = yield* Effect.all([join(), join()])
+            const topic = uri("batches")
+            const subscription = yield* subscriber.subscribe(topic)
+            const burst = 200
+            yield* Effect.forEach(
+              Array.from({ length: burst }, (_, n) => n),
+              (n) => publisher.publish(topic, [n]),
+              { discard: true }
+            )
+            yield* publisher.publish(topic, ["last"], {}, { acknowledge: true })
+            const seen: Array<unknown> = []
+            while (seen.length < burst + 1) {
+              const [events, done] = yield* subscription.takeAll
+              expect(done).toBe(false)
+              seen.push(...Chunk.toReadonlyArray(events).map((event) => event.args[0]))
+            }
+            expect(seen).toEqual([...Array.from({ length: burst }, (_, n) => n), "last"])
+            yield* subscription.unsubscribe
+            expect(yield* subscription.takeAll).toEqual([Chunk.empty(), true])
+          }))
+
         // -----------------------------------------------------------------------------------------
         // Authentication
         // -----------------------------------------------------------------------------------------
