@@ -24,6 +24,7 @@
  * Schemas must need no services (`R = never`). Contract options (`publish`, `subscribe`) are
  * defaults; options given per use are merged over them.
  */
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import * as Option from "effect/Option"
@@ -33,6 +34,7 @@ import { type EncodeError, PayloadError as PayloadErrorClass } from "./Errors.js
 import * as Contract from "./internal/contract.js"
 import { mergeOptions } from "./internal/values.js"
 import {
+  type Event,
   type EventDetails,
   type PublishOptions,
   Session,
@@ -90,6 +92,12 @@ export interface TopicSubscription<T> {
   readonly options: SubscribeOptions
   /** The decoded events; single consumer, ends and fails as `Subscription.events` does (plus "fail" policy). */
   readonly events: Stream.Stream<TopicEvent<T>, EventStreamError>
+  /**
+   * The pull form of `events` (see `Subscription.takeAll`): the decoded events received so far,
+   * waiting while there are none (events the "skip" policy drops do not count). The same single
+   * consumer as `events`: read one of the two.
+   */
+  readonly takeAll: Effect.Effect<readonly [events: Chunk.Chunk<TopicEvent<T>>, done: boolean], EventStreamError>
   readonly unsubscribe: Effect.Effect<void, WampError.WampError | SessionError>
   /** The untyped subscription. */
   readonly raw: Subscription
@@ -130,25 +138,39 @@ const subscribeOn = <T extends Topic>(
 ): Effect.Effect<TopicSubscription<T>, WampError.WampError | SessionError | EncodeError, Scope.Scope> => {
   const { onInvalid, ...rest } = mergeOptions<TopicSubscribeOptions>(topic.spec.subscribe, options) ?? {}
   const policy = onInvalid ?? topic.spec.onInvalid ?? "skip"
-  return Effect.map(session.subscribe(topic.uri, rest), (subscription) => ({
-    id: subscription.id,
-    topic: subscription.topic,
-    options: subscription.options,
-    unsubscribe: subscription.unsubscribe,
-    raw: subscription,
-    events: Stream.mapEffect(subscription.events, (event) =>
-      topic.codec.decode(event.args, event.kwargs).pipe(
-        Effect.map((payload) => Option.some<TopicEvent<T>>({ payload: payload as Payload<T>, details: event.details })),
-        Effect.catchAll((cause) => {
-          const message = `an event of ${event.details.topic} (publication ${event.details.publication}): ${
-            Contract.describe(cause)
-          }`
-          return policy === "fail"
-            ? Effect.fail(new PayloadErrorClass({ reason: "DecodeEvent", uri: topic.uri, message, cause }))
-            : Effect.as(Effect.logWarning(`skipped ${message}`), Option.none())
+  /** An event decoded, or `None` when the "skip" policy drops it (with a warning). */
+  const decodeEvent = (event: Event): Effect.Effect<Option.Option<TopicEvent<T>>, PayloadErrorClass> =>
+    topic.codec.decode(event.args, event.kwargs).pipe(
+      Effect.map((payload) => Option.some<TopicEvent<T>>({ payload: payload as Payload<T>, details: event.details })),
+      Effect.catchAll((cause) => {
+        const message = `an event of ${event.details.topic} (publication ${event.details.publication}): ${
+          Contract.describe(cause)
+        }`
+        return policy === "fail"
+          ? Effect.fail(new PayloadErrorClass({ reason: "DecodeEvent", uri: topic.uri, message, cause }))
+          : Effect.as(Effect.logWarning(`skipped ${message}`), Option.none())
+      })
+    )
+  return Effect.map(session.subscribe(topic.uri, rest), (subscription) => {
+    // A batch the policy drops entirely is not handed over: the next one is waited for.
+    const takeAll: Effect.Effect<readonly [Chunk.Chunk<TopicEvent<T>>, boolean], EventStreamError> = Effect.flatMap(
+      subscription.takeAll,
+      ([events, done]) =>
+        Effect.flatMap(Effect.forEach(events, decodeEvent), (decoded) => {
+          const kept = Chunk.filterMap(Chunk.unsafeFromArray(decoded), identity)
+          return Chunk.isEmpty(kept) && !done ? takeAll : Effect.succeed([kept, done] as const)
         })
-      )).pipe(Stream.filterMap(identity))
-  }))
+    )
+    return {
+      id: subscription.id,
+      topic: subscription.topic,
+      options: subscription.options,
+      unsubscribe: subscription.unsubscribe,
+      raw: subscription,
+      events: Stream.mapEffect(subscription.events, decodeEvent).pipe(Stream.filterMap(identity)),
+      takeAll
+    }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * each serializer. Raw (untyped) publications play the publisher that breaks the contract.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Logger, Ref, Schema, Stream } from "effect"
+import { Chunk, Effect, Fiber, Layer, Logger, Ref, Schema, Stream } from "effect"
 import * as Authenticator from "../src/Authenticator.js"
 import { PayloadError } from "../src/Errors.js"
 import * as Serializer from "../src/Serializer.js"
@@ -162,6 +162,39 @@ describe.each(serializers)("Topic over $name", (serializer) => {
       expect(event?.payload).toEqual([2])
       expect((yield* logs.lines).filter((line) => line.startsWith("WARN skipped"))).toHaveLength(1)
       expect(lenient.options).not.toHaveProperty("onInvalid")
+    }))
+
+  it.scoped("takeAll: decoded events in batches; a batch the skip policy empties is waited past", () =>
+    Effect.gen(function*() {
+      const { asSubscriber, publisher } = yield* twoSessions(serializer)
+      const subscription = yield* asSubscriber(Topic.subscribe(Pair))
+      yield* publisher.publish(Pair.uri, ["a", "1"], undefined, acknowledged)
+      yield* publisher.publish(Pair.uri, ["bad", "x"], undefined, acknowledged)
+      yield* publisher.publish(Pair.uri, ["b", "2"], undefined, acknowledged)
+      const first: Array<unknown> = []
+      while (first.length < 2) {
+        const [events, done] = yield* subscription.takeAll
+        expect(done).toBe(false)
+        first.push(...Chunk.toReadonlyArray(events).map((event) => event.payload))
+      }
+      expect(first).toEqual([["a", 1n], ["b", 2n]])
+      // Only an invalid event so far: the take waits for a valid one.
+      yield* publisher.publish(Pair.uri, ["bad", "y"], undefined, acknowledged)
+      const waiting = yield* Effect.fork(subscription.takeAll)
+      yield* publisher.publish(Pair.uri, ["c", "3"], undefined, acknowledged)
+      const [second] = yield* Fiber.join(waiting)
+      expect(Chunk.toReadonlyArray(second).map((event) => event.payload)).toEqual([["c", 3n]])
+      yield* subscription.unsubscribe
+      expect(yield* subscription.takeAll).toEqual([Chunk.empty(), true])
+    }))
+
+  it.scoped("takeAll with onInvalid: \"fail\" fails with PayloadError DecodeEvent", () =>
+    Effect.gen(function*() {
+      const { asSubscriber, publisher } = yield* twoSessions(serializer)
+      const subscription = yield* asSubscriber(Topic.subscribe(Strict))
+      yield* publisher.publish(Strict.uri, ["one"], undefined, acknowledged)
+      const error = yield* Effect.flip(subscription.takeAll)
+      expect(error).toMatchObject({ _tag: "PayloadError", reason: "DecodeEvent", uri: Strict.uri })
     }))
 
   it.scoped("a payload that does not encode fails publish with PayloadError EncodeEvent; nothing is sent", () =>
