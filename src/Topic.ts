@@ -94,8 +94,9 @@ export interface TopicSubscription<T> {
   readonly events: Stream.Stream<TopicEvent<T>, EventStreamError>
   /**
    * The pull form of `events` (see `Subscription.takeAll`): the decoded events received so far,
-   * waiting while there are none (events the "skip" policy drops do not count). The same single
-   * consumer as `events`: read one of the two.
+   * waiting while there are none (events the "skip" policy drops do not count). Under "fail", an
+   * event that does not decode fails the take, after a take with the events before it; the ones
+   * after it are dropped, as the stream ends there. The same single consumer as `events`.
    */
   readonly takeAll: Effect.Effect<readonly [events: Chunk.Chunk<TopicEvent<T>>, done: boolean], EventStreamError>
   readonly unsubscribe: Effect.Effect<void, WampError.WampError | SessionError>
@@ -152,15 +153,39 @@ const subscribeOn = <T extends Topic>(
       })
     )
   return Effect.map(session.subscribe(topic.uri, rest), (subscription) => {
-    // A batch the policy drops entirely is not handed over: the next one is waited for.
-    const takeAll: Effect.Effect<readonly [Chunk.Chunk<TopicEvent<T>>, boolean], EventStreamError> = Effect.flatMap(
-      subscription.takeAll,
-      ([events, done]) =>
-        Effect.flatMap(Effect.forEach(events, decodeEvent), (decoded) => {
-          const kept = Chunk.filterMap(Chunk.unsafeFromArray(decoded), identity)
-          return Chunk.isEmpty(kept) && !done ? takeAll : Effect.succeed([kept, done] as const)
+    type Taken = readonly [Chunk.Chunk<TopicEvent<T>>, boolean]
+    /** Under "fail", an event that did not decode after some that did: reported by the next take. */
+    let failure: PayloadErrorClass | undefined
+    const decodeBatch = (events: Chunk.Chunk<Event>, done: boolean): Effect.Effect<Taken, EventStreamError> => {
+      const kept: Array<TopicEvent<T>> = []
+      const iterator = events[Symbol.iterator]()
+      const step = (): Effect.Effect<Taken, EventStreamError> => {
+        const next = iterator.next()
+        if (next.done) return kept.length === 0 && !done ? takeAll : Effect.succeed([Chunk.unsafeFromArray(kept), done])
+        return Effect.matchEffect(decodeEvent(next.value), {
+          // As the stream does: the events before it first, then the failure (the ones after it are dropped).
+          onFailure: (error) => {
+            if (kept.length === 0) return Effect.fail(error)
+            failure = error
+            return Effect.succeed([Chunk.unsafeFromArray(kept), false] as const)
+          },
+          onSuccess: (decoded) => {
+            if (Option.isSome(decoded)) kept.push(decoded.value)
+            return step()
+          }
         })
-    )
+      }
+      return step()
+    }
+    // A batch the "skip" policy drops entirely is not handed over: the next one is waited for.
+    const takeAll: Effect.Effect<Taken, EventStreamError> = Effect.suspend(() => {
+      if (failure !== undefined) {
+        const error = failure
+        failure = undefined
+        return Effect.fail(error)
+      }
+      return Effect.flatMap(subscription.takeAll, ([events, done]) => decodeBatch(events, done))
+    })
     return {
       id: subscription.id,
       topic: subscription.topic,

@@ -188,13 +188,22 @@ describe.each(serializers)("Topic over $name", (serializer) => {
       expect(yield* subscription.takeAll).toEqual([Chunk.empty(), true])
     }))
 
-  it.scoped("takeAll with onInvalid: \"fail\" fails with PayloadError DecodeEvent", () =>
+  it.scoped("takeAll with onInvalid: \"fail\" fails with PayloadError DecodeEvent, after the events before it", () =>
     Effect.gen(function*() {
       const { asSubscriber, publisher } = yield* twoSessions(serializer)
       const subscription = yield* asSubscriber(Topic.subscribe(Strict))
       yield* publisher.publish(Strict.uri, ["one"], undefined, acknowledged)
       const error = yield* Effect.flip(subscription.takeAll)
       expect(error).toMatchObject({ _tag: "PayloadError", reason: "DecodeEvent", uri: Strict.uri })
+      // Valid events before the invalid one in the same batch come first; the failure follows.
+      yield* publisher.publish(Strict.uri, [1], undefined, acknowledged)
+      yield* publisher.publish(Strict.uri, [2], undefined, acknowledged)
+      yield* publisher.publish(Strict.uri, ["three"], undefined, acknowledged)
+      yield* publisher.publish(Strict.uri, [4], undefined, acknowledged)
+      const [events] = yield* subscription.takeAll
+      expect(Chunk.toReadonlyArray(events).map((event) => event.payload)).toEqual([[1], [2]])
+      const later = yield* Effect.flip(subscription.takeAll)
+      expect(later).toMatchObject({ _tag: "PayloadError", reason: "DecodeEvent" })
     }))
 
   it.scoped("a payload that does not encode fails publish with PayloadError EncodeEvent; nothing is sent", () =>
