@@ -62,6 +62,39 @@ const receiveAll = (peer: FakePeer.FakePeer, count: number) =>
 const byTag = <T extends Message.Message["_tag"]>(messages: ReadonlyArray<Message.Message>, tag: T) =>
   messages.find((m): m is Extract<Message.Message, { readonly _tag: T }> => m._tag === tag)!
 
+const eventsOf = (subscription: number, first: number, labels: ReadonlyArray<string>): Array<Message.Message> =>
+  labels.map((label, i) => ({ _tag: "Event", subscription, publication: first + i, details: {}, args: [label] }))
+
+/**
+ * A durable subscription to "com.topic" made on session 1 (subscription 21, which sends `before`),
+ * then the link dropped and session 2 joined (subscription 22, which sends `after`); nobody has read
+ * the subscription yet.
+ */
+const subscribedAcrossReconnect = (before: ReadonlyArray<string>, after: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const { connection, fake } = yield* connect()
+    const peer1 = yield* open(fake, 1)
+    yield* connection.awaitOpen
+    const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
+    const subscribe1 = yield* peer1.expect("Subscribe")
+    yield* peer1.send(
+      { _tag: "Subscribed", request: subscribe1.request, subscription: 21 },
+      ...eventsOf(21, 1, before)
+    )
+    const subscription = yield* Fiber.join(subscribing)
+    yield* peer1.drop
+    yield* waitFor(connection, "Retrying")
+    yield* TestClock.adjust("5 millis")
+    const peer2 = yield* open(fake, 2)
+    const subscribe2 = yield* peer2.expect("Subscribe")
+    yield* peer2.send(
+      { _tag: "Subscribed", request: subscribe2.request, subscription: 22 },
+      ...eventsOf(22, before.length + 1, after)
+    )
+    yield* waitFor(connection, "Open")
+    return { connection, subscription, peer2 }
+  })
+
 describe("Connection reconnect", () => {
   scoped(
     "re-registers and re-subscribes with the original options; streams continue with a Gap",
@@ -136,26 +169,7 @@ describe("Connection reconnect", () => {
     "a subscription's stream first read after a reconnect starts with the first session's events, then the Gap",
     () =>
       Effect.gen(function*() {
-        const { connection, fake } = yield* connect()
-        const peer1 = yield* open(fake, 1)
-        yield* connection.awaitOpen
-        const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
-        const subscribe1 = yield* peer1.expect("Subscribe")
-        yield* peer1.send(
-          { _tag: "Subscribed", request: subscribe1.request, subscription: 21 },
-          { _tag: "Event", subscription: 21, publication: 1, details: {}, args: ["before"] }
-        )
-        const subscription = yield* Fiber.join(subscribing)
-        yield* peer1.drop
-        yield* waitFor(connection, "Retrying")
-        yield* TestClock.adjust("5 millis")
-        const peer2 = yield* open(fake, 2)
-        const subscribe2 = yield* peer2.expect("Subscribe")
-        yield* peer2.send(
-          { _tag: "Subscribed", request: subscribe2.request, subscription: 22 },
-          { _tag: "Event", subscription: 22, publication: 2, details: {}, args: ["after"] }
-        )
-        yield* waitFor(connection, "Open")
+        const { subscription } = yield* subscribedAcrossReconnect(["before"], ["after"])
         // Nobody read the stream until now.
         const items = yield* Stream.runCollect(Stream.take(subscription.eventsWithGaps, 3))
         expect(Chunk.toReadonlyArray(items).map((item) => "_tag" in item ? `gap:${item.session}` : item.args[0]))
@@ -193,27 +207,7 @@ describe("Connection reconnect", () => {
     "takeAll reads a durable subscription across sessions: the first session's events, then the next's (no Gap)",
     () =>
       Effect.gen(function*() {
-        const { connection, fake } = yield* connect()
-        const peer1 = yield* open(fake, 1)
-        yield* connection.awaitOpen
-        const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
-        const subscribe1 = yield* peer1.expect("Subscribe")
-        yield* peer1.send(
-          { _tag: "Subscribed", request: subscribe1.request, subscription: 21 },
-          { _tag: "Event", subscription: 21, publication: 1, details: {}, args: ["one"] },
-          { _tag: "Event", subscription: 21, publication: 2, details: {}, args: ["two"] }
-        )
-        const subscription = yield* Fiber.join(subscribing)
-        yield* peer1.drop
-        yield* waitFor(connection, "Retrying")
-        yield* TestClock.adjust("5 millis")
-        const peer2 = yield* open(fake, 2)
-        const subscribe2 = yield* peer2.expect("Subscribe")
-        yield* peer2.send(
-          { _tag: "Subscribed", request: subscribe2.request, subscription: 22 },
-          { _tag: "Event", subscription: 22, publication: 3, details: {}, args: ["three"] }
-        )
-        yield* waitFor(connection, "Open")
+        const { connection, peer2, subscription } = yield* subscribedAcrossReconnect(["one", "two"], ["three"])
         // First read after the reconnect: session 1's events come first, then session 2's.
         const args = (taken: readonly [Chunk.Chunk<Session.Event>, boolean]) =>
           Chunk.toReadonlyArray(taken[0]).map((event) => event.args[0])
