@@ -8,8 +8,9 @@
  * Promise, a microtask and two arrays each time a fiber resumes. The Effect API pays it once per
  * call, so with 1,000 calls in flight it is a large part of what the Effect API costs over the
  * facade. In two runs of `npm run bench` on Nexus: 1,000 calls in flight 16.9 → 15.0 and 21.0 → 17.2
- * µs of client CPU per call (JSON; MessagePack 16.9 → 12.0 and 20.2 → 18.3). Sequential calls,
- * events and set-up gain little.
+ * µs of client CPU per call (JSON; MessagePack 16.9 → 12.0 and 20.2 → 18.3); two later runs on a
+ * slower machine did not repeat it (JSON 23.1 → 21.3 and 20.0 → 21.3). Sequential calls, events and
+ * set-up gain little.
  *
  * The trade-off is Effect's: with one runner for all fibers, fibers resumed in one drain run in the
  * AsyncLocalStorage context of whichever fiber queued that drain, so code that reads
