@@ -172,7 +172,7 @@ export interface DurableRegistration extends Registration {}
 export interface DurableSubscription extends Subscription {
   /**
    * The events with a `Gap` before the first event of each new session. Same single-consumer
-   * source as `events`: read one of the two.
+   * source as `events` and `takeAll` (which skip the gaps): read one of the three.
    */
   readonly eventsWithGaps: Stream.Stream<Event | Gap, SubscriptionStreamError>
 }
