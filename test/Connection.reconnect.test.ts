@@ -65,6 +65,21 @@ const byTag = <T extends Message.Message["_tag"]>(messages: ReadonlyArray<Messag
 const eventsOf = (subscription: number, first: number, labels: ReadonlyArray<string>): Array<Message.Message> =>
   labels.map((label, i) => ({ _tag: "Event", subscription, publication: first + i, details: {}, args: [label] }))
 
+/** `connection.subscribe(topic)`, answered on `peer` with SUBSCRIBED `id`, then `after` (e.g. EVENTs). */
+const subscribeAnswered = (
+  connection: Connection.ConnectionService,
+  peer: FakePeer.FakePeer,
+  topic: string,
+  id: number,
+  after: ReadonlyArray<Message.Message> = []
+) =>
+  Effect.gen(function*() {
+    const subscribing = yield* Effect.fork(connection.subscribe(topic))
+    const subscribe = yield* peer.expect("Subscribe")
+    yield* peer.send({ _tag: "Subscribed", request: subscribe.request, subscription: id }, ...after)
+    return yield* Fiber.join(subscribing)
+  })
+
 /**
  * A durable subscription to "com.topic" made on session 1 (subscription 21, which sends `before`),
  * then the link dropped and session 2 joined (subscription 22, which sends `after`); nobody has read
@@ -75,13 +90,7 @@ const subscribedAcrossReconnect = (before: ReadonlyArray<string>, after: Readonl
     const { connection, fake } = yield* connect()
     const peer1 = yield* open(fake, 1)
     yield* connection.awaitOpen
-    const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
-    const subscribe1 = yield* peer1.expect("Subscribe")
-    yield* peer1.send(
-      { _tag: "Subscribed", request: subscribe1.request, subscription: 21 },
-      ...eventsOf(21, 1, before)
-    )
-    const subscription = yield* Fiber.join(subscribing)
+    const subscription = yield* subscribeAnswered(connection, peer1, "com.topic", 21, eventsOf(21, 1, before))
     yield* peer1.drop
     yield* waitFor(connection, "Retrying")
     yield* TestClock.adjust("5 millis")
@@ -246,10 +255,7 @@ describe("Connection reconnect", () => {
         const { connection, fake } = yield* connect()
         const peer1 = yield* open(fake, 1)
         yield* connection.awaitOpen
-        const subscribing = yield* Effect.fork(connection.subscribe("com.topic"))
-        const subscribe1 = yield* peer1.expect("Subscribe")
-        yield* peer1.send({ _tag: "Subscribed", request: subscribe1.request, subscription: 21 })
-        const subscription = yield* Fiber.join(subscribing)
+        const subscription = yield* subscribeAnswered(connection, peer1, "com.topic", 21)
         expect(Tracked.counters(connection).durableSubscriptions).toBe(1)
         const waiting = yield* Effect.fork(Effect.flip(subscription.takeAll))
         yield* peer1.send({
@@ -424,10 +430,7 @@ describe("Connection reconnect", () => {
         const { connection, fake } = yield* connect()
         const peer = yield* open(fake, 1)
         yield* connection.awaitOpen
-        const subscribing = yield* Effect.fork(connection.subscribe("com.t"))
-        const subscribe = yield* peer.expect("Subscribe")
-        yield* peer.send({ _tag: "Subscribed", request: subscribe.request, subscription: 1 })
-        const subscription = yield* Fiber.join(subscribing)
+        const subscription = yield* subscribeAnswered(connection, peer, "com.t", 1)
         const registering = yield* Effect.fork(connection.register("com.p", () => Effect.void))
         const register = yield* peer.expect("Register")
         yield* peer.send({ _tag: "Registered", request: register.request, registration: 2 })
