@@ -17,7 +17,8 @@ const all: ReadonlyArray<readonly [string, () => Promise<{ run: () => Promise<vo
   ["peers", () => import("./peers.js")],
   ["setup", () => import("./setup.js")],
   ["bundle", () => import("./bundle.js")],
-  ["tracing", () => import("./tracing.js")]
+  ["tracing", () => import("./tracing.js")],
+  ["floor", () => import("./floor.js")]
 ]
 for (const [name, load] of all) {
   if (sections.length > 0 && !sections.includes(name)) continue

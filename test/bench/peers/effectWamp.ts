@@ -106,7 +106,11 @@ export const connect = async (
         })
       yield* Effect.forkScoped(
         eventsByTakeAll
-          ? Effect.forever(Effect.flatMap(subscription.takeAll, ([events]) => onChunk(events)))
+          // A loop without `Effect.forever`, which yields once per turn (about 1 KB per take in `floor`'s setting).
+          ? Effect.iterate(false, {
+            while: (done) => !done,
+            body: () => Effect.flatMap(subscription.takeAll, ([events, done]) => Effect.as(onChunk(events), done))
+          })
           : Stream.runForEachChunk(subscription.events, onChunk)
       )
       const reached = (target: number) =>
