@@ -107,10 +107,10 @@ export const connect = async (
       yield* Effect.forkScoped(
         eventsByTakeAll
           // A loop without `Effect.forever`, which yields once per turn (about 1 KB per take in `floor`'s setting).
-          ? Effect.iterate(false, {
+          ? Effect.asVoid(Effect.iterate(false, {
             while: (done) => !done,
             body: () => Effect.flatMap(subscription.takeAll, ([events, done]) => Effect.as(onChunk(events), done))
-          })
+          }))
           : Stream.runForEachChunk(subscription.events, onChunk)
       )
       const reached = (target: number) =>
