@@ -26,7 +26,7 @@ const ROUNDS = 5
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-class Buffer extends EventBuffer<object, never> {
+class ElementBuffer extends EventBuffer<object, never> {
   protected overflowError(): never {
     throw new Error("unbounded")
   }
@@ -103,8 +103,8 @@ const fiberWake = async () => {
   await Effect.runPromise(Fiber.interrupt(fiber))
 }
 
-const fromBuffer = (read: (buffer: Buffer, count: (n: number) => void) => Effect.Effect<void>) => async () => {
-  const buffer = new Buffer({ capacity: Number.MAX_SAFE_INTEGER, overflow: "fail" })
+const fromBuffer = (read: (buffer: ElementBuffer, count: (n: number) => void) => Effect.Effect<void>) => async () => {
+  const buffer = new ElementBuffer({ capacity: Number.MAX_SAFE_INTEGER, overflow: "fail" })
   let received = 0
   const fiber = Effect.runFork(read(buffer, (n) => void (received += n)))
   await produce((element) => void buffer.offer(element), () => received)
