@@ -2,7 +2,7 @@
  * What Effect's own machinery costs per wake-up, with no WAMP in it: the floor under the Effect API's
  * figures in `peers` and `setup`. In this process, no network; each tick a producer (a `setImmediate`
  * callback, as a socket read is) hands over a batch of elements, and a consumer takes the batch:
- *   callback      a plain function call per batch (the facade's and Autobahn|JS's shape)
+ *   callback      a plain function called with each element in place (the facade's and Autobahn|JS's shape)
  *   fiber wake    one fiber waiting in `Effect.async`, resumed once per batch, looping by `flatMap`
  *   takeAll       a subscription buffer (the session's `EventBuffer`) read by `takeAll` in a `whileLoop`
  *   stream        the same buffer read by `Stream.runForEachChunk` (how the README reads `events`)
@@ -59,22 +59,11 @@ const produce = async (offer: (element: object) => void, consumed: () => number)
 }
 
 const callback = async () => {
-  let pending: Array<object> | undefined
   let received = 0
-  const deliver = (batch: ReadonlyArray<object>) => {
-    received += batch.length
+  const handler = (_element: object) => {
+    received++
   }
-  const offer = (element: object) => {
-    if (pending === undefined) {
-      pending = [element]
-      setImmediate(() => {
-        const batch = pending!
-        pending = undefined
-        deliver(batch)
-      })
-    } else pending.push(element)
-  }
-  await produce(offer, () => received)
+  await produce(handler, () => received)
 }
 
 const fiberWake = async () => {
